@@ -1,0 +1,5 @@
+"""Placeholder: the assembler (text -> Program) is being written."""
+
+
+def assemble(text: str, filename: str = "<assembly>"):
+    raise NotImplementedError

@@ -1,0 +1,52 @@
+"""Every ``WARPFORGE_*`` environment variable, with its type, default and meaning.
+
+The registry sits in the bottom layer so that every layer reads its settings from one
+place. Read a knob with :func:`get`; nothing else in warpforge looks at ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One environment variable: its name, type, default and what it does."""
+
+    name: str
+    type: type
+    default: object
+    doc: str
+
+
+KNOBS: dict[str, Knob] = {
+    knob.name: knob
+    for knob in (
+        Knob("WARPFORGE_CHECK_HAZARDS", bool, False,
+             "Check every simulated instruction's register reads against the control codes "
+             "(stall counts and scoreboards) and raise HazardError on a violation."),
+        Knob("WARPFORGE_DEVICE", str, "sim",
+             "The default device: 'sim' (the GPU simulator) or 'cpu'."),
+    )
+}
+"""Name -> knob."""
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def get(name: str) -> object:
+    """The value of knob ``name`` from the environment, or its default when unset."""
+    knob = KNOBS[name]
+    raw = os.environ.get(name)
+    if raw is None:
+        return knob.default
+    if knob.type is bool:
+        value = raw.strip().lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise ValueError(f"{name}={raw!r}: expected one of 1/0, true/false, yes/no, on/off")
+    return knob.type(raw)

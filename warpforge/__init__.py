@@ -1,0 +1,1 @@
+"""warpforge: a GPU software stack in miniature."""
