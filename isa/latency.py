@@ -3,11 +3,13 @@
 One place for the numbers the hazard checker (and later the compiler's scheduler and
 control-code pass) use. Figures from ``reference/gpu-facts.md`` and
 ``reference/sass-codegen.md`` (Mesa NAK ``sm80_instr_latencies.rs``): within the ALU or the
-FMA class 4 cycles, across them 5, FP16 results and memory/other consumers 5, IMAD.WIDE's low half 3 and high half 5,
-and a predicate read as a guard or branch condition 13.
+FMA class 4 cycles, across them 5, FP16 results and memory/other consumers 5, IMAD.WIDE's
+low half 3 and high half 5, and a predicate read as a guard or branch condition 13.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from .opcodes import OpcodeInfo, Unit
 
@@ -39,3 +41,13 @@ def raw_latency(producer: OpcodeInfo, consumer: OpcodeInfo, *, wide_half: int | 
     if producer.unit == consumer.unit and producer.unit in (Unit.ALU, Unit.FMA):
         return SAME_CLASS
     return CROSS_CLASS
+
+
+def has_split_result(info: OpcodeInfo, modifiers: Mapping[str, str]) -> bool:
+    """True when the instruction's 64-bit result lands in two halves at different times.
+
+    That is IMAD.WIDE (``modifiers`` resolved by ``info.resolve``): its low register is ready
+    after :data:`WIDE_LOW` cycles and its high register after :data:`WIDE_HIGH`; pass
+    ``wide_half`` to :func:`raw_latency` for its destination registers.
+    """
+    return info.name == "IMAD" and modifiers.get("mode") == "WIDE"

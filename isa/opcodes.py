@@ -64,6 +64,8 @@ class OperandSpec:
     ``flags`` are the source modifiers the slot accepts (``neg``, ``abs``, ``inv``).
     ``default`` makes the slot optional: the assembler fills it in when left out and the
     printer leaves it out when it holds the default. ``bits`` is the width of a literal.
+    ``width`` is the registers the operand covers; for an ADDR slot, those of its base
+    (2: a ``.64`` pair, required by global memory ops; 1: a 32-bit base).
     """
 
     name: str
@@ -267,6 +269,9 @@ SHFL = Latency(24, variable=True)
 BRANCH = Latency(4)
 HMMA = Latency(17, variable=True)
 ADDR = OperandSpec("addr", Kind.ADDR)
+"""A shared or local memory address: a 32-bit base register (``[R3+0x10]``)."""
+GADDR = OperandSpec("addr", Kind.ADDR, width=2)
+"""A global memory address: its base is the 64-bit pair ``Rn:Rn+1`` (``[R2.64+0x10]``)."""
 
 
 def _rows() -> list[OpcodeInfo]:
@@ -429,10 +434,10 @@ def _rows() -> list[OpcodeInfo]:
                    (_rd(width=mem_width), OperandSpec("c", Kind.CADDR)), (MEM_WIDTH,),
                    "d = constant bank word(s) at c, optionally indexed by a register."),
         # --- memory --------------------------------------------------------------
-        OpcodeInfo("LDG", 0x050, Unit.LSU, LDG, (_rd(width=mem_width), ADDR),
+        OpcodeInfo("LDG", 0x050, Unit.LSU, LDG, (_rd(width=mem_width), GADDR),
                    (EXTENDED, MEM_WIDTH, ModGroup("cache", ("CONSTANT",))),
                    "d = global memory at addr (sub-word loads zero- or sign-extend)."),
-        OpcodeInfo("STG", 0x051, Unit.LSU, LDG, (ADDR, _ra("v", width=mem_width)),
+        OpcodeInfo("STG", 0x051, Unit.LSU, LDG, (GADDR, _ra("v", width=mem_width)),
                    (EXTENDED, MEM_WIDTH), "global memory at addr = v."),
         OpcodeInfo("LDS", 0x052, Unit.LSU, LDS, (_rd(width=mem_width), ADDR), (MEM_WIDTH,),
                    "d = shared memory of this CTA at addr."),
@@ -444,7 +449,7 @@ def _rows() -> list[OpcodeInfo]:
                    (MEM_WIDTH,), "this thread's local memory at addr = v."),
         OpcodeInfo(
             "ATOMG", 0x056, Unit.LSU, LDG,
-            (_rd(width=atom_width), ADDR, _ra("b", width=atom_width),
+            (_rd(width=atom_width), GADDR, _ra("b", width=atom_width),
              _ra("c", width=atom_width, default=rz)),
             (EXTENDED, ATOM_OP, ATOM_TYPE),
             "d = old global value at addr; memory = op(old, b) (CAS: b == old ? c : old).",
@@ -455,7 +460,7 @@ def _rows() -> list[OpcodeInfo]:
              _ra("c", width=atom_width, default=rz)),
             (ATOM_OP, ATOM_TYPE), "As ATOMG, on this CTA's shared memory.",
         ),
-        OpcodeInfo("RED", 0x058, Unit.LSU, LDG, (ADDR, _ra("b", width=atom_width)),
+        OpcodeInfo("RED", 0x058, Unit.LSU, LDG, (GADDR, _ra("b", width=atom_width)),
                    (EXTENDED, ATOM_OP, ATOM_TYPE),
                    "global memory at addr = op(memory, b); no result."),
         # --- warp ----------------------------------------------------------------
