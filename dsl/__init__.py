@@ -1,1 +1,1 @@
-"""Placeholder, filled in by its issue."""
+"""The kernel language: devices and launching (the @kernel frontend arrives with its issue)."""

@@ -1,1 +1,39 @@
-"""Placeholder, filled in by its issue."""
+"""The GPU simulator: a device with global memory that runs ``isa.Program`` s.
+
+``Simulator(arch="ampere", **overrides)`` is the device (configuration in
+:class:`ArchConfig`); ``device.launch(program, grid, block, args)`` runs a kernel
+functionally, one wave of resident CTAs at a time, vectorized over all their threads, and
+returns a :class:`LaunchResult`; ``device.to_device(array)`` keeps a :class:`DeviceArray`
+resident across launches. Kernel errors are located at an instruction, thread and block.
+"""
+
+from .arrays import DeviceArray
+from .config import PRESETS, ArchConfig
+from .device import Simulator
+from .errors import (
+    BarrierError,
+    HazardError,
+    KernelFault,
+    LaunchError,
+    MemoryFault,
+    ResourceError,
+    SimulatorError,
+    WarpError,
+)
+from .launch import LaunchResult
+
+__all__ = [
+    "PRESETS",
+    "ArchConfig",
+    "BarrierError",
+    "DeviceArray",
+    "HazardError",
+    "KernelFault",
+    "LaunchError",
+    "LaunchResult",
+    "MemoryFault",
+    "ResourceError",
+    "Simulator",
+    "SimulatorError",
+    "WarpError",
+]

@@ -1,0 +1,90 @@
+"""The simulated GPU: a configuration, global memory, and launches of ``isa.Program`` s."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..isa import knobs
+from ..isa.program import Program
+from .arrays import DeviceArray
+from .config import ArchConfig, arch_config
+from .errors import LaunchError
+from .executor import execute
+from .launch import (
+    LaunchResult,
+    check_resources,
+    copy_back,
+    normalize_dims,
+    pack_arguments,
+    release,
+)
+from .memory import GlobalMemory
+
+
+class Simulator:
+    """A simulated GPU (``wf.Simulator``): ``Simulator(arch="ampere", **overrides)``.
+
+    ``arch`` names a preset of :data:`~.config.PRESETS` (``"ampere"``, ``"test"``) or is an
+    :class:`ArchConfig`; keyword overrides replace its fields (``Simulator(num_sms=4)``).
+    ``check_hazards`` turns the hazard checker on or off; None reads
+    ``WARPFORGE_CHECK_HAZARDS``.
+    """
+
+    def __init__(self, arch: str | ArchConfig = "ampere", *,
+                 check_hazards: bool | None = None, **overrides: object) -> None:
+        self.config = arch_config(arch, **overrides)
+        if check_hazards is None:
+            check_hazards = bool(knobs.get("WARPFORGE_CHECK_HAZARDS"))
+        self.check_hazards = check_hazards
+        self.memory = GlobalMemory()
+
+    def __repr__(self) -> str:
+        return f"Simulator(arch={self.config.name!r})"
+
+    __str__ = __repr__
+
+    def to_device(self, array: np.ndarray) -> DeviceArray:
+        """Copy ``array`` into this device's global memory and keep it resident there."""
+        array = np.asarray(array)
+        if array.dtype.hasobject:
+            raise LaunchError("cannot copy an object array to the device")
+        data = np.ascontiguousarray(array)
+        alloc = self.memory.alloc(data.nbytes)
+        alloc.buf[: data.nbytes] = data.reshape(-1).view(np.uint8)
+        return DeviceArray(self, alloc, array.shape, array.dtype)
+
+    def empty(self, shape: int | Sequence[int], dtype: object = np.float32) -> DeviceArray:
+        """A new zero-filled device array."""
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        dtype = np.dtype(dtype)
+        alloc = self.memory.alloc(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize)
+        return DeviceArray(self, alloc, shape, dtype)
+
+    def launch(self, program: Program, grid: int | Sequence[int], block: int | Sequence[int],
+               args: Sequence[object] = ()) -> LaunchResult:
+        """Run ``program`` on a ``grid`` of ``block`` threads with ``args``.
+
+        Numpy arrays are copied in and, after a launch that completes, copied back into the
+        same arrays; a faulting launch leaves them untouched. DeviceArrays pass their
+        address. Raises LaunchError/ResourceError before running and MemoryFault,
+        BarrierError, WarpError or HazardError from inside the kernel.
+        """
+        start = time.perf_counter()
+        grid3 = normalize_dims(grid, "grid")
+        block3 = normalize_dims(block, "block")
+        check_resources(program, grid3, block3, self.config)
+        if isinstance(args, (np.ndarray, DeviceArray)) or not isinstance(args, Sequence):
+            raise LaunchError(f"kernel '{program.name}': args must be a sequence with one "
+                              f"argument per parameter")
+        bank0, staged = pack_arguments(program, list(args), grid3, block3, self.memory, self)
+        try:
+            stats = execute(program, grid3, block3, bank0, self.memory, self.config,
+                            self.check_hazards)
+            copy_back(staged)
+        finally:
+            release(staged, self.memory)
+        return LaunchResult(device=self, elapsed_s=time.perf_counter() - start, cycles=None,
+                            stats=stats, kernel=program.name)

@@ -1,0 +1,287 @@
+"""Launch preparation and results: dimensions, resource checks, argument packing.
+
+A launch names a grid and a block (an int or up to three ints each) and one argument per
+kernel parameter. :func:`check_resources` rejects launches the device cannot run
+(:class:`ResourceError`), :func:`occupancy` says how many CTAs fit on an SM at once, and
+:func:`pack_arguments` writes constant bank 0 (launch dimensions, stack pointer and
+parameters, laid out by ``isa.abi``) and stages numpy arrays in global memory.
+:class:`LaunchResult` is what a launch returns.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..isa import abi
+from ..isa.opcodes import OPCODES
+from ..isa.operands import RZ_INDEX, Addr, Const, Reg
+from ..isa.program import Param, Program
+from .arrays import DeviceArray
+from .config import ArchConfig
+from .errors import LaunchError, ResourceError
+from .memory import Allocation, GlobalMemory
+
+Dims = tuple[int, int, int]
+
+NUMPY_TYPES: dict[str, np.dtype] = {
+    name: np.dtype(code) for name, code in (
+        ("i8", "i1"), ("u8", "u1"), ("i16", "<i2"), ("u16", "<u2"), ("f16", "<f2"),
+        ("i32", "<i4"), ("u32", "<u4"), ("f32", "<f4"), ("i64", "<i8"), ("u64", "<u8"),
+        ("f64", "<f8"),
+    )
+}
+"""Parameter element type -> numpy dtype."""
+
+
+@dataclass
+class LaunchResult:
+    """What a launch returns: the device, host wall time, cycles and statistics.
+
+    ``stats`` holds at least ``instructions`` (warp-level instructions issued),
+    ``thread_instructions`` (thread-instructions of the threads issuing them), ``waves``,
+    ``ctas`` and ``threads``. ``cycles`` is None until a timing model fills it in.
+    """
+
+    device: Any
+    elapsed_s: float
+    cycles: int | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+    kernel: str = ""
+
+    def report(self) -> str:
+        """A short text profile of the launch."""
+        s = self.stats
+        lines = [f"kernel {self.kernel or '?'} on {self.device}"]
+        if "grid" in s:
+            lines.append(f"  grid {s['grid']}  block {s['block']}  "
+                         f"({s.get('ctas', 0)} CTAs, {s.get('threads', 0)} threads)")
+        if "ctas_per_wave" in s:
+            lines.append(f"  waves {s.get('waves', 0)}  ({s['ctas_per_wave']} CTAs a wave, "
+                         f"{s.get('ctas_per_sm', '?')} per SM)")
+        inst = s.get("instructions", 0)
+        tinst = s.get("thread_instructions", 0)
+        lines.append(f"  warp instructions    {inst:>14,}")
+        lines.append(f"  thread instructions  {tinst:>14,}")
+        if inst:
+            lines.append(f"  SIMT efficiency      {tinst / (32 * inst):>14.1%}")
+        if self.cycles is not None:
+            lines.append(f"  cycles               {self.cycles:>14,}")
+        rate = tinst / self.elapsed_s if self.elapsed_s > 0 else 0.0
+        lines.append(f"  host time            {self.elapsed_s:>13.4f}s "
+                     f"({rate / 1e6:,.1f} M thread-instructions/s)")
+        return "\n".join(lines)
+
+
+def normalize_dims(value: object, what: str) -> Dims:
+    """An int or a tuple of up to 3 ints as (x, y, z); LaunchError otherwise."""
+    items = (value,) if isinstance(value, numbers.Integral) else value
+    if (not isinstance(items, (tuple, list)) or not 1 <= len(items) <= 3
+            or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                       for v in items)):
+        raise LaunchError(f"{what} must be an int or a tuple of 1 to 3 ints, got {value!r}")
+    dims = [int(v) for v in items] + [1] * (3 - len(items))
+    return dims[0], dims[1], dims[2]
+
+
+def registers_used(program: Program) -> int:
+    """One more than the highest register any instruction reads or writes (RZ excluded)."""
+    top = 0
+    for inst in program.instructions:
+        widths = OPCODES[inst.opcode].widths(inst.modifiers)
+        for op, width in zip(inst.operands, widths, strict=True):
+            if isinstance(op, Reg) and op.index != RZ_INDEX:
+                top = max(top, op.index + width)
+            elif isinstance(op, Addr) and op.reg != RZ_INDEX:
+                top = max(top, op.reg + (2 if op.wide else 1))
+            elif isinstance(op, Const) and op.reg is not None and op.reg != RZ_INDEX:
+                top = max(top, op.reg + 1)
+    return top
+
+
+def check_resources(program: Program, grid: Dims, block: Dims, cfg: ArchConfig) -> None:
+    """Raise :class:`ResourceError` when the device cannot run this launch."""
+    name = program.name
+    for dims, what, limits in ((block, "block", cfg.max_block_dims),
+                               (grid, "grid", cfg.max_grid_dims)):
+        for axis, v, lim in zip("xyz", dims, limits, strict=True):
+            if v < 1:
+                raise ResourceError(f"kernel '{name}': {what} dimension {axis} is {v}; "
+                                    f"every dimension must be at least 1")
+            if v > lim:
+                raise ResourceError(f"kernel '{name}': {what} dimension {axis} is {v}, "
+                                    f"above the limit of {lim}")
+    threads = block[0] * block[1] * block[2]
+    if threads > cfg.max_threads_per_block:
+        raise ResourceError(f"kernel '{name}': {threads} threads per block, above the limit "
+                            f"of {cfg.max_threads_per_block}")
+    regs = program.registers
+    used = registers_used(program)
+    if regs < used:
+        raise ResourceError(f"kernel '{name}' declares {regs} registers but its instructions "
+                            f"use {used}")
+    if regs > cfg.max_registers_per_thread:
+        raise ResourceError(f"kernel '{name}' uses {regs} registers per thread, above the "
+                            f"limit of {cfg.max_registers_per_thread}")
+    if regs * threads > cfg.max_registers_per_block:
+        raise ResourceError(f"kernel '{name}': {regs} registers x {threads} threads = "
+                            f"{regs * threads} registers per block, above the limit of "
+                            f"{cfg.max_registers_per_block}")
+    if program.shared_bytes > cfg.max_shared_per_block:
+        raise ResourceError(f"kernel '{name}' uses {program.shared_bytes} bytes of shared "
+                            f"memory per block, above the limit of {cfg.max_shared_per_block}")
+    if program.local_bytes > cfg.max_local_per_thread:
+        raise ResourceError(f"kernel '{name}' uses {program.local_bytes} bytes of local "
+                            f"memory per thread, above the limit of "
+                            f"{cfg.max_local_per_thread}")
+    if program.shared_bytes < 0 or program.local_bytes < 0:
+        raise ResourceError(f"kernel '{name}' has a negative shared or local size")
+
+
+def occupancy(program: Program, block_threads: int, cfg: ArchConfig) -> int:
+    """CTAs resident on one SM: the minimum over the CTA, warp, thread, register and shared
+    memory limits (warps are allocated whole)."""
+    warps = -(-block_threads // cfg.warp_size)
+    padded = warps * cfg.warp_size
+    limits = [cfg.max_ctas_per_sm, cfg.max_warps_per_sm // warps,
+              cfg.max_threads_per_sm // padded]
+    if program.registers:
+        limits.append(cfg.registers_per_sm // (program.registers * padded))
+    if program.shared_bytes:
+        limits.append(cfg.shared_per_sm // program.shared_bytes)
+    return max(1, min(limits))
+
+
+@dataclass
+class Staged:
+    """A numpy argument copied into global memory for one launch."""
+
+    array: np.ndarray
+    allocation: Allocation
+
+
+def _scalar_bytes(param: Param, value: object, kernel: str) -> bytes:
+    """Pack a scalar argument by the parameter's declared type; LaunchError when it is of the
+    wrong kind or does not fit."""
+    t = param.type
+    dtype = NUMPY_TYPES[t]
+    where = f"kernel '{kernel}': parameter '{param.name}' ({t})"
+    if isinstance(value, (np.ndarray, DeviceArray, list, tuple)):
+        raise LaunchError(f"{where} takes a scalar, got {type(value).__name__}")
+    if dtype.kind in "iu":
+        if isinstance(value, (bool, np.bool_)):
+            value = int(value)
+        if not isinstance(value, (numbers.Integral, np.integer)):
+            raise LaunchError(f"{where} takes an integer, got {type(value).__name__} "
+                              f"{value!r}")
+        info = np.iinfo(dtype)
+        if not info.min <= int(value) <= info.max:
+            raise LaunchError(f"{where}: {value} does not fit ({info.min}..{info.max})")
+        return np.array(int(value), dtype).tobytes()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (numbers.Real, np.floating, np.integer)):
+        raise LaunchError(f"{where} takes a number, got {type(value).__name__} {value!r}")
+    with np.errstate(over="ignore"):
+        packed = np.array(value, dtype)
+    if np.isinf(packed) and np.isfinite(float(value)):
+        raise LaunchError(f"{where}: {value!r} overflows {t}")
+    return packed.tobytes()
+
+
+def _pointer(param: Param, value: object, memory: GlobalMemory, device, kernel: str,
+             staged: list[Staged]) -> int:
+    """The address a pointer argument passes, staging numpy arrays in global memory."""
+    want = NUMPY_TYPES[param.element_type]
+    where = f"kernel '{kernel}': parameter '{param.name}' ({param.type})"
+    if isinstance(value, DeviceArray):
+        if value.device is not device:
+            raise LaunchError(f"{where}: the DeviceArray belongs to another device")
+        if value.freed:
+            raise LaunchError(f"{where}: the DeviceArray was freed")
+        if value.dtype != want:
+            raise LaunchError(f"{where} needs {want} elements, got a DeviceArray of "
+                              f"{value.dtype}")
+        return value.ptr
+    if isinstance(value, np.ndarray):
+        if value.dtype != want:
+            raise LaunchError(f"{where} needs an array of {want}, got {value.dtype}")
+        for s in staged:
+            if s.array is value:  # one array passed twice is one allocation
+                return s.allocation.ptr
+            if np.shares_memory(s.array, value):
+                raise LaunchError(f"{where}: the array overlaps another array argument; pass "
+                                  f"one array, or DeviceArrays")
+        data = np.ascontiguousarray(value)
+        a = memory.alloc(data.nbytes)
+        a.buf[: data.nbytes] = data.reshape(-1).view(np.uint8)
+        staged.append(Staged(value, a))
+        return a.ptr
+    if isinstance(value, (numbers.Integral, np.integer)) and not isinstance(
+            value, (bool, np.bool_)):
+        if not 0 <= int(value) < 2**64:
+            raise LaunchError(f"{where}: address {value} is not a 64-bit address")
+        return int(value)
+    raise LaunchError(f"{where} takes a numpy array, a DeviceArray or an address, got "
+                      f"{type(value).__name__}")
+
+
+def pack_arguments(program: Program, args: tuple | list, grid: Dims, block: Dims,
+                   memory: GlobalMemory, device) -> tuple[np.ndarray, list[Staged]]:
+    """Constant bank 0 for this launch, and the numpy arrays staged in global memory.
+
+    Bank 0 holds blockDim at 0x0, gridDim at 0xc, the initial stack pointer at 0x28 (the top
+    of the thread's local memory, ``program.local_bytes``: stack frames grow down from it)
+    and the parameters at ``isa.abi.param_offsets``. On a LaunchError the staged arrays are
+    freed again.
+    """
+    params = program.params
+    name = program.name
+    if len(args) != len(params):
+        if len(args) < len(params):
+            missing = ", ".join(f"'{p.name}'" for p in params[len(args):])
+            raise LaunchError(f"kernel '{name}' takes {len(params)} arguments, got "
+                              f"{len(args)}: missing {missing}")
+        raise LaunchError(f"kernel '{name}' takes {len(params)} arguments "
+                          f"({', '.join(p.name for p in params)}), got {len(args)}: "
+                          f"{len(args) - len(params)} extra")
+    bank = np.zeros(abi.CONST_BANK_BYTES, np.uint8)
+    words = bank.view(np.uint32)
+    for i, v in enumerate((*block, *grid)):
+        words[(abi.NTID_X >> 2) + i] = v
+    words[abi.STACK_POINTER >> 2] = program.local_bytes
+    offsets = abi.param_offsets(params)
+    if params and offsets[-1] + params[-1].size - abi.PARAM_BASE > abi.MAX_PARAM_BYTES:
+        raise LaunchError(f"kernel '{name}': parameters take more than "
+                          f"{abi.MAX_PARAM_BYTES} bytes")
+    staged: list[Staged] = []
+    try:
+        for param, value, off in zip(params, args, offsets, strict=True):
+            if param.is_pointer:
+                ptr = _pointer(param, value, memory, device, name, staged)
+                raw = np.array(ptr, np.uint64).tobytes()
+            else:
+                raw = _scalar_bytes(param, value, name)
+            bank[off: off + len(raw)] = np.frombuffer(raw, np.uint8)
+    except BaseException:
+        release(staged, memory)
+        raise
+    return bank, staged
+
+
+def copy_back(staged: list[Staged]) -> None:
+    """Copy staged arrays' device contents back into the caller's (writable) arrays."""
+    for s in staged:
+        if not s.array.flags.writeable or s.array.size == 0:
+            continue
+        data = s.allocation.buf[: s.array.nbytes].view(s.array.dtype)
+        s.array[...] = data.reshape(s.array.shape)
+
+
+def release(staged: list[Staged], memory: GlobalMemory) -> None:
+    """Free the staged arrays' allocations."""
+    for s in staged:
+        memory.free(s.allocation.ptr)
+    staged.clear()
