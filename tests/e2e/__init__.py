@@ -1,0 +1,1 @@
+"""End-to-end tests: example kernels and the command line, from files to results."""
