@@ -286,7 +286,8 @@ def _rows() -> list[OpcodeInfo]:
              _rb("b", flags=add_flags), _rb("c", flags=add_flags),
              _ps("pp", not_pt), _ps("pq", not_pt)),
             (ModGroup("x", ("X",)),),
-            "d = a + b + c (+ pp + pq with .X); pu, pv = carries out of bit 31 (first, second).",
+            "d = a + b + c (+ pp + pq with .X); pu, pv = the carry out of bit 31 is >= 1, "
+            ">= 2 (pu + pv is the carry; a negated source -x adds ~x + 1).",
         ),
         OpcodeInfo(
             "IMAD", 0x011, Unit.FMA, FMA,

@@ -21,7 +21,7 @@ from functools import cache
 import numpy as np
 
 from .floating import fmaxf, fminf
-from .rounding import bits32, ftz32
+from .rounding import Value, bits32, ftz32
 
 _WIDTH = {"U32": np.uint32, "S32": np.uint32, "F32": np.uint32,
           "U64": np.uint64, "S64": np.uint64}
@@ -86,6 +86,7 @@ def atomic_function(op: str, type: str | None = "U32") -> Callable:
     raise ValueError(f"unknown atomic operation {op!r}")
 
 
-def atomic_combine(op: str, type: str | None, old, b, c=None):
+def atomic_combine(op: str, type: str | None, old: Value, b: Value,
+                   c: Value | None = None) -> Value:
     """The new memory value of atomic ``op`` on ``type`` from ``old``, ``b`` (and ``c``)."""
     return atomic_function(op, type)(old, b, c)

@@ -50,11 +50,62 @@ def _funnel(a, c):
                          np.asarray(a).astype(U64))
 
 
+def _zeros(a, c):
+    return np.zeros(np.broadcast_shapes(np.shape(a), np.shape(c)), U32)
+
+
+def _signed(x):
+    return np.asarray(x).view(np.int32)
+
+
+def _sar(x, n: int):
+    return np.right_shift(_signed(x), np.int32(n)).view(U32)
+
+
+def _funnel_words(lo, hi, n: int):
+    """Low word of {hi:lo} >> n, for 0 < n < 32."""
+    return np.bitwise_or(np.right_shift(lo, U32(n)), np.left_shift(hi, U32(32 - n)))
+
+
+def _shf_const(left: bool, arithmetic: bool, hi: bool, s: int) -> Callable:
+    """``fn(a, c)`` for SHF by a shift count known at build time (already clamped).
+
+    The 64-bit funnel reduces to one or two 32-bit shifts of a and c.
+    """
+    if s == 0:
+        return (lambda a, c: c) if hi else (lambda a, c: a)
+    if left:
+        if not hi:
+            return ((lambda a, c: np.left_shift(a, U32(s))) if s < 32 else _zeros)
+        if s < 32:
+            return lambda a, c: _funnel_words(a, c, 32 - s)
+        if s == 32:
+            return lambda a, c: a
+        return (lambda a, c: np.left_shift(a, U32(s - 32))) if s < 64 else _zeros
+    if hi:
+        if s < 32:
+            return ((lambda a, c: _sar(c, s)) if arithmetic
+                    else (lambda a, c: np.right_shift(c, U32(s))))
+        return (lambda a, c: _sar(c, 31)) if arithmetic else _zeros
+    if s < 32:
+        return lambda a, c: _funnel_words(a, c, s)
+    if s == 32:
+        return lambda a, c: c
+    if arithmetic:
+        return lambda a, c: _sar(c, min(s - 32, 31))
+    return (lambda a, c: np.right_shift(c, U32(s - 32))) if s < 64 else _zeros
+
+
 def shf(inst: Instruction, mods: Mapping[str, str]) -> Callable:
     """SHF.{L,R}.{S32,U32,S64,U64}[.HI]: funnel shift of {c:a} by b, clamped."""
     type_ = mods["type"]
-    limit = U32(64 if type_.endswith("64") else 32)
+    limit = 64 if type_.endswith("64") else 32
     left, arithmetic = mods["dir"] == "L", type_.startswith("S")
+    hi = mods.get("hi") == "HI"
+    count = source_operands(inst)[1]
+    if isinstance(count, Imm):
+        shift = _shf_const(left, arithmetic, hi, min(count.bits, limit))
+        return lambda a, b, c: (shift(a, c),)
 
     if left:
         def shifted(v, s1, s2):
@@ -68,15 +119,17 @@ def shf(inst: Instruction, mods: Mapping[str, str]) -> Callable:
         def shifted(v, s1, s2):
             return np.right_shift(np.right_shift(v, s1), s2)
 
-    if mods.get("hi") == "HI":
+    if hi:
         def word(r):
             return np.right_shift(r, U64(32)).astype(U32)
     else:
         def word(r):
             return r.astype(U32)
 
+    bound = U32(limit)
+
     def fn(a, b, c):
-        s = np.minimum(b, limit).astype(U64)
+        s = np.minimum(b, bound).astype(U64)
         s1 = np.right_shift(s, U64(1))
         return (word(shifted(_funnel(a, c), s1, np.subtract(s, s1))),)
 
@@ -131,25 +184,52 @@ PRMT_MODES: dict[str, tuple[int, int, int, int]] = {
 """Default-mode selectors equivalent to each special PRMT mode, indexed by ``b & 3``."""
 
 
+def _sign_byte(word: int, bit: int, dst: int) -> Callable:
+    """A byte filled with bit ``bit`` of source word ``word``, placed at byte ``dst``."""
+    up, mask = U32(31 - bit), U32(0xFF << (8 * dst))
+
+    def term(words):
+        spread = np.right_shift(np.left_shift(words[word], up).view(np.int32), 31)
+        return np.bitwise_and(spread.view(U32), mask)
+    return term
+
+
+def _moved_bytes(word: int, delta: int, mask: int) -> Callable:
+    """The bytes of source word ``word`` under ``mask`` after moving them ``delta`` bits up."""
+    if delta == 0 and mask == 0xFFFFFFFF:
+        return lambda words: words[word]
+    shift, m = U32(abs(delta)), U32(mask)
+    move = np.left_shift if delta > 0 else np.right_shift
+    if delta == 0:
+        return lambda words: np.bitwise_and(words[word], m)
+    return lambda words: np.bitwise_and(move(words[word], shift), m)
+
+
 def _permute_const(selector: int) -> Callable:
-    """``fn(v)`` permuting the 8-byte ``v`` (uint64) by a selector known at build time."""
-    parts = []
+    """``fn(a, c)`` permuting the bytes of {c:a} by a selector known at build time.
+
+    Bytes that move by the same distance from the same word are moved together, so the
+    common selectors (identity, byte swaps, half-word packs) are one to four operations.
+    """
+    moves: dict[tuple[int, int], int] = {}
+    terms = []
     for i in range(4):
         nibble = (selector >> (4 * i)) & 0xF
-        sign = bool(nibble & 8)
-        parts.append((U64(8 * (nibble & 7) + 7 * sign), sign, U64(8 * i)))
+        word, byte = (nibble & 7) // 4, (nibble & 7) % 4
+        if nibble & 8:
+            terms.append(_sign_byte(word, 8 * byte + 7, i))
+        else:
+            key = (word, 8 * (i - byte))
+            moves[key] = moves.get(key, 0) | (0xFF << (8 * i))
+    terms += [_moved_bytes(w, d, m) for (w, d), m in moves.items()]
+    first, rest = terms[0], terms[1:]
 
-    def fn(v):
-        out = None
-        for src, sign, dst in parts:
-            if sign:
-                byte = np.multiply(np.bitwise_and(np.right_shift(v, src), U64(1)),
-                                   U64(0xFF))
-            else:
-                byte = np.bitwise_and(np.right_shift(v, src), U64(0xFF))
-            byte = np.left_shift(byte, dst)
-            out = byte if out is None else np.bitwise_or(out, byte)
-        return out.astype(U32)
+    def fn(a, c):
+        words = (np.asarray(a, dtype=U32), np.asarray(c, dtype=U32))
+        out = first(words)
+        for term in rest:
+            out = np.bitwise_or(out, term(words))
+        return out
 
     return fn
 
@@ -175,7 +255,7 @@ def prmt(inst: Instruction, mods: Mapping[str, str]) -> Callable:
     if isinstance(selector_op, Imm):
         bits = selector_op.bits
         permute = _permute_const(PRMT_MODES[mode][bits & 3] if mode else bits)
-        return lambda a, b, c: (permute(_funnel(a, c)),)
+        return lambda a, b, c: (permute(a, c),)
     if mode:
         table = np.array(PRMT_MODES[mode], dtype=U32)
         return lambda a, b, c: (_permute(_funnel(a, c), table[np.bitwise_and(b, U32(3))]),)

@@ -9,7 +9,10 @@ float64, so those conversions round once (:func:`.rounding.f64_rounder`). A 64-b
 is split into ``hi * 2**32 + lo``, both exact, and TwoSum gives the exact pair, rounded
 once with :func:`.rounding.pair_rounder`. F2I rounds to an integer in float64 (exact), then
 saturates to the destination's range; NaN gives 0. ``.FTZ`` flushes float32 subnormal
-inputs (and F2F's float32 results); ``.NTZ`` is accepted and has no effect here.
+inputs (and F2F's float32 results); ``.NTZ`` is accepted and has no effect here. F2F
+between equal types passes the value through (flags and ``.FTZ`` applied; no rounding to
+an integer, which real SASS spells FRND). NaN results are canonical (see
+:mod:`.rounding`), infinities convert to infinities.
 """
 
 from __future__ import annotations

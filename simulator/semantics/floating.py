@@ -1,10 +1,13 @@
 """Single-precision arithmetic: FADD, FMUL, FFMA, FMNMX, FSETP, FSEL.
 
 Register words are viewed as float32, never converted. Round-to-nearest FADD and FMUL
-are numpy's own IEEE float32 operations. The directed modes (.RZ, .RM, .RP) and FFMA
-get the exact result as float64 first (products of float32 are exact in float64, sums
-carry their TwoSum error) and round it once, through :mod:`.rounding`. An exact zero sum
-is +0 except under .RM, where it is -0 unless both addends are +0 (IEEE 754 6.3).
+are numpy's own IEEE float32 operations. The directed modes (.RZ, .RM, .RP) get the
+exact result as float64 first (products of float32 are exact in float64, sums carry their
+TwoSum error) and round it once, through :mod:`.rounding`. FFMA to nearest adds the exact
+product in float64 and rounds that sum to float32, which is one correct rounding except
+when the float64 sum fell exactly on a float32 midpoint or in float32's subnormal range;
+those threads (rare) are recomputed exactly. An exact zero sum is +0 except under .RM,
+where it is -0 unless both addends are +0 (IEEE 754 6.3).
 
 .FTZ flushes subnormal inputs and results (after rounding) to zero of the same sign;
 .SAT clamps to [+0, 1] (NaN to +0). NaN results are the canonical ``0x7fffffff``.
@@ -21,7 +24,7 @@ from ...isa.program import Instruction
 from .integer import constant_compare, select
 from .operands import constant_pred, flag_transform, source_operands, with_transforms
 from .predicate import setp
-from .rounding import bits32, f64_rounder, ftz32, pair_rounder, saturate, to_odd, two_sum
+from .rounding import Value, bits32, f64_rounder, ftz32, pair_rounder, saturate, to_odd, two_sum
 
 F32 = np.float32
 F64 = np.float64
@@ -175,7 +178,7 @@ def ffma(inst: Instruction, mods: Mapping[str, str]) -> Callable:
 F32_NAN = U32(0x7FFFFFFF)
 
 
-def fminf(a, b):
+def fminf(a: Value, b: Value) -> Value:
     """fminf on float32 bit patterns: a NaN loses, two NaNs give 0x7fffffff, -0 < +0.
 
     ``np.fmin`` already lets a NaN lose; equal values differ at most in the sign of a
@@ -189,7 +192,7 @@ def fminf(a, b):
     return np.where(np.isnan(r), F32_NAN, bits)
 
 
-def fmaxf(a, b):
+def fmaxf(a: Value, b: Value) -> Value:
     """fmaxf on float32 bit patterns: a NaN loses, two NaNs give 0x7fffffff, +0 > -0."""
     a, b = np.asarray(a), np.asarray(b)
     x, y = a.view(F32), b.view(F32)

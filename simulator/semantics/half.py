@@ -27,34 +27,38 @@ F32 = np.float32
 F64 = np.float64
 U16 = np.uint16
 U32 = np.uint32
-_SIXTEEN = U32(16)
 
 
 def _lanes(x):
-    """uint32 -> (low, high) lanes as uint16 bits."""
-    x = np.asarray(x)
-    return x.astype(U16), np.right_shift(x, _SIXTEEN).astype(U16)
+    """uint32 register value(s) -> float16 array of shape (n, 2), one row per register.
+
+    A view, not a copy, for contiguous arrays. Which column is the low half depends on the
+    machine's byte order, but every operation here is lane-wise and :func:`_registers`
+    undoes the same view, so each result half lands where its operands came from.
+    """
+    return np.ascontiguousarray(x, dtype=U32).reshape(-1).view(F16).reshape(-1, 2)
 
 
-def _join(lo, hi):
-    """uint16 lane bits -> uint32 register."""
-    return np.bitwise_or(np.left_shift(np.asarray(hi).astype(U32), _SIXTEEN),
-                         np.asarray(lo).astype(U32))
+def _registers(bits16, shape):
+    """(n, 2) uint16 lane results -> uint32 registers of ``shape``."""
+    return np.ascontiguousarray(bits16).view(U32).reshape(shape)
 
 
-def _lane_op(op: Callable, nsrc: int, ftz: bool) -> Callable:
-    """Apply ``op`` (float16 lanes -> float16) to both lanes of ``nsrc`` registers."""
-    flush = ftz16 if ftz else (lambda bits: bits)
+def _lane_op(op: Callable, ftz: bool) -> Callable:
+    """Apply ``op`` (float16 lane arrays -> float16) to both lanes of the registers."""
+    if ftz:
+        def lanes(x):
+            return ftz16(_lanes(x).view(U16)).view(F16)
 
-    def lane(*bits):
-        return flush(bits16(op(*(np.asarray(flush(b)).view(F16) for b in bits))))
+        def finish(r):
+            return ftz16(bits16(r))
+    else:
+        lanes, finish = _lanes, bits16
 
     def fn(*regs):
-        split = [_lanes(r) for r in regs[:nsrc]]
+        shape = np.broadcast_shapes(*(np.shape(r) for r in regs))
         with np.errstate(all="ignore"):
-            lo = lane(*(s[0] for s in split))
-            hi = lane(*(s[1] for s in split))
-        return (_join(lo, hi),)
+            return (_registers(finish(op(*(lanes(r) for r in regs))), shape),)
 
     return fn
 
@@ -67,20 +71,20 @@ _fma_round = pair_rounder("f16", "RN")
 
 
 def _fma(a, b, c):
-    return _fma_round(*two_sum(np.multiply(a.astype(F64), b.astype(F64)), c.astype(F64)))
+    return _fma_round(*two_sum(np.multiply(a.astype(F64), b), c.astype(F64)))
 
 
 def hadd2(inst: Instruction, mods: Mapping[str, str]) -> Callable:
     """HADD2[.FTZ]: per lane d = a + b."""
     ops = source_operands(inst)
-    fn = _lane_op(_add, 2, mods.get("ftz") == "FTZ")
+    fn = _lane_op(_add, mods.get("ftz") == "FTZ")
     return with_transforms(fn, [flag_transform(op, "f16x2") for op in ops[:2]])
 
 
 def hfma2(inst: Instruction, mods: Mapping[str, str]) -> Callable:
     """HFMA2[.MMA]: per lane d = a * b + c, fused."""
     ops = source_operands(inst)
-    fn = _lane_op(_fma, 3, False)
+    fn = _lane_op(_fma, False)
     return with_transforms(fn, [flag_transform(op, "f16x2") for op in ops[:3]])
 
 

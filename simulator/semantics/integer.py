@@ -33,7 +33,6 @@ from .predicate import setp
 
 U32 = np.uint32
 U64 = np.uint64
-_LOW32 = np.uint64(0xFFFFFFFF)
 _TWO32 = np.uint64(1 << 32)
 _TWO33 = np.uint64(1 << 33)
 _ONE64 = np.uint64(1)
@@ -67,8 +66,19 @@ def iadd3(inst: Instruction, mods: Mapping[str, str]) -> Callable:
                 return np.add(np.add(a, b), c), np.False_, np.False_
         return with_transforms(core, [flag_transform(op, "i32") for op in (a_op, b_op, c_op)])
 
-    wa, wb, wc = (_wide_source(op) for op in (a_op, b_op, c_op))
     pv_used = not discarded(pv_op)
+    if not extended and not any(flags_of(op) for op in (a_op, b_op, c_op)):
+        # Two 32-bit adds; each carries out exactly when its sum wrapped below an addend.
+        def fn(a, b, c, pp, pq):
+            s = np.add(a, b)
+            first = np.less(s, a)
+            d = np.add(s, c)
+            second = np.less(d, s)
+            pv = np.logical_and(first, second) if pv_used else np.False_
+            return d, np.logical_or(first, second), pv
+        return fn
+
+    wa, wb, wc = (_wide_source(op) for op in (a_op, b_op, c_op))
 
     if extended:
         def total_of(a, b, c, pp, pq):

@@ -199,6 +199,19 @@ def test_ffma_is_not_float64_double_rounding():
     assert float(naive) == 1 + 2.0**-11  # what double rounding would give
 
 
+def test_ffma_single_rounding_in_the_subnormal_range():
+    """3(1 - 2**-36) 2**-150 + 2**-127 sits 3*2**-186 below a subnormal float32 tie;
+    float64 rounds it onto the tie (its ulp there is 2**-179)."""
+    a = np.uint32(f32_bits(3 * (1 + 2.0**-18) * 2.0**-75))
+    b = np.uint32(f32_bits((1 - 2.0**-18) * 2.0**-75))
+    c = np.uint32(f32_bits(2.0**-127))
+    expect = round_exact(exact(int(a)) * exact(int(b)) + exact(int(c)), "f32")
+    assert expect == 0x00400001  # 2**-127 + 2**-149, rounded down
+    for args in ((a, b, c), (np.full(3, a), b, np.full(3, c))):
+        (d,) = semantics("FFMA")(*args)
+        assert np.all(d == expect)
+
+
 @EXAMPLES
 @given(lanes(np.uint32, nearby_floats()), lanes(np.uint32, nearby_floats()))
 def test_fadd_cancellation_and_zero_signs(a, b):

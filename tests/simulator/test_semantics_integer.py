@@ -48,19 +48,20 @@ def contribution(x: int, flag: str) -> int:
 @EXAMPLES
 @given(u32_arrays(), u32_arrays(), u32_arrays(), bool_arrays(), bool_arrays(),
        st.tuples(*[st.sampled_from(("", "-", "~"))] * 3), st.booleans())
-def test_iadd3_sum_and_carries(a, b, c, pp, pq, spell, extended):
-    mods = ("X",) if extended else ()
-    flags = dict(zip("abc", spell, strict=True))
-    d, pu, pv = semantics("IADD3", mods, flags=flags)(a, b, c, pp, pq)
-    for i in range(len(a)):
-        total = sum(contribution(int(x[i]), f) for x, f in zip((a, b, c), spell, strict=True))
-        total += (int(pp[i]) + int(pq[i])) if extended else 0
-        assert int(d[i]) == total & M32
-        assert bool(pu[i]) == (total >= 1 << 32)
-        assert bool(pv[i]) == (total >= 2 << 32)
-    # Without live carries the same low word comes out of the 32-bit fast path.
-    fast = semantics("IADD3", mods, flags=flags, ops={"pu": PT, "pv": PT})
-    assert np.array_equal(fast(a, b, c, pp, pq)[0], d)
+def test_iadd3_sum_and_carries(a, b, c, pp, pq, spells, extended):
+    for spell, ext in {(spells, extended), (("", "", ""), False)}:
+        mods = ("X",) if ext else ()
+        flags = dict(zip("abc", spell, strict=True))
+        d, pu, pv = semantics("IADD3", mods, flags=flags)(a, b, c, pp, pq)
+        for i in range(len(a)):
+            total = sum(contribution(int(x[i]), f) for x, f in zip((a, b, c), spell, strict=True))
+            total += (int(pp[i]) + int(pq[i])) if ext else 0
+            assert int(d[i]) == total & M32
+            assert bool(pu[i]) == (total >= 1 << 32)
+            assert bool(pv[i]) == (total >= 2 << 32)
+        # Without live carries the same low word comes out of the 32-bit fast path.
+        fast = semantics("IADD3", mods, flags=flags, ops={"pu": PT, "pv": PT})
+        assert np.array_equal(fast(a, b, c, pp, pq)[0], d)
 
 
 @EXAMPLES
@@ -178,6 +179,22 @@ def test_shf(a, b, c, direction, type_, hi):
     for i in range(len(a)):
         assert int(d[i]) == shf_reference(int(a[i]), int(b[i]), int(c[i]), direction,
                                           type_, hi)
+
+
+@settings(max_examples=10, deadline=None)
+@given(u32_arrays(), u32_arrays(), st.integers(0, M32))
+def test_shf_immediate_counts(a, c, count):
+    """An immediate count takes a specialized 32-bit path; it must agree with the funnel."""
+    for shift in (*SHIFTS, 5, 40, count):
+        for direction in "LR":
+            for type_ in ("S32", "U32", "S64", "U64"):
+                for hi in (False, True):
+                    mods = (direction, type_) + (("HI",) if hi else ())
+                    fn = semantics("SHF", mods, ops={"b": Imm(shift)})
+                    d = np.broadcast_to(fn(a, np.uint32(shift), c)[0], a.shape)
+                    for i in range(0, len(a), 5):
+                        expect = shf_reference(int(a[i]), shift, int(c[i]), direction, type_, hi)
+                        assert int(d[i]) == expect, (mods, shift)
 
 
 @pytest.mark.parametrize("shift", SHIFTS)

@@ -18,7 +18,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.isa.strategies import instructions
 from warpforge.isa.opcodes import OPCODES, Kind
 from warpforge.isa.operands import PT, Const, Imm
 from warpforge.simulator.semantics import (
@@ -28,6 +27,7 @@ from warpforge.simulator.semantics import (
     atomic_function,
 )
 
+from ..isa.strategies import instructions
 from .semantics_support import (
     CANONICAL_NAN,
     FLOAT_EDGES,
