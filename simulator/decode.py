@@ -37,8 +37,25 @@ DEST_KINDS = (Kind.RD, Kind.PD)
 
 
 def pair(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Two uint32 words as one uint64 (``lo`` in the low half)."""
-    return lo.astype(np.uint64) | (hi.astype(np.uint64) << np.uint64(32))
+    """Two uint32 words as one uint64 (``lo`` in the low half).
+
+    Interleaves the words through a uint32 view of the result (one pass each, no
+    temporaries): the simulated machine, like the host it runs on, is little-endian.
+    """
+    out = np.empty(lo.shape, np.uint64)
+    words = out.view(np.uint32).reshape(*lo.shape, 2)
+    words[..., 0] = lo
+    words[..., 1] = hi
+    return out
+
+
+def halves(value) -> tuple:
+    """A uint64 value (array or scalar) as its (low, high) uint32 words."""
+    value = np.asarray(value, np.uint64)
+    if value.ndim == 0:
+        return value.astype(np.uint32), (value >> np.uint64(32)).astype(np.uint32)
+    words = np.ascontiguousarray(value).view(np.uint32).reshape(*value.shape, 2)
+    return words[..., 0], words[..., 1]
 
 
 def _row_fetch(row: np.ndarray) -> Fetch:
@@ -162,8 +179,7 @@ class Writer:
         """The value as one array (or scalar) per row."""
         if len(self.rows) == 1:
             return (value,)
-        value = np.asarray(value, np.uint64)
-        return (value.astype(np.uint32), (value >> np.uint64(32)).astype(np.uint32))
+        return halves(value)
 
     def dense(self, value, eff: np.ndarray | None) -> None:
         """Write ``value`` (over the wave) into the threads of ``eff`` (None = all)."""

@@ -110,13 +110,13 @@ def imad(inst: Instruction, mods: Mapping[str, str]) -> Callable:
     if mode == "WIDE":
         if signed:
             def core(a, b, c):
-                p = np.multiply(np.asarray(a).view(np.int32).astype(np.int64),
-                                np.asarray(b).view(np.int32).astype(np.int64))
+                # the ufunc widens while it multiplies: no int64 temporaries of a and b
+                p = np.multiply(np.asarray(a).view(np.int32), np.asarray(b).view(np.int32),
+                                dtype=np.int64)
                 return (np.add(p.view(U64), c),)
         else:
             def core(a, b, c):
-                return (np.add(np.multiply(np.asarray(a).astype(U64),
-                                           np.asarray(b).astype(U64)), c),)
+                return (np.add(np.multiply(a, b, dtype=U64), c),)
     elif mode == "HI":
         if signed:
             def core(a, b, c):
