@@ -20,13 +20,19 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples" / "sass"
 
 
 def collatz_steps(x: np.ndarray) -> np.ndarray:
-    """Steps from each x to 1 under v -> v/2 (even), 3v+1 (odd); 0 for x <= 1 (numpy)."""
+    """Steps from each x to 1 under v -> v/2 (even), 3v+1 (odd); 0 for x <= 1 (numpy).
+
+    The reference for ``divergent_loops``, whose 3v+1 is 32-bit: raises ``ValueError`` for
+    inputs whose walk leaves 32 bits.
+    """
     v = x.astype(np.uint64)
     steps = np.zeros(x.shape, np.uint32)
     live = v > 1
     while live.any():
         odd = (v & 1) == 1
         v = np.where(live, np.where(odd, 3 * v + 1, v // 2), v)
+        if int(v.max(initial=0)) >= 2**32:
+            raise ValueError("inputs overflow the kernel's 32-bit 3v+1")
         steps += live
         live = v > 1
     return steps

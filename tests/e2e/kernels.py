@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from warpforge.demo import collatz_steps  # noqa: F401  (the demo's reference, for the tests)
 from warpforge.isa import Program, assemble
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "sass"
@@ -64,15 +65,3 @@ def butterfly_warp_sums(x: np.ndarray, total_threads: int) -> np.ndarray:
     return v[:, 0].copy()
 
 
-def collatz_steps(x: np.ndarray) -> np.ndarray:
-    """Collatz steps from each value to 1 (0 for values <= 1), with an overflow check."""
-    v = x.astype(np.uint64)
-    steps = np.zeros(x.shape, np.uint32)
-    active = v > 1
-    while active.any():
-        odd = (v & 1) == 1
-        v = np.where(active, np.where(odd, 3 * v + 1, v // 2), v)
-        assert int(v.max(initial=0)) < 2**32, "inputs overflow the kernel's 32-bit 3v+1"
-        steps += active
-        active = v > 1
-    return steps
