@@ -111,15 +111,29 @@ def _global_store(m: Machine, a: np.ndarray, size: int, values: np.ndarray) -> N
         alloc.views[size][ix] = values if pos is None else values[pos]
 
 
+SPACES = {"LDG": "global", "STG": "global", "LDS": "shared", "STS": "shared",
+          "LDL": "local", "STL": "local"}
+"""The memory space each load and store opcode addresses."""
+
+
+def _space(m: Machine, inst: Instruction):
+    """(space name, window or None for global memory, the owner phrase for messages)."""
+    space = SPACES[inst.opcode]
+    window = {"shared": m.shared, "local": m.localmem}.get(space)
+    return space, window, "the CTA has" if space == "shared" else "each thread has"
+
+
+def _empty_window(space: str, what: str, a: np.ndarray) -> AccessFault:
+    return AccessFault(0, int(a[0]), f"is out of bounds ({what} 0 bytes of {space} memory)")
+
+
 def load_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
     """LDG, LDS, LDL."""
     info = OPCODES[inst.opcode]
     mods = info.resolve(inst.modifiers)
     size, narrow, signed = _width(mods)
     dest, addr = inst.operands
-    space = {"LDG": "global", "LDS": "shared", "LDL": "local"}[inst.opcode]
-    window = {"LDS": m.shared, "LDL": m.localmem}.get(inst.opcode)
-    what = "the CTA has" if space == "shared" else "each thread has"
+    space, window, what = _space(m, inst)
     addresses = address_fn(m, addr)
     guard = guard_of(m, inst)
 
@@ -132,8 +146,7 @@ def load_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
             if space == "global":
                 values = _global_load(m, a, size)
             elif window is None:
-                raise AccessFault(0, int(a[0]), f"is out of bounds ({what} 0 bytes of "
-                                                f"{space} memory)")
+                raise _empty_window(space, what, a)
             else:
                 values = window.views[size][window.index(a, tid, size)]
         except AccessFault as err:
@@ -151,9 +164,7 @@ def store_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
     mods = info.resolve(inst.modifiers)
     size, narrow, _ = _width(mods)
     addr, src = inst.operands
-    space = {"STG": "global", "STS": "shared", "STL": "local"}[inst.opcode]
-    window = {"STS": m.shared, "STL": m.localmem}.get(inst.opcode)
-    what = "the CTA has" if space == "shared" else "each thread has"
+    space, window, what = _space(m, inst)
     addresses = address_fn(m, addr)
     guard = guard_of(m, inst)
     words = max(size // 4, 1)
@@ -168,8 +179,7 @@ def store_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
             if space == "global":
                 _global_store(m, a, size, values)
             elif window is None:
-                raise AccessFault(0, int(a[0]), f"is out of bounds ({what} 0 bytes of "
-                                                f"{space} memory)")
+                raise _empty_window(space, what, a)
             else:
                 window.views[size][window.index(a, tid, size)] = values
         except AccessFault as err:
