@@ -1,1 +1,1 @@
-"""Placeholder, filled in by its issue."""
+"""The compiler: IR, passes, and the backends that lower it (``sass/`` to ``isa`` programs)."""

@@ -65,3 +65,22 @@ def butterfly_warp_sums(x: np.ndarray, total_threads: int) -> np.ndarray:
     return v[:, 0].copy()
 
 
+def saxpy_inputs(n: int, seed: int):
+    """x with few significant bits, so that a*x is exact in float32 and numpy's
+    a*x + y rounds once, as the kernel's fused FFMA does. Two guard elements past n."""
+    rng = np.random.default_rng(seed)
+    a = np.float32(1.75)
+    x = (rng.integers(-(2**12), 2**12, n + 2) / 16).astype(np.float32)
+    y = rng.standard_normal(n + 2).astype(np.float32)
+    return a, x, y
+
+
+def collatz_inputs(n: int, seed: int) -> np.ndarray:
+    """Values whose Collatz walks differ widely in length, with the edge cases 0, 1, 2,
+    27 (111 steps) and 77031 (350 steps) among them, plus two guard elements past n."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 100_000, n + 2).astype(np.uint32)
+    special = np.array([0, 1, 2, 27, 77031, 3, 4], np.uint32)
+    k = min(n, special.size)
+    x[rng.permutation(n)[:k]] = special[:k]
+    return x

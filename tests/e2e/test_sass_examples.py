@@ -16,8 +16,10 @@ from .kernels import (
     NAMES,
     blocks_for,
     butterfly_warp_sums,
+    collatz_inputs,
     collatz_steps,
     load_example,
+    saxpy_inputs,
     tree_block_sums,
 )
 
@@ -46,16 +48,6 @@ def test_example_ends_with_an_unconditional_exit(name):
 
 
 # --- saxpy --------------------------------------------------------------------------------
-
-
-def saxpy_inputs(n: int, seed: int):
-    """x with few significant bits, so that a*x is exact in float32 and numpy's
-    a*x + y rounds once, as the kernel's fused FFMA does. Two guard elements past n."""
-    rng = np.random.default_rng(seed)
-    a = np.float32(1.75)
-    x = (rng.integers(-(2**12), 2**12, n + 2) / 16).astype(np.float32)
-    y = rng.standard_normal(n + 2).astype(np.float32)
-    return a, x, y
 
 
 @pytest.mark.parametrize(("n", "block"), [(1, 32), (256, 256), (1000, 256), (1061, 128)])
@@ -142,17 +134,6 @@ def test_reduce_shfl_integers_are_exact():
 
 
 SENTINEL = np.uint32(0xDEADBEEF)
-
-
-def collatz_inputs(n: int, seed: int) -> np.ndarray:
-    """Values whose Collatz walks differ widely in length, with the edge cases 0, 1, 2,
-    27 (111 steps) and 77031 (350 steps) among them, plus two guard elements past n."""
-    rng = np.random.default_rng(seed)
-    x = rng.integers(0, 100_000, n + 2).astype(np.uint32)
-    special = np.array([0, 1, 2, 27, 77031, 3, 4], np.uint32)
-    k = min(n, special.size)
-    x[rng.permutation(n)[:k]] = special[:k]
-    return x
 
 
 @pytest.mark.parametrize(("n", "block"), [(1, 32), (128, 128), (1000, 128), (333, 64)])

@@ -1,0 +1,98 @@
+"""Constant folding and a few exact algebraic identities.
+
+An arithmetic, bitwise, ``cmp``, ``select`` or ``cast`` op whose operands are all
+constants becomes a ``constant`` op (inserted where the op was, with its location), by the
+exact semantics of :mod:`warpforge.compiler.ir.semantics`: integers wrap, floats compute
+in their own precision, and undefined cases (integer division by zero, ``MIN / -1``,
+shifts out of range) stay unfolded. Math functions are never folded: the backends may
+implement them approximately.
+
+Identities that hold for every value, NaN and signed zeros included, so only on
+integers: ``x + 0``, ``0 + x``, ``x - 0``, ``x * 1``, ``1 * x``, ``x / 1``, ``x // 1`` give
+``x``; ``x * 0``, ``0 * x``, ``x - x`` give 0. On any type: ``select(true, a, b)`` is ``a``,
+``select(false, a, b)`` is ``b``, ``select(c, a, a)`` is ``a``.
+
+Replaced ops are erased; the constants they used stay for :mod:`.dce` to remove.
+"""
+
+from __future__ import annotations
+
+from ...compiler.ir.core import Op, Value
+from ...compiler.ir.function import Function
+from ...compiler.ir.semantics import Scalar, evaluate
+from ...compiler.ir.types import ScalarType
+
+FOLDABLE = frozenset({
+    "add", "sub", "mul", "div", "floordiv", "mod", "rem", "min", "max", "and", "or", "xor",
+    "shl", "shr", "neg", "abs", "not", "cmp", "select", "cast",
+})
+"""Ops with constant semantics."""
+
+
+def fold(func: Function) -> Function:
+    """Fold constants and simplify identities in ``func`` in place; returns it."""
+    for op in func.walk():
+        if op.parent is None or op.name not in FOLDABLE:
+            continue
+        values = [_constant(v) for v in op.operands]
+        if all(v is not None for v in values):
+            result = evaluate(op.name, op.attrs, op.operand_types, values,
+                              op.results[0].type)
+            if result is not None:
+                _replace(op, _make_constant(op, result))
+                continue
+        simpler = _identity(op, values)
+        if simpler is not None:
+            _replace(op, simpler)
+    return func
+
+
+def _constant(value: Value) -> Scalar | None:
+    op = value.defining_op
+    if op is not None and op.name == "constant":
+        return op.attr("value")
+    return None
+
+
+def _make_constant(op: Op, value: Scalar) -> Value:
+    new = Op("constant", (), (op.results[0].type,), {"value": value}, loc=op.loc)
+    op.parent.insert_before(op, new)
+    return new.results[0]
+
+
+def _replace(op: Op, value: Value) -> None:
+    op.results[0].replace_all_uses_with(value)
+    op.erase()
+
+
+def _is(value: Scalar | None, number: int) -> bool:
+    return value is not None and not isinstance(value, bool) and value == number
+
+
+RIGHT_IDENTITY = {"add": 0, "sub": 0, "mul": 1, "div": 1, "floordiv": 1}
+"""``x op c`` is ``x`` for integers when ``c`` is this constant."""
+LEFT_IDENTITY = {"add": 0, "mul": 1}
+"""``c op x`` is ``x`` for integers when ``c`` is this constant."""
+
+
+def _identity(op: Op, values: list[Scalar | None]) -> Value | None:
+    """A value ``op`` always equals, by an identity, or None."""
+    operands = op.operands
+    if op.name == "select":
+        if operands[1] is operands[2]:
+            return operands[1]
+        if values[0] is not None:
+            return operands[1] if values[0] else operands[2]
+        return None
+    t = op.results[0].type
+    if not (isinstance(t, ScalarType) and t.is_int) or len(operands) != 2:
+        return None
+    (x, y), (cx, cy) = operands, values
+    name = op.name
+    if name in RIGHT_IDENTITY and _is(cy, RIGHT_IDENTITY[name]):
+        return x
+    if name in LEFT_IDENTITY and _is(cx, LEFT_IDENTITY[name]):
+        return y
+    if (name == "mul" and (_is(cx, 0) or _is(cy, 0))) or (name == "sub" and x is y):
+        return _make_constant(op, 0)
+    return None
