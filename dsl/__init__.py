@@ -1,1 +1,1 @@
-"""The kernel language: devices and launching (the @kernel frontend arrives with its issue)."""
+"""The kernel language: ``@kernel``/``@func``, types, intrinsics, devices and launching."""

@@ -27,7 +27,14 @@ KNOBS: dict[str, Knob] = {
              "Check every simulated instruction's register reads against the control codes "
              "(stall counts and scoreboards) and raise HazardError on a violation."),
         Knob("WARPFORGE_DEVICE", str, "sim",
-             "The default device: 'sim' (the GPU simulator) or 'cpu'."),
+             "The default device: 'sim' (the GPU simulator)."),
+        Knob("WARPFORGE_DUMP", str, "",
+             "A folder: every compiled kernel writes its IR after each pass and its "
+             "assembly there (on cache hits too)."),
+        Knob("WARPFORGE_CACHE", bool, True,
+             "Keep compiled kernels on disk and reuse them across processes."),
+        Knob("WARPFORGE_CACHE_DIR", str, "~/.cache/warpforge",
+             "Where the on-disk kernel cache lives."),
     )
 }
 """Name -> knob."""

@@ -1,7 +1,8 @@
-"""The ``warpforge`` command line: assemble, disassemble and run SASS-like kernels.
+"""The ``warpforge`` command line: compile kernels; assemble, disassemble and run SASS.
 
 ``warpforge as FILE.sass`` writes the binary form, ``warpforge dis FILE.bin`` prints the
-canonical text, ``warpforge run FILE.sass|FILE.bin --grid G --block B --arg ...`` launches a
+canonical text, ``warpforge asm FILE.py:KERNEL --types ...`` prints a compiled kernel's
+assembly (or IR), ``warpforge run FILE.sass|FILE.bin --grid G --block B --arg ...`` launches a
 kernel on the simulator with arguments built from the command line and prints the pointer
 arguments and the launch statistics afterwards, and ``warpforge demo`` runs the guided tour.
 
@@ -267,6 +268,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_asm(args: argparse.Namespace) -> int:
+    """``warpforge asm FILE.py:KERNEL --types ... -D NAME=VALUE [--ir]``."""
+    from .kernelfile import load_kernel, parse_defines, parse_types
+
+    kernel = load_kernel(args.kernel)
+    compiled = kernel.compile_types(parse_types(args.types), **parse_defines(args.define))
+    print(compiled.ir if args.ir else compiled.asm, end="" if args.ir else "\n")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """``warpforge demo``: the guided tour, when this installation has it."""
     name = f"{__package__}.demo"
@@ -328,6 +339,19 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--report", action="store_true",
                        help="print the simulator's profile report after the launch")
     p_run.set_defaults(func=cmd_run)
+
+    p_asm = sub.add_parser(
+        "asm", help="compile a @wf.kernel and print its assembly (or IR)",
+        description="Compile the @wf.kernel KERNEL of FILE.py for the given parameter types "
+                    "and constexpr values, and print its SASS-like assembly.")
+    p_asm.add_argument("kernel", metavar="FILE.py:KERNEL", help="the kernel to compile")
+    p_asm.add_argument("--types", default="", metavar="T,T,...",
+                       help="one type per runtime parameter, in order: f32,f32[:],i32")
+    p_asm.add_argument("-D", dest="define", action="append", default=[],
+                       metavar="NAME=VALUE", help="a constexpr parameter's value")
+    p_asm.add_argument("--ir", action="store_true",
+                       help="print the optimized IR instead of the assembly")
+    p_asm.set_defaults(func=cmd_asm)
 
     p_demo = sub.add_parser("demo", help="a guided tour of warpforge",
                             description="Run the guided tour of warpforge's layers.")

@@ -1,7 +1,9 @@
 """``warpforge demo``: the example kernels, end to end.
 
-Each hand-written SASS example in ``examples/sass/`` is assembled, printed, encoded and
-decoded, launched on the simulator, and its result checked against numpy.
+First a ``@wf.kernel`` written in Python (``examples/dsl/saxpy.py``) is compiled: its IR,
+its SASS-like assembly, and its run on the simulator checked against numpy. Then each
+hand-written SASS example in ``examples/sass/`` is assembled, printed, encoded and decoded,
+launched on the simulator, and its result checked against numpy.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from . import isa
 from .simulator import Simulator
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples" / "sass"
+DSL_EXAMPLES = EXAMPLES.parent / "dsl"
 
 
 def collatz_steps(x: np.ndarray) -> np.ndarray:
@@ -129,6 +132,37 @@ def run_example(example: Example, sim: Simulator, rng: np.random.Generator) -> N
           f"elements/s\n")
 
 
+def run_dsl_saxpy(sim: Simulator, rng: np.random.Generator) -> None:
+    """Compile examples/dsl/saxpy.py's kernel, show its layers, run it, check it."""
+    import importlib.util
+
+    path = DSL_EXAMPLES / "saxpy.py"
+    spec = importlib.util.spec_from_file_location("warpforge_demo_saxpy", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    kernel = module.saxpy
+    print(f"== a @wf.kernel in Python ({path.name}) ==")
+    print(pathlib.Path(path).read_text().split("\n\n\n")[1].strip(), "\n")
+    n = 1_000_000
+    x = rng.standard_normal(n, dtype=np.float32)
+    y = rng.standard_normal(n, dtype=np.float32)
+    want = np.float32(2.0) * x + y
+    compiled = kernel.compile(2.0, x, y, n)
+    print("-- its IR after the optimization passes --")
+    print(compiled.ir)
+    print(f"-- its assembly: {len(compiled.program)} instructions, {compiled.registers} "
+          "registers --")
+    print(compiled.asm)
+    result = kernel.launch((n + 255) // 256, 256, 2.0, x, y, n, device=sim)
+    err = float(np.max(np.abs(y - want)))
+    assert err <= 1e-5 * float(np.max(np.abs(want))), err
+    rate = result.stats["thread_instructions"] / max(result.elapsed_s, 1e-9)
+    print(f"launch: grid {(n + 255) // 256}, block 256: y == 2*x + y for all {n:,} elements "
+          f"(max |error| vs numpy {err:.1e})  [ok]")
+    print(f"simulated {result.stats['thread_instructions']:,} thread-instructions in "
+          f"{result.elapsed_s:.3f} s ({rate / 1e6:.0f} M/s)\n")
+
+
 def main() -> int:
     """Run every example; returns the exit status."""
     if not EXAMPLES.is_dir():
@@ -140,6 +174,7 @@ def main() -> int:
     print(f"warpforge demo: SASS-like kernels on the functional simulator "
           f"({cfg.num_sms} SMs, {cfg.max_threads_per_sm} threads per SM)\n")
     rng = np.random.default_rng(2026)
+    run_dsl_saxpy(sim, rng)
     for example in DEMOS:
         run_example(example, sim, rng)
     print("every example matches numpy")

@@ -15,9 +15,10 @@ Semantics fixed here, which every pass and backend must honour:
   divisor's sign). Integer division or remainder by zero, and ``MIN / -1``, are undefined
   (never folded). For floats, ``div`` is IEEE division, ``rem`` is C's ``fmod``, and
   ``floordiv``/``mod`` are Python's float ``//``/``%`` (numpy's ``floor_divide`` and
-  ``remainder`` in the operand's precision). The frontend emits ``floordiv``/``mod`` for
-  Python's ``//``/``%``; a pass lowers them (to shifts and masks when operands are known
-  non-negative and the divisor a power of two).
+  ``remainder`` in the operand's precision; a zero divisor gives inf or NaN, never a
+  fault, so float divisions may be hoisted and folded like any pure op). The frontend
+  emits ``floordiv``/``mod`` for Python's ``//``/``%``; a pass lowers them (to shifts
+  and masks when operands are known non-negative and the divisor a power of two).
 - ``shl``/``shr`` take a shift amount of the value's type; ``shr`` is arithmetic for
   signed and logical for unsigned types. An amount outside ``[0, bits)`` gives an
   unspecified value (never folded).

@@ -138,7 +138,8 @@ def _float_binary(name: str, a: float, b: float, t: ScalarType) -> float | None:
             r = x / y
         elif name == "rem":
             r = np.fmod(x, y)
-        elif name in ("floordiv", "mod") and b != 0:
+        elif name in ("floordiv", "mod"):
+            # defined for a zero divisor too (inf or NaN), as float division is
             r = np.floor_divide(x, y) if name == "floordiv" else np.remainder(x, y)
         else:
             return None

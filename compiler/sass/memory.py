@@ -1,0 +1,325 @@
+"""Instruction selection for memory, conversions and warp ops.
+
+:class:`MemorySelector` adds to :class:`~.arith.ArithSelector` the handlers of ``load``,
+``store``, ``atomic``, ``array_dim``, the allocations, ``cast``, ``shfl``, ``vote`` and
+``barrier``.
+
+Addresses (``reference/sass-codegen.md`` §5, the saxpy idiom): a global element address is
+one ``IMAD.WIDE`` per index, ``index * byte_stride + base`` with the base the pointer in
+``c[0x0][..]`` (then the previous pair), and ``byte_stride = stride * itemsize`` computed
+once per scope; shared and local arrays are laid out at static byte offsets from 0 (each
+aligned to 16) and addressed with 32-bit ``IMAD``s of the index by the static byte stride,
+constant indices and the base folded into the address offset. Sub-word elements load
+zero- or sign-extended (``.U8``/``.S8``/``.U16``/``.S16``), so narrow integers live in
+registers as their extended 32-bit value; bools are stored as bytes 0/1.
+
+Atomics are ``ATOMG``/``ATOMS``, or ``RED`` for a global atomic whose result is unused.
+Shuffles are ``SHFL`` over the full warp (c = 0x1f; 0 for ``up``, as PTX); votes ``VOTE``;
+``barrier`` is ``BAR.SYNC 0x0``.
+"""
+
+from __future__ import annotations
+
+from ...compiler.ir import ArrayType, Op, ScalarType
+from ...compiler.ir.types import AddressSpace
+from ...isa.operands import NOT_PT, PT, RZ, Const, Imm
+from .arith import ArithSelector
+from .isel import ArrayDesc, Konst, ParamWord, is_wide
+from .mir import MAddr, VReg
+
+ATOM_OPS = {"add": "ADD", "min": "MIN", "max": "MAX", "and": "AND", "or": "OR",
+            "xor": "XOR", "exch": "EXCH", "cas": "CAS"}
+SHFL_MODES = {"xor": "BFLY", "down": "DOWN", "up": "UP", "idx": "IDX"}
+ALIGN = 16
+"""Alignment of each shared and local allocation."""
+
+
+def _width_mod(t: ScalarType) -> tuple[str, ...]:
+    size = t.itemsize
+    if size == 1:
+        return ("S8",) if t.is_int and t.is_signed else ("U8",)
+    if size == 2:
+        return ("S16",) if t.is_int and t.is_signed else ("U16",)
+    if size == 8:
+        return ("64",)
+    return ()
+
+
+class MemorySelector(ArithSelector):
+    """Memory, conversion and warp handlers (see the module docstring)."""
+
+    # --- arrays ---------------------------------------------------------------------------
+
+    def _alloc(self, op: Op, space: AddressSpace) -> ArrayDesc:
+        t: ArrayType = op.result.type
+        if space is AddressSpace.SHARED:
+            base = -(-self.shared_bytes // ALIGN) * ALIGN
+            self.shared_bytes = base + t.nbytes
+        else:
+            base = -(-self.local_bytes // ALIGN) * ALIGN
+            self.local_bytes = base + t.nbytes
+        return ArrayDesc(t, None, base)
+
+    def op_shared_alloc(self, op: Op):
+        return self._alloc(op, AddressSpace.SHARED)
+
+    def op_local_alloc(self, op: Op):
+        return self._alloc(op, AddressSpace.LOCAL)
+
+    def op_array_dim(self, op: Op):
+        desc: ArrayDesc = self.lowered(op.operands[0])
+        axis = op.attr("axis")
+        if desc.slot is not None:
+            return ParamWord(desc.slot.shapes[axis], op.result.type)
+        return Konst(desc.type.shape[axis], op.result.type)
+
+    def _index_reg(self, v) -> VReg:
+        r = self.reg(v)
+        return r.lo() if r.width == 2 else r
+
+    def _byte_stride(self, desc: ArrayDesc, k: int) -> VReg:
+        size = desc.type.elem.itemsize
+        off = desc.slot.strides[k]
+
+        def make():
+            d = self.vreg()
+            if size == 1:
+                self.emit("MOV", d=d, b=Const(0, off))
+            else:
+                self.emit("IMAD", d=d, a=self.const_reg(size), b=Const(0, off), c=RZ)
+            return d
+
+        return self.cached(("bs", off), make, hoist=True)
+
+    def address(self, desc: ArrayDesc, indices) -> MAddr:
+        """The address of element ``indices`` of ``desc`` (computed once per scope)."""
+        key = ("addr", desc, *indices)
+        return self.cached(key, lambda: self._address(desc, indices))
+
+    def _address(self, desc: ArrayDesc, indices) -> MAddr:
+        t = desc.type
+        if desc.slot is not None:
+            cur = Const(0, desc.slot.offset)
+            for k, idx in enumerate(indices):
+                x = self.lowered(idx)
+                if isinstance(x, Konst) and int(x.value) == 0:
+                    continue
+                d = self.vreg(2)
+                self.emit("IMAD", ("WIDE",), d=d, a=self._index_reg(idx),
+                          b=self._byte_stride(desc, k), c=cur)
+                cur = d
+            if isinstance(cur, Const):  # every index is 0: the base pointer itself
+                d = self.vreg(2)
+                self.emit("IMAD", ("WIDE",), d=d, a=RZ, b=RZ, c=cur)
+                cur = d
+            return MAddr(cur, 0, wide=True)
+        size = t.elem.itemsize
+        strides = [1] * t.ndim
+        for k in range(t.ndim - 2, -1, -1):
+            strides[k] = strides[k + 1] * t.shape[k + 1]
+        offset = desc.base
+        acc: VReg | None = None
+        for idx, stride in zip(indices, strides, strict=True):
+            x = self.lowered(idx)
+            if isinstance(x, Konst):
+                offset += int(x.value) * stride * size
+                continue
+            d = self.vreg()
+            self.emit("IMAD", d=d, a=self._index_reg(idx), b=Imm(stride * size),
+                      c=acc if acc is not None else RZ)
+            acc = d
+        return MAddr(acc, offset)
+
+    def _space_ops(self, desc: ArrayDesc) -> tuple[str, str, tuple[str, ...]]:
+        space = desc.type.space
+        if space is AddressSpace.GLOBAL:
+            return "LDG", "STG", ("E",)
+        if space is AddressSpace.SHARED:
+            return "LDS", "STS", ()
+        return "LDL", "STL", ()
+
+    def op_load(self, op: Op):
+        desc: ArrayDesc = self.lowered(op.operands[0])
+        addr = self.address(desc, op.operands[1:])
+        elem = desc.type.elem
+        opcode, _, e = self._space_ops(desc)
+        d = self.vreg(2 if is_wide(elem) else 1)
+        self.emit(opcode, e + _width_mod(elem), d=d, addr=addr)
+        if elem.is_bool:
+            return self.reg_to_pred(d)
+        return d
+
+    def op_store(self, op: Op):
+        array, *indices, value = op.operands
+        desc: ArrayDesc = self.lowered(array)
+        addr = self.address(desc, indices)
+        elem = desc.type.elem
+        _, opcode, e = self._space_ops(desc)
+        v = self.reg(value)
+        mods = _width_mod(elem)
+        mods = tuple("U8" if m == "S8" else "U16" if m == "S16" else m for m in mods)
+        self.emit(opcode, e + mods, addr=addr, v=v)
+
+    def op_atomic(self, op: Op):
+        kind = op.attr("kind")
+        array = op.operands[0]
+        desc: ArrayDesc = self.lowered(array)
+        extra = 2 if kind == "cas" else 1
+        indices = op.operands[1:len(op.operands) - extra]
+        addr = self.address(desc, indices)
+        elem = desc.type.elem
+        tmod = {"f32": ("F32",), "i64": ("S64",), "u64": ("U64",)}.get(elem.name, ())
+        if elem.name == "i32" and kind in ("min", "max"):
+            tmod = ("S32",)
+        mods = (ATOM_OPS[kind], *tmod)
+        value = self.reg(op.operands[-extra])
+        glob = desc.type.space is AddressSpace.GLOBAL
+        if kind == "cas":
+            compare = self.reg(op.operands[-1])
+            d = self.vreg(value.width)
+            self.emit("ATOMG" if glob else "ATOMS", (("E",) if glob else ()) + mods, d=d,
+                      addr=addr, b=compare, c=value)
+            return d
+        if glob and not op.result.has_uses():
+            self.emit("RED", ("E", *mods), addr=addr, b=value)
+            return None
+        d = self.vreg(value.width)
+        self.emit("ATOMG" if glob else "ATOMS", (("E",) if glob else ()) + mods, d=d,
+                  addr=addr, b=value)
+        return d
+
+    # --- warp -----------------------------------------------------------------------------
+
+    def op_barrier(self, op: Op):
+        self.emit("BAR", ("SYNC",), id=Imm(0))
+
+    def op_shfl(self, op: Op):
+        kind = op.attr("kind")
+        value, lane = op.operands
+        x = self.lowered(lane)
+        lane_op = (Imm(int(x.value)) if isinstance(x, Konst) and 0 <= int(x.value) <= 255
+                   else self.reg(lane))
+        c = Imm(0 if kind == "up" else 0x1F)
+        v = self.reg(value)
+        if v.width == 2:
+            d = self.vreg(2)
+            for part in (VReg.lo, VReg.hi):
+                self.emit("SHFL", (SHFL_MODES[kind],), pu=PT, d=part(d), a=part(v),
+                          b=lane_op, c=c)
+            return d
+        d = self.vreg()
+        self.emit("SHFL", (SHFL_MODES[kind],), pu=PT, d=d, a=v, b=lane_op, c=c)
+        return d
+
+    def op_vote(self, op: Op):
+        kind = op.attr("kind")
+        p = self.pred(op.operands[0])
+        if kind == "ballot":
+            d = self.vreg()
+            self.emit("VOTE", ("ANY",), d=d, pu=PT, pp=p)
+            return d
+        q = self.vpred()
+        self.emit("VOTE", (kind.upper(),), d=RZ, pu=q, pp=p)
+        return q
+
+    # --- casts ----------------------------------------------------------------------------
+
+    def op_cast(self, op: Op):
+        (src,) = op.operands
+        s, t = src.type, op.result.type
+        if s == t:
+            return self.lowered(src)
+        if t.is_bool:
+            if s.is_int and is_wide(s):
+                r = self.reg(src)
+                o = self.vreg()
+                self.emit("LOP3", ("LUT",), d=o, a=r.lo(), b=r.hi(), c=RZ, lut=Imm(0xFC))
+                return self.reg_to_pred(o)
+            if s.is_float and s.bits != 32:
+                raise self.fail(op)
+            return self.reg_to_pred(self.reg(src), float_src=s.is_float)
+        if s.is_bool:
+            p = self.pred(src)
+            one = Konst(1, t).bits
+            if is_wide(t):
+                d = self.vreg(2)
+                self.emit("SEL", d=d.lo(), a=self.const_reg(one & 0xFFFFFFFF), b=RZ, pp=p)
+                self.emit("SEL", d=d.hi(), a=self.const_reg(one >> 32), b=RZ, pp=p)
+                return d
+            return self.bool_to_reg(p, one)
+        if isinstance(self.lowered(src), Konst) and s.is_int and t.is_int and \
+                not is_wide(s) and not is_wide(t) and not t.is_storage_only:
+            return Konst(int(self.lowered(src).value) & 0xFFFFFFFF if not t.is_signed
+                         else _wrap32(int(self.lowered(src).value)), t)
+        x = self.lowered(src)
+        if isinstance(x, ParamWord) and s.is_int and t.is_int and s.bits == t.bits == 32:
+            return ParamWord(x.offset, t)
+        a = self.reg(src)
+        if s.is_int and t.is_int:
+            return self._int_cast(a, s, t)
+        if s.is_int and t.is_float:
+            stype = {64: "S64" if s.is_signed else "U64"}.get(
+                s.bits, "S32" if s.is_signed else "U32")
+            dtype = {32: (), 64: ("F64",), 16: ("F16",)}[t.bits]
+            d = self.vreg(2 if is_wide(t) else 1)
+            mods = dtype + (() if stype == "S32" else (stype,))
+            self.emit("I2F", mods, d=d, b=a)
+            return d
+        if s.is_float and t.is_int:
+            stype = {32: (), 64: ("F64",), 16: ("F16",)}[s.bits]
+            if is_wide(t):
+                dtype = ("S64",) if t.is_signed else ("U64",)
+            else:
+                dtype = () if t.is_signed else ("U32",)
+            d = self.vreg(2 if is_wide(t) else 1)
+            self.emit("F2I", dtype + stype + ("TRUNC", "NTZ"), d=d, b=a)
+            if t.is_storage_only:
+                lo, hi = t.min, t.max
+                c = self.vreg()
+                self.emit("IMNMX", () if t.is_signed else ("U32",), d=c, a=d,
+                          b=Imm(hi & 0xFFFFFFFF), pp=PT)
+                if t.is_signed:
+                    c2 = self.vreg()
+                    self.emit("IMNMX", d=c2, a=c, b=Imm(lo & 0xFFFFFFFF), pp=NOT_PT)
+                    return c2
+                return c
+            return d
+        if s.is_float and t.is_float:
+            names = {16: "F16", 32: "F32", 64: "F64"}
+            d = self.vreg(2 if is_wide(t) else 1)
+            self.emit("F2F", (names[t.bits], names[s.bits]), d=d, b=a)
+            return d
+        raise self.fail(op)
+
+    def _int_cast(self, a: VReg, s: ScalarType, t: ScalarType) -> VReg:
+        if is_wide(t):
+            d = self.vreg(2)
+            if is_wide(s):
+                return a
+            self.emit("MOV", d=d.lo(), b=a)
+            if s.is_signed:
+                self.emit("SHF", ("R", "S32", "HI"), d=d.hi(), a=RZ, b=Imm(31), c=a)
+            else:
+                self.emit("MOV", d=d.hi(), b=RZ)
+            return d
+        lo = a.lo() if is_wide(s) else a
+        if t.is_storage_only:
+            d = self.vreg()
+            if t.is_signed:
+                up = self.vreg()
+                self.emit("SHF", ("L", "U32"), d=up, a=lo, b=Imm(32 - t.bits), c=RZ)
+                self.emit("SHF", ("R", "S32", "HI"), d=d, a=RZ, b=Imm(32 - t.bits), c=up)
+            else:
+                self.emit("LOP3", ("LUT",), d=d, a=lo, b=Imm((1 << t.bits) - 1), c=RZ,
+                          lut=Imm(0xC0))
+            return d
+        if is_wide(s):
+            d = self.vreg()
+            self.emit("MOV", d=d, b=lo)
+            return d
+        return a
+
+
+def _wrap32(v: int) -> int:
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v >= 1 << 31 else v

@@ -1,0 +1,136 @@
+"""The on-disk kernel cache: content-addressed, written atomically, never trusted blindly.
+
+An entry's key hashes everything its code depends on: the kernel's source and the source
+of every ``@wf.func`` it can reach, the compiler's own version and the hash of its files,
+the specialization (argument types, constexpr values) and the target. An entry is one
+JSON file holding the program in the ISA's binary format (decoded with its checks, never
+unpickled) and the IR after every pass (for ``WARPFORGE_DUMP`` on cache hits). It is
+written to a temporary file and renamed into place; an entry that cannot be read or
+decoded is ignored and rebuilt.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.metadata
+import inspect
+import json
+import os
+import pathlib
+import tempfile
+from collections.abc import Callable
+from functools import lru_cache
+
+from ..isa import AssemblyError, Program, decode, knobs
+from .func import is_device_function
+
+FORMAT = 1
+"""Version of the entry layout; part of every key."""
+
+
+@lru_cache(maxsize=1)
+def compiler_hash() -> str:
+    """A hash of the files of every layer a compiled kernel depends on."""
+    root = pathlib.Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for layer in ("isa", "compiler", "dsl"):
+        for path in sorted((root / layer).rglob("*")):
+            if path.suffix in (".py", ".lark"):
+                h.update(str(path.relative_to(root)).encode())
+                h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def dependencies(fn: Callable) -> list[Callable]:
+    """``fn`` and every ``@wf.func`` it can reach through the names its code uses."""
+    seen: dict[int, Callable] = {}
+    stack = [fn]
+    while stack:
+        f = stack.pop()
+        if id(f) in seen:
+            continue
+        seen[id(f)] = f
+        code = getattr(f, "__code__", None)
+        if code is None:
+            continue
+        names = set(code.co_names) | set(code.co_freevars)
+        scope = dict(getattr(f, "__globals__", {}))
+        for cell_name, cell in zip(code.co_freevars, f.__closure__ or (), strict=False):
+            try:
+                scope[cell_name] = cell.cell_contents
+            except ValueError:
+                continue
+        stack.extend(obj for name in names
+                     if is_device_function(obj := scope.get(name)))
+    return list(seen.values())
+
+
+def source_of(fn: Callable) -> str:
+    """The source text of ``fn`` (its qualified name when the source is unavailable)."""
+    try:
+        return inspect.getsource(fn)
+    except (OSError, TypeError):
+        return f"<no source: {fn.__module__}.{fn.__qualname__}>"
+
+
+@lru_cache(maxsize=1)
+def _version() -> str:
+    try:
+        return importlib.metadata.version("warpforge")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def cache_key(fn: Callable, specialization: tuple, target: str) -> str:
+    """The content hash naming ``fn``'s entry for ``specialization`` on ``target``."""
+    h = hashlib.sha256()
+    for part in (str(FORMAT), _version(), compiler_hash(), target, repr(specialization)):
+        h.update(part.encode())
+        h.update(b"\0")
+    for dep in sorted(dependencies(fn), key=lambda f: f.__qualname__):
+        h.update(dep.__qualname__.encode())
+        h.update(source_of(dep).encode())
+    return h.hexdigest()
+
+
+def cache_dir() -> pathlib.Path | None:
+    """The cache folder (``WARPFORGE_CACHE_DIR``), or None when caching is off."""
+    if not knobs.get("WARPFORGE_CACHE"):
+        return None
+    return pathlib.Path(str(knobs.get("WARPFORGE_CACHE_DIR"))).expanduser()
+
+
+def load(key: str) -> tuple[Program, dict] | None:
+    """The cached program and metadata for ``key``, or None (missing or unreadable)."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    path = folder / f"{key}.json"
+    try:
+        entry = json.loads(path.read_text())
+        if entry.get("format") != FORMAT or entry.get("key") != key:
+            return None
+        program = decode(base64.b64decode(entry["program"], validate=True))
+        return program, entry["meta"]
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, AssemblyError):
+        return None  # a corrupt entry: ignored, and rebuilt by the caller
+
+
+def store(key: str, program: Program, meta: dict) -> None:
+    """Write the entry for ``key`` atomically (temporary file, then rename)."""
+    folder = cache_dir()
+    if folder is None:
+        return
+    entry = {"format": FORMAT, "key": key, "meta": meta,
+             "program": base64.b64encode(program.encode()).decode()}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+        with os.fdopen(fd, "w") as out:
+            json.dump(entry, out)
+        os.replace(tmp, folder / f"{key}.json")
+    except OSError:
+        return  # a cache that cannot be written only costs a recompile

@@ -1,0 +1,221 @@
+"""Calls in kernels: intrinsics (recognized by identity), casts (calling a type), the
+builtins ``min max abs int float bool``, and ``@wf.func`` device functions.
+
+Stores and atomics convert their value to the array's element type, as C's assignment
+does. ``wf.atomic_cas(arr, idx, compare, value)`` follows CUDA's ``atomicCAS`` order.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+
+from ...compiler.ir.core import Value
+from ...compiler.ir.types import AddressSpace, ArrayType, bool_, f32, i32
+from ...dsl import intrinsics as wi
+from ...dsl.func import is_device_function
+from ...dsl.types import ArrayDType, ScalarDType
+from .base import describe, is_weak
+from .expressions import Expressions
+from .promotion import arithmetic, common_type, describe_operand
+
+MATH = ("exp", "log", "sqrt", "rsqrt", "sin", "cos")
+ATOMICS = {"atomic_add": "add", "atomic_min": "min", "atomic_max": "max",
+           "atomic_exch": "exch", "atomic_cas": "cas", "atomic_and": "and",
+           "atomic_or": "or", "atomic_xor": "xor"}
+SHUFFLES = {"shfl_xor": "xor", "shfl_down": "down", "shfl_up": "up", "shfl_idx": "idx"}
+VOTES = {"vote_any": "any", "vote_all": "all", "ballot": "ballot"}
+ARITY = {"lane_id": 0, "syncthreads": 0, "shared": 2, "local": 2, "fma": 3, "select": 3,
+         "abs": 1, **dict.fromkeys(MATH, 1), **dict.fromkeys(SHUFFLES, 2),
+         **dict.fromkeys(VOTES, 1), **dict.fromkeys(ATOMICS, 3), "atomic_cas": 4}
+
+
+class Calls(Expressions):
+    """Translates calls."""
+
+    def expr_Call(self, node: ast.Call) -> object:
+        target = self.expr(node.func)
+        if node.keywords:
+            raise self.error(node, f"keyword arguments are not supported in calls to "
+                                   f"{describe(target)}")
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.error(node, "starred arguments are not supported in kernels")
+        if isinstance(target, wi.Intrinsic):
+            if target is wi.static_range:
+                raise self.error(node, "wf.static_range() can only be a for loop's iterable")
+            expected = ARITY.get(target.name)
+            if expected is not None and len(node.args) != expected:
+                raise self.error(node, f"wf.{target.name}() takes {expected} argument"
+                                       f"{'s' if expected != 1 else ''}, not {len(node.args)}")
+            handler = getattr(self, f"call_{target.name}", None)
+            return handler(node) if handler is not None else self.intrinsic(node, target.name)
+        args = [self.expr(a) for a in node.args]
+        if isinstance(target, ScalarDType):
+            if len(args) != 1:
+                raise self.error(node, f"wf.{target.name}() takes 1 argument")
+            return self.value(node, self.scalar(node.args[0], args[0]), target.ir)
+        if isinstance(target, ArrayDType):
+            raise self.error(node, "array types cannot be called in kernels")
+        if target is builtins.range:
+            raise self.error(node, "range() can only be a for loop's iterable")
+        if target in (builtins.min, builtins.max):
+            return self.minmax(node, target.__name__, args)
+        if target is builtins.abs:
+            return self.absolute(node, args)
+        if target in (builtins.int, builtins.float, builtins.bool):
+            if len(args) != 1:
+                raise self.error(node, f"{target.__name__}() takes 1 argument in kernels")
+            t = {builtins.int: i32, builtins.float: f32, builtins.bool: bool_}[target]
+            if t is bool_:
+                return self.to_bool(node, args[0])
+            return self.value(node, self.scalar(node.args[0], args[0]), t)
+        if target is builtins.len:
+            if len(args) != 1 or not (isinstance(args[0], Value)
+                                      and isinstance(args[0].type, ArrayType)):
+                raise self.error(node, "len() takes one array in kernels")
+            return self.op(node, "array_dim", (args[0],), {"axis": 0})
+        if is_device_function(target):
+            return self.call_device_function(node, target, args)
+        if callable(target):
+            name = getattr(target, "__name__", repr(target))
+            raise self.error(node, f"calling a Python function that is not @wf.func: "
+                                   f"{name!r}")
+        raise self.error(node, f"{describe(target)} is not callable")
+
+    def intrinsic(self, node: ast.Call, name: str) -> object:
+        """Intrinsics whose translation is table-driven."""
+        if name in MATH:
+            v = self.scalar(node.args[0], self.expr(node.args[0]))
+            t = v.type if v.type.is_float and v.type.bits >= 32 else f32
+            return self.op(node, name, (self.cast(node, v, t),))
+        if name in ATOMICS:
+            return self.atomic(node, ATOMICS[name])
+        if name in SHUFFLES:
+            v = self.scalar(node.args[0], self.expr(node.args[0]))
+            v = self.cast(node, v, arithmetic(v.type))
+            k = self.value(node.args[1], self.expr(node.args[1]), i32)
+            return self.op(node, "shfl", (v, k), {"kind": SHUFFLES[name]})
+        if name in VOTES:
+            p = self.to_bool(node.args[0], self.expr(node.args[0]))
+            return self.op(node, "vote", (p,), {"kind": VOTES[name]})
+        if name in ("min", "max"):
+            return self.minmax(node, name, [self.expr(a) for a in node.args])
+        if name == "abs":
+            return self.absolute(node, [self.expr(a) for a in node.args])
+        raise self.error(node, f"wf.{name}() is not supported yet")
+
+    # --- thread position, barriers, allocation --------------------------------------------
+
+    def call_lane_id(self, node: ast.Call) -> Value:
+        return self.op(node, "lane_id", ())
+
+    def call_syncthreads(self, node: ast.Call) -> object:
+        self.b.create("barrier", loc=self.loc(node))
+        return None
+
+    def call_shared(self, node: ast.Call) -> Value:
+        return self.alloc(node, "shared_alloc")
+
+    def call_local(self, node: ast.Call) -> Value:
+        return self.alloc(node, "local_alloc")
+
+    def alloc(self, node: ast.Call, name: str) -> Value:
+        """``wf.shared(shape, dtype)`` / ``wf.local(shape, dtype)``: a static shape."""
+        shape_arg = self.expr(node.args[0])
+        items = shape_arg if isinstance(shape_arg, tuple) else (shape_arg,)
+        shape = tuple(self.constant_int(node.args[0], s, "an array's shape") for s in items)
+        if not shape or any(n <= 0 for n in shape):
+            raise self.error(node.args[0], f"an array's shape must be positive, not {shape}")
+        dtype = self.expr(node.args[1])
+        if not isinstance(dtype, ScalarDType):
+            raise self.error(node.args[1], f"an array's element type must be a wf scalar "
+                                           f"type such as wf.f32, not {describe(dtype)}")
+        space = AddressSpace.SHARED if name == "shared_alloc" else AddressSpace.LOCAL
+        t = ArrayType.static(dtype.ir, shape, space)
+        return self.op(node, name, (), result_type=t)
+
+    # --- memory and warp ops --------------------------------------------------------------
+
+    def atomic(self, node: ast.Call, kind: str) -> Value:
+        """``wf.atomic_<kind>(arr, idx, value)`` (cas: ``arr, idx, compare, value``)."""
+        array = self.array_of(node.args[0], self.expr(node.args[0]))
+        index = self.expr(node.args[1])
+        items = index if isinstance(index, tuple) else (index,)
+        if len(items) != array.type.ndim:
+            raise self.error(node.args[1], f"a {array.type.ndim}-d array needs "
+                                           f"{array.type.ndim} indices, not {len(items)}")
+        indices = [self.index_value(node.args[1], x) for x in items]
+        elem = array.type.elem
+        values = [self.value(a, self.expr(a), elem) for a in node.args[2:]]
+        if kind == "cas":
+            values = [values[1], values[0]]
+        return self.op(node, "atomic", (array, *indices, *values), {"kind": kind})
+
+    def index_value(self, node: ast.AST, x: object) -> Value:
+        """One index (an integer) as a value."""
+        if is_weak(x) and isinstance(x, int) and not isinstance(x, bool):
+            if x < 0:
+                raise self.error(node, "negative indices are not supported in kernels")
+            return self.value(node, x, i32)
+        v = self.scalar(node, x)
+        if not v.type.is_int or v.type.is_storage_only:
+            raise self.error(node, "type error: an array index must be an integer, not "
+                                   f"{describe_operand(v.type)}")
+        return v
+
+    # --- math -----------------------------------------------------------------------------
+
+    def minmax(self, node: ast.Call, name: str, args: list[object]) -> object:
+        """``min``/``max`` of two or more values."""
+        if len(args) < 2:
+            raise self.error(node, f"{name}() takes at least 2 arguments in kernels")
+        result = args[0]
+        for arg in args[1:]:
+            x, y = self.promote(node, result, arg, f"take the {name} of {{a}} and {{b}}")
+            result = self.op(node, name, (x, y))
+        return result
+
+    def absolute(self, node: ast.Call, args: list[object]) -> object:
+        """``abs(x)``: unsigned values are their own absolute value."""
+        if len(args) != 1:
+            raise self.error(node, "abs() takes 1 argument")
+        if is_weak(args[0]):
+            return builtins.abs(args[0])
+        v = self.scalar(node, args[0])
+        v = self.cast(node, v, arithmetic(v.type))
+        return v if not v.type.is_signed else self.op(node, "abs", (v,))
+
+    def call_fma(self, node: ast.Call) -> Value:
+        a, b, c = (self.expr(x) for x in node.args)
+        types = [t for t in (self.operand_type(node, x) for x in (a, b, c)) if t is not None]
+        t = f32
+        for other in types:
+            t = common_type(t, other)
+        if not t.is_float:
+            t = f32
+        return self.op(node, "fma", tuple(self.value(node, x, t) for x in (a, b, c)))
+
+    def call_select(self, node: ast.Call) -> Value:
+        cond = self.to_bool(node.args[0], self.expr(node.args[0]))
+        a, b = self.expr(node.args[1]), self.expr(node.args[2])
+        x, y = self.promote(node, a, b, "select between {a} and {b}")
+        return self.op(node, "select", (cond, x, y))
+
+    # --- device functions -----------------------------------------------------------------
+
+    def call_device_function(self, node: ast.Call, target: object, args: list[object]
+                             ) -> object:
+        """A ``call`` op to the device function built for these argument types."""
+        from . import build_device_function
+
+        values = [self.value(a, x) for a, x in zip(node.args, args, strict=True)]
+        types = tuple(v.type for v in values)
+        callee = build_device_function(target, types, self.state, self.error, node)
+        op = self.b.create("call", values, {"callee": callee.name}, callee.result_types,
+                           loc=self.loc(node))
+        if not op.results:
+            return None
+        if len(op.results) == 1:
+            return op.results[0]
+        return tuple(op.results)
+

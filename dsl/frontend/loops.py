@@ -1,0 +1,221 @@
+"""Loops: ``for`` over ``range``/``wf.static_range`` and ``while``, with carried variables
+and the ``break``/``continue`` lowering described in :mod:`.statements`."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections.abc import Sequence
+
+from ...compiler.ir.core import Value
+from ...compiler.ir.types import ScalarType, bool_, i64
+from ...dsl import intrinsics as wi
+from .base import Undefined, is_weak
+from .promotion import common_type
+from .statements import RETURN, Statements, assigned_names, has_break, has_return
+
+
+class Loops(Statements):
+    """Translates ``for`` and ``while`` loops."""
+
+    def no_return_in_loop(self, node: ast.For | ast.While) -> None:
+        """Device functions return only outside loops (their calls are inlined into
+        structured IR, which cannot leave a loop and a call at once)."""
+        if not self.func.is_kernel and has_return(node.body):
+            raise self.error(node, "'return' inside a loop of a @wf.func is not supported: "
+                                   "break out of the loop, then return")
+
+    def carried(self, node: ast.AST, body: list[ast.stmt], exclude: Sequence[str] = ()
+                ) -> list[str]:
+        """The variables a loop carries: those its body assigns that exist before it."""
+        names = []
+        for name in assigned_names(body):
+            if name in exclude or name not in self.env:
+                continue
+            value = self.env[name]
+            if isinstance(value, Undefined):
+                continue
+            if is_weak(value):
+                self.env[name] = self.value(node, value)
+                value = self.env[name]
+            if not (isinstance(value, Value) and isinstance(value.type, ScalarType)):
+                what = "an array" if isinstance(value, Value) else "a compile-time object"
+                raise self.error(node, f"{name!r} holds {what} and cannot be reassigned in a "
+                                       "loop; only scalar variables can change in loops")
+            names.append(name)
+        return names
+
+    def after_loop(self, node: ast.AST, before: dict[str, object], body: list[ast.stmt],
+                   carried: list[str], results: Sequence[Value], target: str | None) -> None:
+        """The environment after a loop: carried variables take the loop's results; those
+        first assigned in the loop are undefined after it."""
+        env = dict(before)
+        line = self.loc(node).line
+        for name in assigned_names(body):
+            if name not in env:
+                env[name] = Undefined(name, f"it is assigned only inside the loop at line "
+                                            f"{line}, which may run zero times")
+        if target is not None:
+            env[target] = Undefined(target, f"the loop variable of the loop at line {line} "
+                                            "is not available after it")
+        for name, value in zip(carried, results, strict=True):
+            env[name] = value
+        self.env = env
+
+    def yield_carried(self, node: ast.AST, carried: list[str], init: Sequence[Value],
+                      extra: Sequence[Value] = ()) -> None:
+        """Yield the carried variables (which must keep their types) after ``extra``."""
+        values = list(extra)
+        for name, start in zip(carried, init, strict=True):
+            value = self.env.get(name)
+            if isinstance(value, Undefined) or value is None:
+                raise self.error(node, f"the variable {name!r} may be undefined at the end "
+                                       f"of the loop: {value.why if value else ''}")
+            if is_weak(value):
+                value = self.value(node, value, start.type)
+            if value.type != start.type:
+                if not isinstance(value.type, ScalarType) or \
+                        common_type(value.type, start.type) != start.type:
+                    raise self.error(node, f"the loop changes the type of {name!r} from "
+                                           f"{start.type} to {value.type}: give it its final "
+                                           f"type before the loop (e.g. {name} = "
+                                           f"wf.{value.type}(...))")
+                value = self.cast(node, value, start.type)
+            values.append(value)
+        self.b.create("yield", values, loc=self.loc(node))
+
+    # --- for ------------------------------------------------------------------------------
+
+    def range_args(self, node: ast.For) -> tuple[bool, Value, Value, int]:
+        """``(static, lb, ub, step)`` of ``range(...)`` or ``wf.static_range(...)``."""
+        it = node.iter
+        target = self.expr(it.func) if isinstance(it, ast.Call) else None
+        if target is not builtins.range and target is not wi.static_range:
+            raise self.error(it, "for loops must iterate over range(...) or "
+                                 "wf.static_range(...)")
+        if it.keywords or not 1 <= len(it.args) <= 3:
+            raise self.error(it, "range() takes 1 to 3 positional arguments")
+        static = target is wi.static_range
+        args = [self.expr(a) for a in it.args]
+        if len(args) == 1:
+            args = [0, *args]
+        step = 1
+        if len(args) == 3:
+            step = self.constant_int(it.args[2], args[2], "a range's step")
+            if step == 0:
+                raise self.error(it.args[2], "a range's step must not be zero")
+        if static:
+            for arg in args[:2]:
+                self.constant_int(it, arg, "a wf.static_range bound")
+        t = self.common(it, args[0], args[1], "loop from {a} to {b}")
+        if not t.is_int:
+            raise self.error(it, f"type error: range() needs integers, not {t}")
+        if not t.is_signed:  # the IR's loops count in signed types; i64 holds every u32
+            t = i64
+        lb, ub = self.value(it, args[0], t), self.value(it, args[1], t)
+        return static, lb, ub, step
+
+    def stmt_For(self, node: ast.For) -> str | None:
+        if node.orelse:
+            raise self.error(node, "'for ... else' is not supported in kernels")
+        if not isinstance(node.target, ast.Name):
+            raise self.error(node.target, "a for loop's target must be a single name")
+        self.no_return_in_loop(node)
+        static, lb, ub, step = self.range_args(node)
+        if static and has_break(node.body):
+            raise self.error(node, "'break' is not supported in wf.static_range loops")
+        target = node.target.id
+        carried = self.carried(node, node.body, exclude=(target,))
+        before = self.env
+        init = [before[name] for name in carried]
+        step_value = self.constant(node.iter, step, lb.type)
+        self.loop_depth += 1
+        self.nesting += 1
+        try:
+            if has_break(node.body):
+                results = self.for_as_while(node, lb, ub, step, step_value, carried, init)
+            else:
+                loc = self.loc(node)
+                with self.b.for_(lb, ub, step_value, init=init,
+                                 unroll=True if static else None, loc=loc) as loop:
+                    self.enter_body(node, before, carried, loop.carried)
+                    self.env[target] = loop.iv
+                    if self.stmts(node.body) != RETURN:
+                        self.yield_carried(node, carried, init)
+                results = loop.results
+        finally:
+            self.loop_depth -= 1
+            self.nesting -= 1
+        self.after_loop(node, before, node.body, carried, results, target)
+        return None
+
+    def enter_body(self, node: ast.For | ast.While, before: dict[str, object],
+                   carried: list[str], args: Sequence[Value]) -> None:
+        """A loop body's environment: the carried variables are the region's arguments;
+        the continue flag starts false if the body continues."""
+        self.env = dict(before)
+        for name, arg in zip(carried, args, strict=True):
+            self.env[name] = arg
+        if has_break(node.body, ast.Continue):
+            self.env[self.flag("continue")] = self.constant(node, False, bool_)
+        self.env.setdefault(self.flag("break"), None)
+
+    def for_as_while(self, node: ast.For, lb: Value, ub: Value, step: int,
+                     step_value: Value, carried: list[str], init: list[Value]
+                     ) -> tuple[Value, ...]:
+        """A ``for`` with ``break`` as a ``while`` carrying (iv, break flag, carried...)."""
+        loc = self.loc(node)
+        false = self.constant(node, False, bool_)
+        before = self.env
+        with self.b.while_(init=[lb, false, *init], loc=loc) as w:
+            with w.before() as args:
+                iv, broke = args[0], args[1]
+                more = self.op(node, "cmp", (iv, ub), {"pred": "lt" if step > 0 else "gt"})
+                go = self.op(node, "and", (more, self.op(node, "not", (broke,))))
+                w.condition(go)
+            with w.after() as args:
+                iv, broke = args[0], args[1]
+                self.enter_body(node, before, carried, args[2:])
+                self.env[self.flag("break")] = broke
+                self.env[node.target.id] = iv
+                if self.stmts(node.body) != RETURN:
+                    following = self.op(node, "add", (iv, step_value))
+                    self.yield_carried(node, carried, init,
+                                       extra=(following, self.env[self.flag("break")]))
+        return w.results[2:]
+
+    # --- while ----------------------------------------------------------------------------
+
+    def stmt_While(self, node: ast.While) -> str | None:
+        if node.orelse:
+            raise self.error(node, "'while ... else' is not supported in kernels")
+        self.no_return_in_loop(node)
+        carried = self.carried(node, node.body)
+        before = self.env
+        init = [before[name] for name in carried]
+        breaks = has_break(node.body)
+        extra = [self.constant(node, False, bool_)] if breaks else []
+        self.loop_depth += 1
+        self.nesting += 1
+        try:
+            with self.b.while_(init=[*extra, *init], loc=self.loc(node)) as w:
+                with w.before() as args:
+                    self.enter_body(node, before, carried, args[len(extra):])
+                    cond = self.to_bool(node.test, self.expr(node.test))
+                    if breaks:
+                        cond = self.op(node, "and", (self.op(node, "not", (args[0],)), cond))
+                    w.condition(cond)
+                with w.after() as args:
+                    self.enter_body(node, before, carried, args[len(extra):])
+                    if breaks:
+                        self.env[self.flag("break")] = args[0]
+                    if self.stmts(node.body) != RETURN:
+                        flags = [self.env[self.flag("break")]] if breaks else []
+                        self.yield_carried(node, carried, init, extra=flags)
+            results = w.results[len(extra):]
+        finally:
+            self.loop_depth -= 1
+            self.nesting -= 1
+        self.after_loop(node, before, node.body, carried, results, None)
+        return None
+
