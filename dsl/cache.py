@@ -1,8 +1,9 @@
 """The on-disk kernel cache: content-addressed, written atomically, never trusted blindly.
 
-An entry's key hashes everything its code depends on: the kernel's source and the source
-of every ``@wf.func`` it can reach, the compiler's own version and the hash of its files,
-the specialization (argument types, constexpr values) and the target. An entry is one
+An entry's key hashes everything its code depends on: the kernel's source, file and first
+line (the program's ``.loc`` lines name them) and those of every ``@wf.func`` it can
+reach, the compiler's own version and the hash of its files, the specialization
+(argument types, constexpr values) and the target. An entry is one
 JSON file holding the program in the ISA's binary format (decoded with its checks, never
 unpickled) and the IR after every pass (for ``WARPFORGE_DUMP`` on cache hits). It is
 written to a temporary file and renamed into place; an entry that cannot be read or
@@ -82,6 +83,12 @@ def _version() -> str:
         return "unknown"
 
 
+def where(fn: Callable) -> str:
+    """The file and first line of ``fn``, which the compiled program's locations name."""
+    code = getattr(fn, "__code__", None)
+    return f"{getattr(code, 'co_filename', '?')}:{getattr(code, 'co_firstlineno', 0)}"
+
+
 def cache_key(fn: Callable, specialization: tuple, target: str) -> str:
     """The content hash naming ``fn``'s entry for ``specialization`` on ``target``."""
     h = hashlib.sha256()
@@ -91,6 +98,7 @@ def cache_key(fn: Callable, specialization: tuple, target: str) -> str:
     for dep in sorted(dependencies(fn), key=lambda f: f.__qualname__):
         h.update(dep.__qualname__.encode())
         h.update(source_of(dep).encode())
+        h.update(where(dep).encode())  # programs carry .loc lines: file and line numbers
     return h.hexdigest()
 
 

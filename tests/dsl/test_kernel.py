@@ -200,3 +200,18 @@ def test_a_compile_error_from_a_launch_shows_only_the_user_s_frames(sim):
                 or pathlib.Path(f.filename).resolve().is_relative_to(package / "compiler")]
     assert not internal, internal
     assert frames[-1].filename == __file__
+
+
+def test_the_same_source_in_another_place_gets_its_own_entry():
+    """Programs carry source locations, so a copy of a kernel elsewhere is another key."""
+    spec = ((("v", "i32[:]"),), ())
+    one, two = _fresh_kernel(), _fresh_kernel()
+    assert cache.cache_key(one.fn, spec, "sim") == cache.cache_key(two.fn, spec, "sim")
+
+    @wf.kernel
+    def add_one(v: wf.i32[:], n: wf.i32):
+        i = wf.thread_idx.x
+        if i < n:
+            v[i] = v[i] + 1
+
+    assert cache.cache_key(add_one.fn, spec, "sim") != cache.cache_key(one.fn, spec, "sim")
