@@ -263,3 +263,52 @@ def test_console_script_runs(capsys, tmp_path):
                           timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.rstrip("\n") == str(load_example("saxpy")).rstrip("\n")
+
+
+# --- warpforge asm: compiling a @wf.kernel from a file --------------------------------------
+
+KERNEL_FILE = '''
+import warpforge as wf
+
+
+@wf.kernel
+def scale(x: wf.f32[:], n: wf.i32, F: wf.constexpr):
+    i = wf.block_idx.x * wf.block_dim.x + wf.thread_idx.x
+    if i < n:
+        x[i] = x[i] * F
+'''
+
+
+def test_asm_prints_the_compiled_kernel_and_its_ir(tmp_path, capsys):
+    from warpforge.isa import assemble
+
+    path = tmp_path / "kernels.py"
+    path.write_text(KERNEL_FILE)
+    assert main(["asm", f"{path}:scale", "--types", "f32[:],i32", "-D", "F=3"]) == 0
+    asm = capsys.readouterr().out
+    program = assemble(asm)
+    assert program.name == "scale" and any(i.opcode == "FMUL" for i in program.instructions)
+    assert main(["asm", f"{path}:scale", "--types", "f32[:], i32", "-D", "F=3", "--ir"]) == 0
+    ir = capsys.readouterr().out
+    assert ir.startswith("kernel @scale(") and "mul" in ir and '["F", 3]' in ir
+
+
+@pytest.mark.parametrize("spec, types, defines, words", [
+    ("{path}:nope", "f32[:],i32", ["F=1"], "has no @wf.kernel named 'nope' (kernels: scale)"),
+    ("{path}", "f32[:],i32", ["F=1"], "name the kernel as FILE.py:KERNEL"),
+    ("{path}:scale", "f32[:]", ["F=1"], "2 runtime parameters (x, n) but 1 types"),
+    ("{path}:scale", "f32[:],i32", [], "give a value for constexpr F"),
+    ("{path}:scale", "f32[:],i33", ["F=1"], "unknown type 'i33'"),
+    ("{path}:scale", "f32[:],i32", ["F"], "-D takes NAME=VALUE"),
+    ("{path}:scale", "i32[:],i32", ["F=1"], "parameter 'x' is f32[:], not i32[:]"),
+])
+def test_asm_errors_are_one_clean_line(tmp_path, capsys, spec, types, defines, words):
+    path = tmp_path / "kernels.py"
+    path.write_text(KERNEL_FILE)
+    argv = ["asm", spec.format(path=path), "--types", types]
+    for d in defines:
+        argv += ["-D", d]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("warpforge: error: ") and words in err, err
+    assert "Traceback" not in err
