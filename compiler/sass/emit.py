@@ -35,7 +35,8 @@ fail, every choice is treated as divergent (always correct; two extra instructio
 
 :func:`compile_function` runs the whole backend: emission, scheduling (:mod:`.schedule`),
 register allocation (:mod:`.regalloc`; when the scheduled order needs more registers or
-predicates than exist, the unscheduled order is allocated instead), and control codes
+predicates than the budget, the unscheduled order is allocated instead, spilling to local
+memory what still does not fit), and control codes
 (:mod:`.ctrlcodes`).
 """
 
@@ -52,8 +53,9 @@ from .ctrlcodes import assign_control_codes
 from .isel import ArrayDesc, LazyCmp, ParamWord
 from .memory import MemorySelector
 from .mir import MAddr, MInst, VPred, VReg, accesses
-from .regalloc import allocate
+from .regalloc import MAX_REGISTERS, assign
 from .schedule import schedule
+from .spill import FRAME_ALIGN
 
 MAX_BARRIERS = 16
 """Convergence barrier registers B0..B15."""
@@ -452,15 +454,22 @@ def lower(func: Function) -> Emitter:
     return em
 
 
-def compile_function(func: Function) -> Program:
+def compile_function(func: Function, *, max_registers: int = MAX_REGISTERS) -> Program:
     """Compile kernel ``func`` to an ``isa.Program``: instruction selection, scheduling,
-    register allocation, control codes; ``.loc`` from the IR ops' locations."""
+    register allocation within ``max_registers`` (the count as ptxas reports it; values
+    that do not fit are spilled to local memory), control codes; ``.loc`` from the IR
+    ops' locations."""
     em = lower(func)
     try:
-        instructions, labels, registers = allocate(schedule(em.code))
+        alloc = assign(schedule(em.code), max_registers=max_registers)
     except CompilerError:
-        # Scheduling lengthened live ranges past a register file: keep the source order.
-        instructions, labels, registers = allocate(em.code)
-    program = Program(func.name, em.params, tuple(instructions), tuple(labels), registers,
-                      em.shared_bytes, em.local_bytes)
+        # Scheduling lengthened live ranges past the budget: keep the source order, and
+        # spill what still does not fit.
+        alloc = assign(em.code, max_registers=max_registers, spill=True)
+    local_bytes = em.local_bytes
+    if alloc.frame_bytes:
+        # the spill frame sits at the top of local memory, above the kernel's arrays
+        local_bytes = -(-local_bytes // FRAME_ALIGN) * FRAME_ALIGN + alloc.frame_bytes
+    program = Program(func.name, em.params, tuple(alloc.instructions), tuple(alloc.labels),
+                      alloc.registers, em.shared_bytes, local_bytes)
     return assign_control_codes(program)

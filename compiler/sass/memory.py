@@ -32,6 +32,8 @@ ATOM_OPS = {"add": "ADD", "min": "MIN", "max": "MAX", "and": "AND", "or": "OR",
 SHFL_MODES = {"xor": "BFLY", "down": "DOWN", "up": "UP", "idx": "IDX"}
 ALIGN = 16
 """Alignment of each shared and local allocation."""
+ADDRESS_OFFSET_LIMIT = 2**23
+"""Addresses' constant offsets are signed 24-bit (the ISA's ADDR operand)."""
 
 
 def _width_mod(t: ScalarType) -> tuple[str, ...]:
@@ -128,6 +130,12 @@ class MemorySelector(ArithSelector):
             self.emit("IMAD", d=d, a=self._index_reg(idx), b=Imm(stride * size),
                       c=acc if acc is not None else RZ)
             acc = d
+        if not -ADDRESS_OFFSET_LIMIT <= offset < ADDRESS_OFFSET_LIMIT:
+            # too far for the address's signed 24-bit offset: add it into the base
+            d = self.vreg()
+            self.emit("IADD3", d=d, a=acc if acc is not None else RZ,
+                      b=Imm(offset & 0xFFFFFFFF), c=RZ)
+            acc, offset = d, 0
         return MAddr(acc, offset)
 
     def _space_ops(self, desc: ArrayDesc) -> tuple[str, str, tuple[str, ...]]:

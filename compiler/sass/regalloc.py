@@ -8,9 +8,13 @@ every back edge (a ``BRA`` to an earlier label) an interval that is live into th
 point, so values carried around a loop survive it. Intervals are exact enough here because
 the IR is structured: a value defined in one arm of an ``if`` is dead in the other.
 
-Assignment is lowest-free-first: general registers R0..R254 (pairs even-aligned) and
-predicates P0..P6. There is no spilling yet: a kernel that needs more raises
-:class:`CompilerError` ("needs more than 255 registers" / "more than 7 predicates").
+Assignment is lowest-free-first: general registers (pairs even-aligned) within the budget
+``max_registers`` (at most 255, the count below included) and predicates P0..P6. When no
+general register is free, :func:`assign` with ``spill=True`` spills the live value whose
+interval ends furthest (the one being placed included) to local memory (:mod:`.spill`;
+R1 becomes the stack pointer) and allocates again. Without spilling, or with nothing left
+to spill, a kernel that needs more raises :class:`CompilerError` ("needs more than 255
+registers"); predicates are never spilled ("more than 7 predicates").
 
 Copies that allocation turns into no-ops (``MOV R3, R3``) are dropped.
 
@@ -21,13 +25,42 @@ thread, ``reference/sass-codegen.md`` §2), so counts compare with ptxas's.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ...compiler.errors import CompilerError
 from ...isa.operands import MAX_GPR, PT, PT_INDEX, RZ, Addr, Pred, Reg
 from ...isa.program import Instruction
 from .mir import MAddr, MInst, VPred, VReg, accesses
+from .spill import STACK_REGISTER, SpillFrame
 
 RESERVED_REGISTERS = 2
 """Registers added to the count, as ptxas does."""
+MAX_REGISTERS = 255
+"""The largest register budget (the count, reserved registers included)."""
+MIN_REGISTERS = 8
+"""The smallest budget accepted (room for the stack pointer and an instruction's operands)."""
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The result of :func:`assign`."""
+
+    instructions: list[Instruction]
+    labels: list[tuple[str, int]]
+    """``(name, index)`` of each label."""
+    registers: int
+    """The register count, as ptxas reports it (see the module docstring)."""
+    frame_bytes: int
+    """Bytes of local memory the spill slots take (0 when nothing was spilled)."""
+
+
+class _OutOfRegisters(Exception):
+    """No register is free for an interval: ``live`` are the intervals holding one then,
+    the one being placed included, as ``(end, id)``."""
+
+    def __init__(self, live: list[tuple[int, int]]) -> None:
+        super().__init__()
+        self.live = live
 
 
 def intervals(code: list[MInst]) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
@@ -74,9 +107,11 @@ def _widths(code: list[MInst]) -> dict[int, int]:
 
 
 def _scan(table: dict[int, list[int]], widths: dict[int, int], limit: int,
-          what: str) -> dict[int, int]:
+          reserved: frozenset[int] = frozenset()) -> dict[int, int]:
+    """Lowest-free-first assignment of registers ``0..limit-1`` except ``reserved``;
+    raises :class:`_OutOfRegisters`."""
     order = sorted(table, key=lambda v: (table[v][0], v))
-    free = [True] * limit
+    free = [r not in reserved for r in range(limit)]
     active: list[tuple[int, int]] = []  # (end, id)
     where: dict[int, int] = {}
     for v in order:
@@ -94,8 +129,7 @@ def _scan(table: dict[int, list[int]], widths: dict[int, int], limit: int,
             if all(free[r:r + width]):
                 break
         else:
-            raise CompilerError(f"the kernel needs more than {what} at once (spilling "
-                                "is not implemented)")
+            raise _OutOfRegisters([*active, (end, v)])
         for k in range(width):
             free[r + k] = False
         where[v] = r
@@ -103,13 +137,52 @@ def _scan(table: dict[int, list[int]], widths: dict[int, int], limit: int,
     return where
 
 
-def allocate(code: list[MInst]) -> tuple[list[Instruction], list[tuple[str, int]], int]:
+def allocate(code: list[MInst], *, max_registers: int = MAX_REGISTERS,
+             ) -> tuple[list[Instruction], list[tuple[str, int]], int]:
     """Physical instructions, labels ``(name, index)`` and the register count for
-    ``code`` (see the module docstring)."""
-    regs, preds = intervals(code)
-    widths = _widths(code)
-    rmap = _scan(regs, widths, MAX_GPR + 1, "255 registers")
-    pmap = _scan(preds, {}, PT_INDEX, "7 predicates")
+    ``code``, without spilling (see the module docstring)."""
+    result = assign(code, max_registers=max_registers)
+    return result.instructions, result.labels, result.registers
+
+
+def assign(code: list[MInst], *, max_registers: int = MAX_REGISTERS,
+           spill: bool = False) -> Allocation:
+    """Allocate registers for ``code`` within ``max_registers``, spilling general registers
+    to local memory when ``spill`` and they do not fit (see the module docstring)."""
+    if not MIN_REGISTERS <= max_registers <= MAX_REGISTERS:
+        raise CompilerError(f"a register budget must be {MIN_REGISTERS} to "
+                            f"{MAX_REGISTERS}, not {max_registers}")
+    limit = min(MAX_GPR + 1, max_registers - RESERVED_REGISTERS)
+    frame: SpillFrame | None = None
+    while True:
+        regs, preds = intervals(code)
+        widths = _widths(code)
+        reserved: frozenset[int] = frozenset()
+        if frame is not None:
+            del regs[frame.sp.id]
+            reserved = frozenset({STACK_REGISTER})
+        try:
+            rmap = _scan(regs, widths, limit, reserved)
+            break
+        except _OutOfRegisters as err:
+            victim = None
+            if spill:
+                if frame is None:
+                    frame, code = SpillFrame.open(code)
+                victim = max(((end, v) for end, v in err.live if v not in frame.temps),
+                             default=None)
+            if victim is None:
+                raise CompilerError(f"the kernel needs more than {max_registers} registers "
+                                    "at once" + (" even with spilling" if spill else "")
+                                    ) from None
+            code = frame.spill(code, victim[1], widths.get(victim[1], 1))
+    try:
+        pmap = _scan(preds, {}, PT_INDEX)
+    except _OutOfRegisters:
+        raise CompilerError("the kernel needs more than 7 predicates at once (predicates "
+                            "are not spilled)") from None
+    if frame is not None:
+        rmap[frame.sp.id] = STACK_REGISTER
 
     def reg(v: VReg) -> Reg:
         return Reg(rmap[v.id] + (v.half or 0), v.neg, v.abs, v.inv)
@@ -120,8 +193,12 @@ def allocate(code: list[MInst]) -> tuple[list[Instruction], list[tuple[str, int]
         if isinstance(op, VPred):
             return Pred(pmap[op.id], op.neg)
         if isinstance(op, MAddr):
-            return Addr(RZ.index if op.base is None else reg(op.base).index, op.offset,
-                        op.wide)
+            if op.base is None:
+                return Addr(RZ.index, op.offset, op.wide)
+            offset = op.offset
+            if frame is not None and op.base.id == frame.sp.id:
+                offset = frame.address(offset)
+            return Addr(reg(op.base).index, offset, op.wide)
         return op
 
     out: list[Instruction] = []
@@ -137,8 +214,7 @@ def allocate(code: list[MInst]) -> tuple[list[Instruction], list[tuple[str, int]
             out.append(phys)
     used = [rmap[v] + widths.get(v, 1) for v in rmap]
     count = max(used, default=0) + RESERVED_REGISTERS
-    return out, labels, count
-
+    return Allocation(out, labels, count, 0 if frame is None else frame.size)
 
 
 def _is_self_copy(inst: Instruction) -> bool:
