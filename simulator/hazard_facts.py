@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..isa.latency import has_split_result, raw_latency
-from ..isa.opcodes import OPCODES, Kind, OpcodeInfo
-from ..isa.operands import PT_INDEX, RZ_INDEX, Addr, Const, Pred, Reg
+from ..isa.dataflow import accesses
+from ..isa.latency import raw_latency
+from ..isa.opcodes import OPCODES, OpcodeInfo
 from ..isa.program import NO_BARRIER, NUM_SCOREBOARDS, Instruction, Program
 
 NEVER = 0x80
@@ -210,44 +210,10 @@ class ProgramFacts:
 # --- operands ------------------------------------------------------------------------------
 
 def _operands(inst: Instruction):
-    """Registers read, as (name, is_guard), and written, as (name, IMAD.WIDE half or None)."""
-    info = OPCODES[inst.opcode]
-    widths = info.widths(inst.modifiers)
-    split = has_split_result(info, info.resolve(inst.modifiers))
-    reads: list[tuple[str, bool]] = []
-    writes: list[tuple[str, int | None]] = []
-    if not inst.guard.is_pt:
-        reads.append((f"P{inst.guard.index}", True))
-    for spec, op, width in zip(info.operands, inst.operands, widths, strict=True):
-        if spec.kind in (Kind.RD, Kind.PD):
-            for half, name in enumerate(_names(op, width)):
-                writes.append((name, half if split else None))
-        else:
-            reads.extend((name, False) for name in _source_names(spec.kind, op, width))
-    return list(dict.fromkeys(reads)), writes
-
-
-def _names(op, width: int) -> list[str]:
-    """Registers or predicates a register or predicate operand covers (none for RZ, PT)."""
-    if isinstance(op, Reg):
-        if op.is_rz:
-            return []
-        return [f"R{op.index + k}" for k in range(width) if op.index + k < RZ_INDEX]
-    if isinstance(op, Pred):
-        return [] if op.index == PT_INDEX else [f"P{op.index}"]
-    return []
-
-
-def _source_names(kind: Kind, op, width: int) -> list[str]:
-    """Registers or predicates a source slot reads: an address its base (a pair when
-    ``.64``), LDC's constant address its index register; immediates and constants none."""
-    if kind is Kind.ADDR and isinstance(op, Addr):
-        return _names(Reg(op.reg), 2 if op.wide else 1)
-    if kind is Kind.CADDR and isinstance(op, Const):
-        return [] if op.reg is None else _names(Reg(op.reg), 1)
-    if kind in (Kind.RA, Kind.RB, Kind.RL, Kind.PS):
-        return _names(op, width)
-    return []
+    """Registers read, as (name, is_guard), and written, as (name, IMAD.WIDE half or None)
+    (``isa.dataflow``'s model, shared with the compiler's control-code passes)."""
+    reads, writes = accesses(inst)
+    return list(reads), list(writes)
 
 
 def _reg_order(name: str) -> tuple[str, int]:

@@ -2,12 +2,8 @@
 
 The control-code passes (:mod:`.scoreboards`, :mod:`.delays`) see an instruction as the
 registers it reads (its guard marked: a guard is read at issue) and writes (each register of
-an IMAD.WIDE result marked with its half, which lands at its own time). Widths follow the
-opcode table (``OpcodeInfo.widths``): pairs and quads cover 2 and 4 registers; an address
-reads its base register (a pair when ``.64``), LDC's constant address its index register;
-immediates, constants and special registers read nothing; RZ and PT are neither read nor
-written. This is the register model the hazard checker states in
-``simulator/hazards.py``; names are spelled ``"R4"`` and ``"P0"``.
+an IMAD.WIDE result marked with its half, which lands at its own time): the model of
+:mod:`warpforge.isa.dataflow`, which the simulator's hazard checker uses too.
 """
 
 from __future__ import annotations
@@ -15,9 +11,10 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from ...isa.latency import GUARD, has_split_result, raw_latency
-from ...isa.opcodes import OPCODES, Kind, OpcodeInfo
-from ...isa.operands import PT, PT_INDEX, RZ_INDEX, Addr, Const, Pred, Reg
+from ...isa.dataflow import accesses
+from ...isa.latency import GUARD, raw_latency
+from ...isa.opcodes import OPCODES, OpcodeInfo
+from ...isa.operands import PT
 from ...isa.program import Instruction
 
 VARIABLE_LANDING = 1
@@ -54,35 +51,9 @@ class Access:
 
 
 def access(inst: Instruction) -> Access:
-    """The registers ``inst`` reads and writes (see the module docstring)."""
-    info = OPCODES[inst.opcode]
-    widths = info.widths(inst.modifiers)
-    split = has_split_result(info, info.resolve(inst.modifiers))
-    reads: list[tuple[str, bool]] = []
-    writes: list[tuple[str, int | None]] = []
-    if not inst.guard.is_pt:
-        reads.append((f"P{inst.guard.index}", True))
-    for spec, op, width in zip(info.operands, inst.operands, widths, strict=True):
-        if spec.is_dest:
-            for half, name in enumerate(_names(op, width)):
-                writes.append((name, half if split else None))
-        elif spec.kind is Kind.ADDR and isinstance(op, Addr):
-            reads.extend((name, False) for name in _names(Reg(op.reg), 2 if op.wide else 1))
-        elif spec.kind is Kind.CADDR and isinstance(op, Const) and op.reg is not None:
-            reads.extend((name, False) for name in _names(Reg(op.reg), 1))
-        elif spec.kind in (Kind.RA, Kind.RB, Kind.RL, Kind.PS):
-            reads.extend((name, False) for name in _names(op, width))
-    return Access(info, tuple(dict.fromkeys(reads)), tuple(writes))
-
-
-def _names(op: object, width: int) -> list[str]:
-    if isinstance(op, Reg):
-        if op.is_rz:
-            return []
-        return [f"R{op.index + k}" for k in range(width) if op.index + k < RZ_INDEX]
-    if isinstance(op, Pred):
-        return [] if op.index == PT_INDEX else [f"P{op.index}"]
-    return []
+    """The registers ``inst`` reads and writes (``isa.dataflow``'s model)."""
+    reads, writes = accesses(inst)
+    return Access(OPCODES[inst.opcode], reads, writes)
 
 
 def is_unconditional(inst: Instruction) -> bool:
