@@ -64,6 +64,13 @@ def expand_params(params: list[tuple[str, ScalarType | ArrayType]]) -> list[Para
     return out
 
 
+def array_arguments(pointer: object, shape: tuple[int, ...] | list[int],
+                    strides: tuple[int, ...] | list[int]) -> list[object]:
+    """The launch values of one array parameter, in :func:`expand_params`'s order: the
+    pointer, then each extent, then each stride in elements."""
+    return [pointer, *(int(n) for n in shape), *(int(s) for s in strides)]
+
+
 def param_names(func: Function) -> list[str]:
     """Each parameter's name (``argN`` for an unnamed one)."""
     return [p.name or f"arg{i}" for i, p in enumerate(func.params)]

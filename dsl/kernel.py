@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..compiler.abi import array_arguments
 from ..compiler.pipeline import optimize
 from ..compiler.sass import compile_function
 from ..isa import Program, knobs
@@ -215,7 +216,7 @@ class Kernel:
 
 
 def _isa_arguments(compiled: CompiledKernel, bound: Bound) -> tuple[list, list]:
-    """The ISA-level arguments (the ABI of ``compiler.abi``) and the non-contiguous arrays
+    """The ISA-level arguments (``compiler.abi``'s order) and the non-contiguous arrays
     to update after the launch."""
     args: list = []
     writebacks: list = []
@@ -236,9 +237,7 @@ def _isa_arguments(compiled: CompiledKernel, bound: Bound) -> tuple[list, list]:
             strides = [s // value.itemsize for s in value.strides]
         if value.dtype == np.bool_ and isinstance(value, np.ndarray):
             value = value.view(np.uint8)
-        args.append(value)
-        args.extend(int(n) for n in value.shape)
-        args.extend(int(s) for s in strides)
+        args.extend(array_arguments(value, value.shape, strides))
     return args, writebacks
 
 
