@@ -5,7 +5,10 @@ line (the program's ``.loc`` lines name them) and those of every ``@wf.func`` it
 reach, the compiler's own version and the hash of its files, the specialization
 (argument types, constexpr values) and the target. An entry is one
 JSON file holding the program in the ISA's binary format (decoded with its checks, never
-unpickled) and the IR after every pass (for ``WARPFORGE_DUMP`` on cache hits). It is
+unpickled) and the IR after every pass (for ``WARPFORGE_DUMP`` on cache hits). A CPU
+entry (:func:`store_object`) holds the host object file instead, with its SHA-256, and
+metadata to load and call it (entry symbol, arena size, lanes, fault sites, LLVM IR); its
+key also names the block, lanes, checking, contiguity and the host CPU. Entries are
 written to a temporary file and renamed into place; an entry that cannot be read or
 decoded is ignored and rebuilt.
 """
@@ -129,11 +132,41 @@ def load(key: str) -> tuple[Program, dict] | None:
 
 def store(key: str, program: Program, meta: dict) -> None:
     """Write the entry for ``key`` atomically (temporary file, then rename)."""
+    _write(key, {"format": FORMAT, "key": key, "meta": meta,
+                 "program": base64.b64encode(program.encode()).decode()})
+
+
+def load_object(key: str) -> tuple[bytes, dict] | None:
+    """The cached native object file and metadata for ``key``, or None (missing,
+    unreadable, or an object whose hash does not match)."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    try:
+        entry = json.loads((folder / f"{key}.json").read_text())
+        if entry.get("format") != FORMAT or entry.get("key") != key:
+            return None
+        data = base64.b64decode(entry["object"], validate=True)
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            return None
+        return data, entry["meta"]
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # a corrupt entry: ignored, and rebuilt by the caller
+
+
+def store_object(key: str, data: bytes, meta: dict) -> None:
+    """Write the native entry for ``key`` (object file ``data`` and ``meta``) atomically."""
+    _write(key, {"format": FORMAT, "key": key, "meta": meta,
+                 "sha256": hashlib.sha256(data).hexdigest(),
+                 "object": base64.b64encode(data).decode()})
+
+
+def _write(key: str, entry: dict) -> None:
     folder = cache_dir()
     if folder is None:
         return
-    entry = {"format": FORMAT, "key": key, "meta": meta,
-             "program": base64.b64encode(program.encode()).decode()}
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")

@@ -1,7 +1,8 @@
 """The current device: which device a launch or ``to_device`` uses when none is named.
 
-The default is a simulator (``WARPFORGE_DEVICE`` chooses, see ``isa.knobs``); change it for
-the whole program with :func:`set_device` or for a block with ``with device(...)``.
+The devices are the GPU simulator (``"sim"``, the default) and the host CPU (``"cpu"``):
+``WARPFORGE_DEVICE`` chooses the default (see ``isa.knobs``); change it for the whole
+program with :func:`set_device` or for a block with ``with device(...)``.
 """
 
 from __future__ import annotations
@@ -14,18 +15,28 @@ import numpy as np
 
 from ..isa import knobs
 from ..simulator import DeviceArray, Simulator
+from .cpu import CPU
+
+Device = Simulator | CPU
+"""Any device a kernel can run on."""
+
+DEVICE_NAMES = ("sim", "cpu")
+"""The names :func:`set_device`, :func:`device` and ``WARPFORGE_DEVICE`` accept."""
 
 _state = threading.local()
-_default: Simulator | None = None
+_default: Device | None = None
 
 
-def _named(name: str) -> Simulator:
+def _named(name: str) -> Device:
     if name == "sim":
         return Simulator()
-    raise ValueError(f"unknown device {name!r}; the devices available are: 'sim'")
+    if name == "cpu":
+        return CPU()
+    raise ValueError(f"unknown device {name!r}; the devices available are: "
+                     f"{', '.join(repr(n) for n in DEVICE_NAMES)}")
 
 
-def get_device() -> Simulator:
+def get_device() -> Device:
     """The device launches use when none is given."""
     global _default
     current = getattr(_state, "device", None)
@@ -36,8 +47,9 @@ def get_device() -> Simulator:
     return _default
 
 
-def set_device(dev: str | Simulator) -> Simulator:
-    """Make ``dev`` (a device or its name, ``"sim"``) the current device; returns it."""
+def set_device(dev: str | Device) -> Device:
+    """Make ``dev`` (a device or its name, ``"sim"`` or ``"cpu"``) the current device;
+    returns it."""
     global _default
     chosen = _named(dev) if isinstance(dev, str) else dev
     if getattr(_state, "device", None) is not None:
@@ -48,7 +60,7 @@ def set_device(dev: str | Simulator) -> Simulator:
 
 
 @contextlib.contextmanager
-def device(dev: str | Simulator) -> Iterator[Simulator]:
+def device(dev: str | Device) -> Iterator[Device]:
     """Use ``dev`` as the current device inside a ``with`` block (per thread)."""
     chosen = _named(dev) if isinstance(dev, str) else dev
     previous = getattr(_state, "device", None)
@@ -59,6 +71,7 @@ def device(dev: str | Simulator) -> Iterator[Simulator]:
         _state.device = previous
 
 
-def to_device(array: np.ndarray, device: Simulator | None = None) -> DeviceArray:
-    """Copy ``array`` to ``device`` (default: the current one) and keep it resident there."""
+def to_device(array: np.ndarray, device: Device | None = None) -> DeviceArray | np.ndarray:
+    """Copy ``array`` to ``device`` (default: the current one) and keep it resident there
+    (on the CPU, whose memory is the host's, the numpy array itself)."""
     return (device or get_device()).to_device(np.asarray(array))

@@ -2,9 +2,12 @@
 
 ``k[grid, block](*args, **constexprs)`` and ``k.launch(grid, block, *args, device=None,
 **constexprs)`` bind the arguments (:mod:`.binding`), compile the specialization once
-(frontend -> optimization pipeline -> SASS backend), keep it in memory and on disk
-(:mod:`.cache`), and run it on the device. ``k.compile(...)`` returns the
-:class:`CompiledKernel` with every layer to look through.
+(frontend -> optimization pipeline -> SASS backend for the simulator, LLVM backend for the
+CPU), keep it in memory and on disk (:mod:`.cache`), and run it on the device. The device
+picks the target: a :class:`~warpforge.simulator.Simulator` runs ``"sim"`` programs, a
+:class:`~.cpu.CPU` runs ``"cpu"`` native code, specialized further on the block shape, the
+device's lanes and checking, which array arguments have unit innermost stride, and the host
+CPU. ``k.compile(...)`` returns the :class:`CompiledKernel` with every layer to look through.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import functools
 import pathlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,16 +24,26 @@ from ..compiler.abi import array_arguments
 from ..compiler.pipeline import optimize
 from ..compiler.sass import compile_function
 from ..isa import Program, knobs
-from ..simulator import DeviceArray, LaunchError, LaunchResult, Simulator
+from ..isa.program import Param, SourceLoc
+from ..simulator import DeviceArray, LaunchError, LaunchResult
+from ..simulator.launch import normalize_dims
 from . import cache
 from .binding import Bound, Parameter, bind, bind_types, parameters
-from .devices import get_device
+from .cpu import CPU, NativeKernel
+from .devices import Device, get_device
 from .errors import CompileError, hide_compiler_frames
 from .frontend import build_function
 from .types import ArrayDType
 
-TARGETS = ("sim",)
-"""Compilation targets available."""
+if TYPE_CHECKING:
+    from ..compiler.ir import Function
+
+TARGETS = ("sim", "cpu")
+"""Compilation targets available: the simulator's SASS-like programs, native CPU code."""
+
+CPU_DEFAULT_BLOCK = (128, 1, 1)
+"""The block a CPU kernel is compiled for when ``compile`` names none (launches always
+do)."""
 
 
 @dataclass
@@ -37,19 +51,27 @@ class CompiledKernel:
     """One specialization of a kernel, compiled: every layer to look through.
 
     ``ir`` is the IR after the optimization pipeline, ``stages`` the IR after each pass
-    (``(pass name, text)``, the input first), ``asm`` the SASS-like text, ``program`` the
-    :class:`~warpforge.isa.Program`, ``registers`` and ``shared_bytes`` its resources.
-    ``params`` lists the kernel's runtime parameters as ``(name, kind, dtype, ndim)``.
+    (``(pass name, text)``, the input first), ``registers`` and ``shared_bytes`` its
+    resources. ``params`` lists the kernel's runtime parameters as
+    ``(name, kind, dtype, ndim)``.
+
+    Target ``"sim"``: ``program`` is the :class:`~warpforge.isa.Program`, ``asm`` its
+    SASS-like text. Target ``"cpu"``: ``program`` is None, ``native`` the loaded
+    :class:`~.cpu.NativeKernel`, ``llvm_ir`` the optimized LLVM IR, ``native_asm`` the host
+    assembly, ``lanes`` the SIMD width, ``registers`` 0.
     """
 
     name: str
     target: str
-    program: Program
+    program: Program | None
     stages: list[tuple[str, str]]
     params: list[tuple[str, str, str, int]]
     key: str = ""
     from_cache: bool = False
     _asm: str | None = field(default=None, repr=False)
+    native: NativeKernel | None = field(default=None, repr=False)
+    _llvm_ir: str | None = field(default=None, repr=False)
+    _native_asm: str | None = field(default=None, repr=False)
 
     @property
     def ir(self) -> str:
@@ -58,20 +80,47 @@ class CompiledKernel:
 
     @property
     def asm(self) -> str:
-        """The canonical assembly text."""
+        """The canonical assembly text (target ``"sim"``)."""
+        if self.program is None:
+            raise ValueError(f"kernel {self.name} was compiled for target {self.target!r}, "
+                             "which has no SASS-like assembly; compile with target='sim' "
+                             "for .asm, or read .llvm_ir / .native_asm")
         if self._asm is None:
             self._asm = str(self.program)
         return self._asm
 
     @property
+    def llvm_ir(self) -> str:
+        """The optimized LLVM IR (target ``"cpu"``)."""
+        if self._llvm_ir is None:
+            raise ValueError(f"kernel {self.name} was compiled for target {self.target!r}; "
+                             "compile with target='cpu' for .llvm_ir and .native_asm")
+        return self._llvm_ir
+
+    @property
+    def native_asm(self) -> str:
+        """The host assembly of :attr:`llvm_ir` (target ``"cpu"``; made when first asked)."""
+        if self._native_asm is None:
+            from ..compiler.llvm.jit import emit_assembly
+            self._native_asm = emit_assembly(self.llvm_ir)
+        return self._native_asm
+
+    @property
+    def lanes(self) -> int | None:
+        """SIMD lanes per thread group on the CPU (None for the simulator)."""
+        return self.native.lanes if self.native is not None else None
+
+    @property
     def registers(self) -> int:
-        """Registers per thread."""
-        return self.program.registers
+        """Registers per thread (0 on the CPU, which has no register budget to report)."""
+        return self.program.registers if self.program is not None else 0
 
     @property
     def shared_bytes(self) -> int:
         """Static shared memory per CTA."""
-        return self.program.shared_bytes
+        if self.native is not None:
+            return self.native.shared_bytes
+        return self.program.shared_bytes if self.program is not None else 0
 
 
 def _meta(stages: list, params: list) -> dict:
@@ -96,7 +145,65 @@ def _dump(compiled: CompiledKernel) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for i, (name, text) in enumerate(compiled.stages):
         (out / f"{i:02d}-{name}.ir").write_text(text)
-    (out / f"{compiled.name}.sass").write_text(compiled.asm)
+    if compiled.program is not None:
+        (out / f"{compiled.name}.sass").write_text(compiled.asm)
+    if compiled.native is not None:
+        (out / f"{compiled.name}.ll").write_text(compiled.llvm_ir)
+        (out / f"{compiled.name}.s").write_text(compiled.native_asm)
+
+
+@dataclass(frozen=True)
+class CpuSpec:
+    """What a CPU build is specialized on besides the argument types and constexprs: the
+    block shape, SIMD lanes, bounds checking, and per array parameter (in order) whether
+    its innermost stride is 1."""
+
+    block: tuple[int, int, int]
+    lanes: int
+    checked: bool
+    contiguous: tuple[bool, ...]
+
+
+def _is_contiguous(value: object) -> bool:
+    """True when ``value``'s innermost axis has unit stride (or one element at most); a
+    value without strides (no array given) is assumed to."""
+    if not isinstance(value, np.ndarray) or value.ndim == 0:
+        return True
+    return value.strides[-1] == value.itemsize or value.shape[-1] <= 1
+
+
+def cpu_spec(bound: Bound, block: object, device: CPU | None = None) -> CpuSpec:
+    """The CPU specialization of ``bound`` for ``block`` (default
+    :data:`CPU_DEFAULT_BLOCK`) on ``device`` (default: the current device when it is a
+    CPU, else a default ``CPU()``)."""
+    dims = normalize_dims(CPU_DEFAULT_BLOCK if block is None else block, "block")
+    if device is None:
+        current = get_device()
+        device = current if isinstance(current, CPU) else CPU(threads=1)
+    contiguous = tuple(_is_contiguous(bound.values.get(name))
+                       for name, t in bound.types.items() if isinstance(t, ArrayDType))
+    return CpuSpec(dims, device.lanes, device.checked, contiguous)
+
+
+def _native_meta(stages: list, params: list, native: NativeKernel, llvm_ir: str) -> dict:
+    return {**_meta(stages, params), "entry": native.function.name,
+            "arena_bytes": native.arena_bytes, "lanes": native.lanes,
+            "shared_bytes": native.shared_bytes, "block": list(native.block),
+            "isa_params": [[p.name, p.type] for p in native.params],
+            "fault_sites": [None if loc is None else [loc.file, loc.line, loc.col]
+                            for loc in native.fault_sites],
+            "fault_what": list(native.fault_what),
+            "fault_space": list(native.fault_space), "llvm_ir": llvm_ir}
+
+
+def _native_from_meta(name: str, meta: dict, function) -> NativeKernel:
+    return NativeKernel(
+        name, function, tuple(Param(n, t) for n, t in meta["isa_params"]),
+        tuple(meta["block"]), int(meta["lanes"]), int(meta["arena_bytes"]),
+        int(meta["shared_bytes"]),
+        tuple(None if s is None else SourceLoc(s[0], int(s[1]), int(s[2]))
+              for s in meta["fault_sites"]),
+        tuple(meta["fault_what"]), tuple(meta["fault_space"]))
 
 
 def _user_facing(method: Callable) -> Callable:
@@ -136,16 +243,64 @@ class Kernel:
     def _bind(self, args: Sequence[object], kwargs: dict) -> Bound:
         return bind(self.__name__, self.params, args, kwargs)
 
-    def _compile_bound(self, bound: Bound, target: str) -> CompiledKernel:
+    def _compile_bound(self, bound: Bound, target: str,
+                       cpu: CpuSpec | None = None) -> CompiledKernel:
+        """The compiled specialization (from memory, the disk cache, or built); ``cpu``
+        specializes a ``"cpu"`` build further (default: :func:`cpu_spec` for the default
+        block)."""
         if target not in TARGETS:
             raise ValueError(f"unknown target {target!r}; targets: {', '.join(TARGETS)}")
         spec = bound.key()
-        compiled = self._compiled.get((spec, target))
+        if target == "cpu" and cpu is None:
+            cpu = cpu_spec(bound, None)
+        memo = (spec, target) if target == "sim" else (spec, target, cpu)
+        compiled = self._compiled.get(memo)
         if compiled is None:
-            compiled = self._build(bound, spec, target)
-            self._compiled[(spec, target)] = compiled
+            if target == "sim":
+                compiled = self._build(bound, spec, target)
+            else:
+                compiled = self._build_cpu(bound, spec, cpu)
+            self._compiled[memo] = compiled
         _dump(compiled)
         return compiled
+
+    def _frontend(self, bound: Bound) -> tuple[Function, list[tuple[str, str]]]:
+        """The kernel's IR for ``bound``, optimized, and the IR after each pass."""
+        func = build_function(self.fn, bound.types, bound.constexprs)
+        stages: list[tuple[str, str]] = []
+        optimize(func, dump=lambda name, text: stages.append((name, text)),
+                 module=getattr(func, "module", None))
+        return func, stages
+
+    def _build_cpu(self, bound: Bound, spec: tuple, cpu: CpuSpec) -> CompiledKernel:
+        # Imported here: the LLVM backend loads llvmlite's native library, which programs
+        # that only simulate need not pay for.
+        from ..compiler.llvm import jit
+        key = cache.cache_key(self.fn, (spec, cpu.block, cpu.lanes, cpu.checked,
+                                        cpu.contiguous, jit.host_signature()), "cpu")
+        hit = cache.load_object(key)
+        if hit is not None:
+            data, meta = hit
+            native = _native_from_meta(self.__name__, meta, jit.load(data, meta["entry"]))
+            return CompiledKernel(self.__name__, "cpu", None,
+                                  [tuple(s) for s in meta["stages"]],
+                                  [tuple(p) for p in meta["params"]], key, True,
+                                  native=native, _llvm_ir=meta["llvm_ir"])
+        from ..compiler.llvm import lower_kernel
+        func, stages = self._frontend(bound)
+        lowered = lower_kernel(func, name=self.__name__, block=cpu.block, lanes=cpu.lanes,
+                               contiguous=cpu.contiguous, checked=cpu.checked)
+        llvm_ir = jit.optimize(lowered.module)
+        data = jit.emit_object(llvm_ir)
+        native = NativeKernel(self.__name__, jit.load(data, lowered.entry),
+                              tuple(lowered.params), cpu.block, lowered.lanes,
+                              lowered.arena_bytes, lowered.shared_bytes,
+                              tuple(lowered.fault_sites), tuple(lowered.fault_what),
+                              tuple(lowered.fault_space))
+        params = _param_list(bound)
+        cache.store_object(key, data, _native_meta(stages, params, native, llvm_ir))
+        return CompiledKernel(self.__name__, "cpu", None, stages, params, key,
+                              native=native, _llvm_ir=llvm_ir)
 
     def _build(self, bound: Bound, spec: tuple, target: str) -> CompiledKernel:
         key = cache.cache_key(self.fn, spec, target)
@@ -155,27 +310,34 @@ class Kernel:
             return CompiledKernel(self.__name__, target, program,
                                   [tuple(s) for s in meta["stages"]],
                                   [tuple(p) for p in meta["params"]], key, True)
-        func = build_function(self.fn, bound.types, bound.constexprs)
-        stages: list[tuple[str, str]] = []
-        optimize(func, dump=lambda name, text: stages.append((name, text)),
-                 module=getattr(func, "module", None))
+        func, stages = self._frontend(bound)
         program = compile_function(func)
         params = _param_list(bound)
         cache.store(key, program, _meta(stages, params))
         return CompiledKernel(self.__name__, target, program, stages, params, key)
 
     @_user_facing
-    def compile(self, *args, target: str = "sim", **kwargs) -> CompiledKernel:
-        """The compiled specialization for these arguments (types and constexpr values)."""
-        return self._compile_bound(self._bind(args, kwargs), target)
+    def compile(self, *args, target: str = "sim", block=None, **kwargs) -> CompiledKernel:
+        """The compiled specialization for these arguments (types and constexpr values).
+
+        For ``target="cpu"``, ``block`` (an int or up to 3 ints; default
+        :data:`CPU_DEFAULT_BLOCK`) is the block shape the native code is specialized for,
+        and the lanes and checking come from the current device when it is a CPU (else
+        ``wf.CPU()``'s defaults). The simulator's programs do not depend on the block.
+        """
+        bound = self._bind(args, kwargs)
+        cpu = cpu_spec(bound, block) if target == "cpu" else None
+        return self._compile_bound(bound, target, cpu)
 
     @_user_facing
-    def compile_types(self, types: Sequence[object], target: str = "sim",
+    def compile_types(self, types: Sequence[object], target: str = "sim", block=None,
                       **constexprs) -> CompiledKernel:
         """The compiled specialization for runtime parameter ``types`` (in order) and
-        ``constexprs``, without argument values (``warpforge asm`` uses it)."""
-        return self._compile_bound(bind_types(self.__name__, self.params, list(types),
-                                              constexprs), target)
+        ``constexprs``, without argument values (``warpforge asm`` uses it; CPU builds
+        assume unit innermost strides)."""
+        bound = bind_types(self.__name__, self.params, list(types), constexprs)
+        cpu = cpu_spec(bound, block) if target == "cpu" else None
+        return self._compile_bound(bound, target, cpu)
 
     @_user_facing
     def asm(self, *args, **kwargs) -> str:
@@ -186,6 +348,11 @@ class Kernel:
     def ir(self, *args, **kwargs) -> str:
         """The IR, after optimization, for these arguments."""
         return self.compile(*args, **kwargs).ir
+
+    @_user_facing
+    def llvm_ir(self, *args, **kwargs) -> str:
+        """The optimized LLVM IR for these arguments (target ``"cpu"``)."""
+        return self.compile(*args, target="cpu", **kwargs).llvm_ir
 
     # --- launching ------------------------------------------------------------------------
 
@@ -200,14 +367,18 @@ class Kernel:
         return launcher
 
     @_user_facing
-    def launch(self, grid, block, *args, device: Simulator | None = None,
+    def launch(self, grid, block, *args, device: Device | None = None,
                **kwargs) -> LaunchResult:
         """Compile for these arguments (once) and run on ``device`` (default: current)."""
         bound = self._bind(args, kwargs)
         dev = device or get_device()
-        compiled = self._compile_bound(bound, "sim")
         grid = grid(dict(bound.constexprs)) if callable(grid) else grid
         block = block(dict(bound.constexprs)) if callable(block) else block
+        if isinstance(dev, CPU):
+            dims = normalize_dims(block, "block")
+            compiled = self._compile_bound(bound, "cpu", cpu_spec(bound, dims, dev))
+            return dev.launch(compiled.native, grid, dims, _native_arguments(compiled, bound))
+        compiled = self._compile_bound(bound, "sim")
         isa_args, writebacks = _isa_arguments(compiled, bound)
         result = dev.launch(compiled.program, grid, block, isa_args)
         for view, contiguous in writebacks:
@@ -239,6 +410,27 @@ def _isa_arguments(compiled: CompiledKernel, bound: Bound) -> tuple[list, list]:
             value = value.view(np.uint8)
         args.extend(array_arguments(value, value.shape, strides))
     return args, writebacks
+
+
+def _native_arguments(compiled: CompiledKernel, bound: Bound) -> list:
+    """The ISA-level arguments for the CPU: arrays by reference with their own strides (in
+    elements), no copies."""
+    args: list = []
+    for name, kind, _dtype, _ndim in compiled.params:
+        value = bound.values[name]
+        if kind == "scalar":
+            args.append(int(bool(value)) if isinstance(value, (bool, np.bool_)) else value)
+            continue
+        if isinstance(value, DeviceArray):  # the CPU device says why it cannot take one
+            args.extend(array_arguments(value, value.shape, _contiguous_strides(value.shape)))
+            continue
+        if any(s % value.itemsize for s in value.strides):
+            raise LaunchError(f"kernel {compiled.name}: parameter {name!r}: strides "
+                              f"{value.strides} are not multiples of the element size "
+                              f"{value.itemsize}")
+        args.extend(array_arguments(value, value.shape,
+                                    [s // value.itemsize for s in value.strides]))
+    return args
 
 
 def _contiguous_strides(shape: Sequence[int]) -> list[int]:

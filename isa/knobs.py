@@ -27,7 +27,11 @@ KNOBS: dict[str, Knob] = {
              "Check every simulated instruction's register reads against the control codes "
              "(stall counts and scoreboards) and raise HazardError on a violation."),
         Knob("WARPFORGE_DEVICE", str, "sim",
-             "The default device: 'sim' (the GPU simulator)."),
+             "The default device: 'sim' (the GPU simulator) or 'cpu' (native code on the "
+             "host's cores)."),
+        Knob("WARPFORGE_CPU_CHECKED", bool, False,
+             "Default of wf.CPU(checked=...): compile bounds checks into every array access "
+             "of CPU kernels and raise MemoryFault on a bad index."),
         Knob("WARPFORGE_DUMP", str, "",
              "A folder: every compiled kernel writes its IR after each pass and its "
              "assembly there (on cache hits too)."),

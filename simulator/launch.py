@@ -163,7 +163,7 @@ class Staged:
     allocation: Allocation
 
 
-def _scalar_bytes(param: Param, value: object, kernel: str) -> bytes:
+def scalar_bytes(param: Param, value: object, kernel: str) -> bytes:
     """Pack a scalar argument by the parameter's declared type; LaunchError when it is of the
     wrong kind or does not fit."""
     t = param.type
@@ -263,7 +263,7 @@ def pack_arguments(program: Program, args: tuple | list, grid: Dims, block: Dims
                 ptr = _pointer(param, value, memory, device, name, staged)
                 raw = np.array(ptr, np.uint64).tobytes()
             else:
-                raw = _scalar_bytes(param, value, name)
+                raw = scalar_bytes(param, value, name)
             bank[off: off + len(raw)] = np.frombuffer(raw, np.uint8)
     except BaseException:
         release(staged, memory)

@@ -2,12 +2,14 @@
 
 ``@wf.kernel`` Python functions compile through the IR (``warpforge.compiler``) to a
 SASS-like assembly (``warpforge.isa``) that runs on a SIMT simulator
-(``warpforge.simulator``). See README.md for a tour.
+(``warpforge.simulator``), or to native code for the host CPU (``wf.CPU``). See README.md
+for a tour.
 """
 
 from importlib import metadata as _metadata
 
 from . import isa, simulator
+from .dsl.cpu import CPU
 from .dsl.devices import device, get_device, set_device, to_device
 from .dsl.errors import CompileError
 from .dsl.func import func
@@ -69,6 +71,7 @@ except _metadata.PackageNotFoundError:
     __version__ = "unknown"
 
 __all__ = [
+    "CPU",
     "AssemblyError",
     "BarrierError",
     "CompileError",

@@ -97,19 +97,26 @@ WARP_SIZE = 32
 """Threads per warp."""
 
 
-def analyze_uniformity(func: Function,
-                       block: tuple[int, ...] | None = None) -> UniformityInfo:
+def analyze_uniformity(func: Function, block: tuple[int, ...] | None = None,
+                       warp_size: int = WARP_SIZE) -> UniformityInfo:
     """Solve the uniformity of every value of ``func``; ``block`` is the CTA shape
-    ``(x, y, z)`` (missing dimensions 1) when the kernel is specialized for one."""
-    solver = _Solver(func, tuple(block) + (1,) * (3 - len(block)) if block else None)
+    ``(x, y, z)`` (missing dimensions 1) when the kernel is specialized for one.
+
+    ``warp_size`` is the number of consecutive threads that run together: 32 on the GPU;
+    the CPU backend passes its lane-group width (which equals 32 whenever the kernel
+    has warp ops), so ``WARP`` then means "the same across a lane group"."""
+    solver = _Solver(func, tuple(block) + (1,) * (3 - len(block)) if block else None,
+                     warp_size)
     solver.solve()
     return UniformityInfo(solver.levels, solver.decisions)
 
 
 class _Solver:
-    def __init__(self, func: Function, block: tuple[int, ...] | None) -> None:
+    def __init__(self, func: Function, block: tuple[int, ...] | None,
+                 warp_size: int) -> None:
         self.func = func
         self.block_shape = block
+        self.warp_size = warp_size
         self.levels: dict[Value, Uniformity] = {}
         self.decisions: dict[Op, Uniformity] = {}
         self.changed = False
@@ -177,7 +184,7 @@ class _Solver:
         extent, below = {"x": (x, 1), "y": (y, x), "z": (z, x * y)}[dim]
         if extent == 1:
             return Uniformity.CTA
-        return Uniformity.WARP if below % WARP_SIZE == 0 else Uniformity.VARYING
+        return Uniformity.WARP if below % self.warp_size == 0 else Uniformity.VARYING
 
     @staticmethod
     def yielded(block: Block) -> tuple[Value, ...] | None:

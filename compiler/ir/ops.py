@@ -248,7 +248,8 @@ _ROWS = (
            effects=Effect.BARRIER | READ_WRITE, category="warp"),
     OpInfo("shfl", (2, 2), ONE, tr.shfl,
            "The value of another lane of the warp (xor: lane ^ k, down: lane + k, up: "
-           "lane - k, idx: lane k); own value when that lane is out of range.",
+           "lane - k, idx: lane k, with k taken modulo 32 as PTX's shfl.sync does); own "
+           "value when that lane is out of range.",
            effects=Effect.CONVERGENT, attrs=(AttrSpec("kind", "str", SHFL_KINDS),),
            key="kind", category="warp"),
     OpInfo("vote", ONE, ONE, tr.vote,

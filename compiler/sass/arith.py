@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import math
 
-from ...compiler.ir import Op, ScalarType
+from ...compiler.analysis.contraction import contracts_into_user, is_f32, is_i32
+from ...compiler.ir import Op
 from ...isa.operands import NOT_PT, PT, RZ, RZ_INDEX, Imm, Pred, Reg
 from .divide import float_divide, int_divide
 from .isel import FLOAT_CMP, INT_CMP, LUT, MIRROR, Konst, LazyCmp, Selector, is_wide
@@ -35,12 +36,8 @@ assert abs(__import__("struct").unpack("<f", LOG2E.bits.to_bytes(4, "little"))[0
            - math.log2(math.e)) < 1e-6
 
 
-def _is_f32(t) -> bool:
-    return isinstance(t, ScalarType) and t.is_float and t.bits == 32
-
-
-def _is_i32(t) -> bool:
-    return isinstance(t, ScalarType) and t.is_int and t.bits == 32
+_is_f32 = is_f32
+_is_i32 = is_i32
 
 
 class ArithSelector(Selector):
@@ -184,24 +181,9 @@ class ArithSelector(Selector):
         return None
 
     def fusable_mul(self, op: Op) -> bool:
-        """True when ``mul`` ``op`` will be contracted into its single user: an f32
-        ``add``/``sub`` (FFMA) or an i32 ``add`` (IMAD)."""
-        if op.name != "mul" or len(op.result.uses) != 1:
-            return False
-        t = op.result.type
-        user = op.result.uses[0].op
-        if user.parent is not op.parent:
-            return False
-        ok = user.name == "add" if _is_i32(t) else _is_f32(t) and user.name in ("add", "sub")
-        if not ok:
-            return False
-        first = user.operands[0]
-        if user.operands[1] is op.result and first is not op.result:
-            other = first.defining_op
-            if (other is not None and other.name == "mul" and len(first.uses) == 1
-                    and first.type == t):
-                return False  # the first operand's mul is the one contracted
-        return True
+        """True when ``mul`` ``op`` will be contracted into its single user (the rule both
+        backends share: :func:`~warpforge.compiler.analysis.contraction.contracts_into_user`)."""
+        return contracts_into_user(op)
 
     def op_mul(self, op: Op):
         t = op.result.type

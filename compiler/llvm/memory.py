@@ -1,0 +1,258 @@
+"""Memory ops on lanes: ``load``, ``store``, ``atomic``, ``array_dim`` and the arrays
+themselves (simt-on-cpu.md §3 items 7, 9, 10).
+
+An access's element offset is ``sum(index_k * stride_k)``; a per-thread ``local`` array
+puts element ``e`` of thread ``t`` at ``e * lanes_padded + t``. By the shape of the offset:
+
+- a scalar offset (every index uniform) is one scalar access (a store from a vector keeps
+  the last active lane's value, as a scatter does);
+- consecutive lanes (the last index is ``base + thread_idx.x`` by the affinity analysis,
+  the others uniform, and the last stride 1) are one masked vector load or store;
+- anything else is a masked gather or scatter.
+
+Atomics run lane by lane, each an ``atomicrmw``/``cmpxchg`` (monotonic), so they stay
+exact when CTAs on several cores hit one address. Checked builds compare every index
+with its extent first and report the first bad lane through the fault record.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+
+from ...compiler.ir.core import Op, Value
+from ...compiler.ir.types import AddressSpace, ArrayType
+from .emitter import ArrayInfo, EmitterBase
+from .types import (
+    I32,
+    I64,
+    any_lane,
+    call_intrinsic,
+    first_lane,
+    is_vector,
+    memory_type,
+    scalar_type,
+    splat,
+    vector_of,
+    zero,
+)
+
+RMW = {"add": ("add", "add", "fadd"), "min": ("min", "umin", None),
+       "max": ("max", "umax", None), "and": ("and", "and", None), "or": ("or", "or", None),
+       "xor": ("xor", "xor", None), "exch": ("xchg", "xchg", "xchg")}
+"""IR atomic kind -> LLVM atomicrmw operation for (signed, unsigned, float) elements."""
+
+
+class Memory(EmitterBase):
+    """Lowering of arrays and memory ops."""
+
+    def array(self, value: Value) -> ArrayInfo:
+        """The :class:`ArrayInfo` of an array value (a parameter or an allocation)."""
+        found = self.arrays.get(value)
+        return found if found is not None else self.get(value)
+
+    def alloc_array(self, op: Op) -> ArrayInfo:
+        """A ``shared_alloc`` or ``local_alloc``: a static array in the arena."""
+        t: ArrayType = op.results[0].type
+        strides, step = [], 1
+        for n in reversed(t.shape):
+            strides.append(ir.Constant(I64, step))
+            step *= n
+        base = self.arena_ptr(self.plan.buffers[op])
+        return ArrayInfo(t, base, [ir.Constant(I64, n) for n in t.shape], strides[::-1],
+                         op.results[0].name or t.space.value,
+                         per_thread=t.space is AddressSpace.LOCAL)
+
+    def op_array_dim(self, op: Op) -> ir.Value:
+        arr = self.array(op.operands[0])
+        return self.b.trunc(arr.shape[int(op.attr("axis"))], I32)
+
+    # --- addresses ---------------------------------------------------------------------
+
+    def index64(self, value: Value) -> ir.Value:
+        """An index as i64 (sign- or zero-extended by its type)."""
+        v = self.get(value)
+        t = value.type
+        width = (v.type.element if is_vector(v) else v.type).width
+        if width == 64:
+            return v
+        to = vector_of(I64, self.W) if is_vector(v) else I64
+        return self.b.sext(v, to) if t.is_signed else self.b.zext(v, to)
+
+    def element_offset(self, arr: ArrayInfo, indices: tuple[Value, ...]
+                       ) -> tuple[ir.Value, bool, list[ir.Value]]:
+        """(offset in elements, whether the lanes' offsets are consecutive, the i64
+        indices)."""
+        b = self.b
+        idx = [self.index64(v) for v in indices]
+        terms_vector = any(is_vector(v) for v in idx)
+        offset = None
+        for i, stride in zip(idx, arr.strides, strict=True):
+            term = i
+            if not (isinstance(stride, ir.Constant) and stride.constant == 1):
+                term = b.mul(i, splat(b, stride, self.W) if is_vector(i) else stride)
+            if offset is None:
+                offset = term
+            else:
+                if is_vector(term) or is_vector(offset):
+                    term, offset = splat(b, term, self.W), splat(b, offset, self.W)
+                offset = b.add(offset, term)
+        if arr.per_thread:
+            consecutive = not is_vector(offset)
+            tid = b.zext(self.tid, vector_of(I64, self.W))
+            scaled = b.mul(splat(b, offset, self.W),
+                           splat(b, ir.Constant(I64, self.plan.lanes_padded), self.W))
+            return b.add(scaled, tid), consecutive, idx
+        consecutive = (terms_vector and self.affinity is not None
+                       and isinstance(arr.strides[-1], ir.Constant)
+                       and arr.strides[-1].constant == 1
+                       and self.affinity.stride(indices[-1]) == 1
+                       and not any(is_vector(v) for v in idx[:-1]))
+        return offset, consecutive, idx
+
+    def check_bounds(self, op: Op, arr: ArrayInfo, idx: list[ir.Value], access: str) -> None:
+        """Checked builds: fault unless every active lane's indices are within extents."""
+        if not self.checked:
+            return
+        b = self.b
+        site = len(self.fault_sites)
+        self.fault_sites.append((op.loc, f"{access} of {arr.name}", arr.type.space.value))
+        for axis, (i, extent) in enumerate(zip(idx, arr.shape, strict=True)):
+            ok = b.icmp_unsigned("<", i, splat(b, extent, self.W) if is_vector(i) else extent)
+            if is_vector(ok):
+                bad = b.and_(self.mask, b.not_(ok))
+                hit = any_lane(b, bad)
+            else:
+                bad = None
+                hit = b.and_(b.not_(ok), any_lane(b, self.mask))
+            fault_bb = self.block_named("oob")
+            cont = self.block_named("inbounds")
+            b.cbranch(hit, fault_bb, cont)
+            b.position_at_end(fault_bb)
+            lane = first_lane(b, bad if bad is not None else self.mask)
+            index = b.extract_element(i, lane) if is_vector(i) else i
+            thread = b.add(b.mul(self.group, ir.Constant(I64, self.W)), b.zext(lane, I64))
+            record = [ir.Constant(I64, 1), ir.Constant(I64, site), self.cta, thread,
+                      ir.Constant(I64, axis), index, extent]
+            for slot, value in enumerate(record):
+                ptr = b.gep(self.fault_ptr, [ir.Constant(I64, 8 * slot)],
+                            source_etype=ir.IntType(8))
+                b.store(value, ptr)
+            b.ret(ir.Constant(I32, 1))
+            b.position_at_end(cont)
+
+    def pointers(self, arr: ArrayInfo, offset: ir.Value) -> ir.Value:
+        """The element addresses (a vector of pointers for a vector offset)."""
+        mt = memory_type(arr.elem)
+        if is_vector(offset):
+            return self.b.gep(splat(self.b, arr.base, self.W), [offset], source_etype=mt)
+        return self.b.gep(arr.base, [offset], source_etype=mt)
+
+    def _aligned(self, call: ir.CallInstr, arg: int, align: int) -> None:
+        attrs = ir.values.ArgumentAttributes()
+        attrs.align = align
+        call.arg_attributes[arg] = attrs
+
+    # --- loads and stores ----------------------------------------------------------------
+
+    def op_load(self, op: Op) -> ir.Value:
+        b = self.b
+        arr = self.array(op.operands[0])
+        offset, consecutive, idx = self.element_offset(arr, op.operands[1:])
+        self.check_bounds(op, arr, idx, "read")
+        mt = memory_type(arr.elem)
+        size = arr.elem.itemsize
+        if not is_vector(offset):
+            value = b.load(self.pointers(arr, offset), typ=mt, align=size)
+        elif consecutive:
+            first = b.extract_element(offset, ir.Constant(I32, 0))
+            vt = vector_of(mt, self.W)
+            value = call_intrinsic(b, "llvm.masked.load",
+                                   [self.pointers(arr, first), self.mask, zero(vt)], ret=vt,
+                                   overloads=[vt, self.pointers(arr, first).type])
+            self._aligned(value, 0, size)
+        else:
+            vt = vector_of(mt, self.W)
+            ptrs = self.pointers(arr, offset)
+            value = call_intrinsic(b, "llvm.masked.gather", [ptrs, self.mask, zero(vt)],
+                                   ret=vt, overloads=[vt, ptrs.type])
+            self._aligned(value, 0, size)
+        if arr.elem.is_bool:
+            value = b.icmp_unsigned("!=", value, zero(value.type))
+        return value
+
+    def op_store(self, op: Op) -> None:
+        b = self.b
+        arr = self.array(op.operands[0])
+        offset, consecutive, idx = self.element_offset(arr, op.operands[1:-1])
+        self.check_bounds(op, arr, idx, "write")
+        value = self.get(op.operands[-1])
+        if arr.elem.is_bool:
+            value = b.zext(value, vector_of(ir.IntType(8), self.W) if is_vector(value)
+                           else ir.IntType(8))
+        size = arr.elem.itemsize
+        if not is_vector(offset) and not is_vector(value):
+            b.store(value, self.pointers(arr, offset), align=size)
+            return
+        value = splat(b, value, self.W)
+        if consecutive:
+            first = b.extract_element(offset, ir.Constant(I32, 0))
+            ptr = self.pointers(arr, first)
+            call = call_intrinsic(b, "llvm.masked.store", [value, ptr, self.mask],
+                                  ret=ir.VoidType(), overloads=[value.type, ptr.type])
+        else:
+            ptrs = self.pointers(arr, splat(b, offset, self.W))
+            call = call_intrinsic(b, "llvm.masked.scatter", [value, ptrs, self.mask],
+                                  ret=ir.VoidType(), overloads=[value.type, ptrs.type])
+        self._aligned(call, 1, size)
+
+    # --- atomics -------------------------------------------------------------------------
+
+    def op_atomic(self, op: Op) -> ir.Value:
+        b = self.b
+        kind = str(op.attr("kind"))
+        arr = self.array(op.operands[0])
+        extra = 2 if kind == "cas" else 1
+        indices = op.operands[1:len(op.operands) - extra]
+        offset, _, idx = self.element_offset(arr, indices)
+        self.check_bounds(op, arr, idx, "atomic")
+        operands = [self.get(v) for v in op.operands[len(op.operands) - extra:]]
+        ptrs = self.pointers(arr, offset)
+        et = scalar_type(arr.elem)
+        pre = b.block
+        loop, do, latch, exit_ = (self.block_named(f"atomic.{n}")
+                                  for n in ("lane", "do", "next", "exit"))
+        vt = vector_of(et, self.W)
+        b.branch(loop)
+        b.position_at_end(loop)
+        lane = b.phi(I32)
+        lane.add_incoming(ir.Constant(I32, 0), pre)
+        acc = b.phi(vt)
+        acc.add_incoming(zero(vt), pre)
+        b.cbranch(b.extract_element(self.mask, lane), do, latch)
+        b.position_at_end(do)
+
+        def at(v: ir.Value) -> ir.Value:
+            return b.extract_element(v, lane) if is_vector(v) else v
+
+        ptr = at(ptrs)
+        if kind == "cas":
+            value, compare = (at(v) for v in operands)
+            pair = b.cmpxchg(ptr, compare, value, "monotonic", "monotonic")
+            old = b.extract_value(pair, 0)
+        else:
+            signed_op, unsigned_op, float_op = RMW[kind]
+            name = float_op if arr.elem.is_float else \
+                signed_op if arr.elem.is_signed else unsigned_op
+            old = b.atomic_rmw(name, ptr, at(operands[0]), "monotonic")
+        updated = b.insert_element(acc, old, lane)
+        b.branch(latch)
+        b.position_at_end(latch)
+        result = b.phi(vt)
+        result.add_incoming(updated, do)
+        result.add_incoming(acc, loop)
+        nxt = b.add(lane, ir.Constant(I32, 1))
+        lane.add_incoming(nxt, latch)
+        acc.add_incoming(result, latch)
+        b.cbranch(b.icmp_unsigned("<", nxt, ir.Constant(I32, self.W)), loop, exit_)
+        b.position_at_end(exit_)
+        return result

@@ -1,0 +1,192 @@
+"""The CTA plan: where barriers split a kernel, and where values live across them.
+
+A CTA runs on one core. Its code is cut at barriers (MCUDA's deep fission, Polygeist's
+interchange; simt-on-cpu.md §3 items 4-5): a block's ops fall into *thread segments*
+(maximal runs of ops that hold no barrier, each run as a loop over lane groups) and
+*CTA-level ops* (a ``barrier``, or an ``if``/``for``/``while`` holding one, run once per
+CTA as scalar control whose decision is CTA-uniform). Their regions are split the same
+way, recursively.
+
+A value that a later segment, a CTA-level op or a CTA-level ``yield`` reads from a
+segment moves through the *arena*, the worker's scratch memory: CTA-uniform values in one
+scalar slot, the others in one slot per thread (``lanes_padded`` elements, so a lane
+group reads its lanes with one vector load). Block arguments and results of CTA-level
+ops live in per-thread slots too (except a CTA-level ``for``'s induction variable, a
+scalar). Ops that are free to recompute (constants, thread and block indices, array
+allocations, ``array_dim``) are recomputed in each segment instead.
+
+The arena also holds the CTA's shared arrays, each thread's ``local`` arrays (element
+``e`` of thread ``t`` at ``e * lanes_padded + t``: consecutive threads, consecutive
+addresses), and, when threads may ``return`` before a barrier, each lane group's mask of
+threads still running.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...compiler.analysis.uniformity import Uniformity, UniformityInfo
+from ...compiler.ir.core import Block, Op, Value
+from ...compiler.ir.function import Function
+from ...compiler.ir.types import ScalarType
+
+ALIGN = 64
+"""Alignment of every arena region: one cache line, one zmm register."""
+
+RECOMPUTED = frozenset({"constant", "thread_idx", "block_idx", "block_dim", "grid_dim",
+                        "lane_id", "shared_alloc", "local_alloc", "array_dim"})
+"""Ops recomputed wherever they are used rather than kept across barriers."""
+
+
+@dataclass
+class Segment:
+    """A run of barrier-free ops of one block, run as one loop over lane groups."""
+
+    block: Block
+    ops: list[Op]
+
+
+@dataclass(frozen=True)
+class Home:
+    """Where a value lives between segments: arena byte ``offset``; one element per
+    thread when ``per_lane``, else one scalar."""
+
+    offset: int
+    type: ScalarType
+    per_lane: bool
+
+
+@dataclass
+class Plan:
+    """The split of a kernel into segments and CTA-level ops, and its arena layout."""
+
+    lanes: int
+    lanes_padded: int
+    items: dict[Block, list[Segment | Op]] = field(default_factory=dict)
+    homes: dict[Value, Home] = field(default_factory=dict)
+    buffers: dict[Op, int] = field(default_factory=dict)
+    """Arena offset of each ``shared_alloc`` and ``local_alloc`` op."""
+    alive_offset: int | None = None
+    """Arena offset of the per-group masks of running threads (None: not tracked)."""
+    size: int = 0
+    shared_bytes: int = 0
+
+    def take(self, nbytes: int) -> int:
+        """Reserve ``nbytes`` of the arena, aligned; returns the offset."""
+        offset = -(-self.size // ALIGN) * ALIGN
+        self.size = offset + max(int(nbytes), 1)
+        return offset
+
+
+def has_barrier(op: Op) -> bool:
+    """True if ``op`` is a barrier or holds one."""
+    return any(inner.name == "barrier" for inner in op.walk())
+
+
+def has_return(op: Op) -> bool:
+    """True if ``op`` is a ``return`` or holds one."""
+    return any(inner.name == "return" for inner in op.walk())
+
+
+def split(block: Block) -> list[Segment | Op]:
+    """``block``'s ops (its terminator aside) as segments and CTA-level ops."""
+    items: list[Segment | Op] = []
+    run: list[Op] = []
+    for op in block.ops:
+        if op.info.terminator:
+            break
+        if has_barrier(op):
+            if run:
+                items.append(Segment(block, run))
+                run = []
+            if op.name != "barrier":
+                items.append(op)
+        else:
+            run.append(op)
+    if run:
+        items.append(Segment(block, run))
+    return items
+
+
+def make_plan(func: Function, uniformity: UniformityInfo, lanes: int,
+              threads: int) -> Plan:
+    """Split ``func`` and lay out its arena for a CTA of ``threads`` threads run
+    ``lanes`` at a time."""
+    padded = -(-threads // lanes) * lanes
+    plan = Plan(lanes, padded)
+    for op in func.walk():
+        if op.name == "shared_alloc":
+            plan.buffers[op] = plan.take(op.results[0].type.nbytes)
+            plan.shared_bytes += -(-op.results[0].type.nbytes // ALIGN) * ALIGN
+    for op in func.walk():
+        if op.name == "local_alloc":
+            plan.buffers[op] = plan.take(op.results[0].type.nbytes * padded)
+    _split_blocks(plan, func.block)
+    segments = [s for items in plan.items.values() for s in items if isinstance(s, Segment)]
+    if len(segments) > 1 and any(has_return(op) for s in segments for op in s.ops):
+        plan.alive_offset = plan.take(4 * (padded // lanes))
+    for items in plan.items.values():
+        for item in items:
+            if isinstance(item, Segment):
+                _home_segment_values(plan, item, uniformity)
+            else:
+                _home_cta_op(plan, item)
+    return plan
+
+
+def _split_blocks(plan: Plan, block: Block) -> None:
+    items = split(block)
+    plan.items[block] = items
+    for item in items:
+        if isinstance(item, Op):
+            for region in item.regions:
+                _split_blocks(plan, region.block)
+
+
+def _lane_home(plan: Plan, value: Value) -> Home:
+    t = value.type
+    if not isinstance(t, ScalarType):
+        raise TypeError(f"an array value cannot live across a barrier: {value!r}")
+    return Home(plan.take(t.itemsize * plan.lanes_padded), t, True)
+
+
+def _home_cta_op(plan: Plan, op: Op) -> None:
+    """Per-thread slots for the block arguments and results of a CTA-level op."""
+    if op.name == "for":
+        body = op.regions[0].block
+        for arg, result in zip(body.args[1:], op.results, strict=True):
+            plan.homes[arg] = plan.homes[result] = _lane_home(plan, arg)
+    elif op.name == "while":
+        before, after = (r.block for r in op.regions)
+        for arg in before.args:
+            plan.homes[arg] = _lane_home(plan, arg)
+        for arg, result in zip(after.args, op.results, strict=True):
+            plan.homes[arg] = plan.homes[result] = _lane_home(plan, arg)
+    elif op.name == "if":
+        for result in op.results:
+            plan.homes[result] = _lane_home(plan, result)
+
+
+def _home_segment_values(plan: Plan, segment: Segment, uniformity: UniformityInfo) -> None:
+    members = set(segment.ops)
+    for op in segment.ops:
+        if op.name in RECOMPUTED:
+            continue
+        for value in op.results:
+            if not any(_top_op(use.op, segment.block) not in members for use in value.uses):
+                continue
+            t = value.type
+            if not isinstance(t, ScalarType):
+                raise TypeError(f"an array value cannot live across a barrier: {value!r}")
+            if uniformity.of(value) == Uniformity.CTA:
+                plan.homes[value] = Home(plan.take(t.itemsize), t, False)
+            else:
+                plan.homes[value] = _lane_home(plan, value)
+
+
+def _top_op(op: Op, block: Block) -> Op | None:
+    """The op of ``block`` that is ``op`` or holds it (None if outside ``block``)."""
+    current: Op | None = op
+    while current is not None and current.parent is not block:
+        current = current.parent_op
+    return current

@@ -1,0 +1,312 @@
+"""The CPU device, ``wf.CPU``: kernels compiled to native code, CTAs run on every core.
+
+A kernel for the CPU is compiled per block shape into one native entry that runs a range of
+CTAs, the threads of each CTA as SIMD lanes (``compiler.llvm``). :meth:`CPU.launch` splits the
+grid's CTAs into chunks that a persistent pool of OS threads takes in turn; each worker calls
+the entry through ``ctypes``, which releases the GIL, with a scratch arena of its own.
+Arguments pass without copies: numpy arrays by address with their real strides. A bounds
+fault stops the kernel and becomes a :class:`NativeMemoryFault` (a ``wf.MemoryFault``) naming
+the kernel, the source line, the thread and block, the access, the index and the extent.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+import threading
+import time
+import weakref
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..isa import knobs
+from ..isa.program import Param, SourceLoc
+from ..simulator import DeviceArray, KernelFault, LaunchError, LaunchResult, MemoryFault
+from ..simulator.launch import NUMPY_TYPES, normalize_dims, scalar_bytes
+
+if TYPE_CHECKING:
+    from ..compiler.llvm.jit import NativeFunction
+
+LANE_WIDTHS = (8, 16, 32)
+"""SIMD lane counts a CPU device may use."""
+
+MAX_BLOCK_THREADS = 1024
+"""Most threads a CTA may have (as on the GPU)."""
+
+FAULT_WORDS = 8
+"""int64 words of the fault record an entry fills: kind, site, CTA, thread, axis, index,
+extent, one spare."""
+
+FAULT_OUT_OF_BOUNDS = 1
+"""Fault kind: an index outside its array's extent."""
+
+_ARENA_ALIGN = 64
+
+
+@dataclass(frozen=True)
+class NativeKernel:
+    """A kernel compiled for the CPU and loaded: what :meth:`CPU.launch` needs to run it.
+
+    ``function`` is the loaded entry (``compiler.llvm.jit.NativeFunction``), ``params`` the
+    ISA parameters in ABI order, ``block`` the block shape it was compiled for, ``lanes``
+    its SIMD width, ``arena_bytes`` the scratch each worker needs, ``fault_sites`` and
+    ``fault_what`` the source location and the description of each checked access.
+    """
+
+    name: str
+    function: NativeFunction
+    params: tuple[Param, ...]
+    block: tuple[int, int, int]
+    lanes: int
+    arena_bytes: int
+    shared_bytes: int
+    fault_sites: tuple[SourceLoc | None, ...] = ()
+    fault_what: tuple[str, ...] = ()
+    fault_space: tuple[str, ...] = ()
+
+
+class NativeMemoryFault(MemoryFault):
+    """An out-of-bounds access in native code on the CPU: a ``wf.MemoryFault``.
+
+    Besides MemoryFault's fields (``address`` is 0: native code reports indices, not
+    addresses), ``what`` describes the access (``"read of a[i, j]"``), ``axis``, ``index``
+    and ``extent`` say which index was outside ``0 .. extent-1``.
+    """
+
+    def __init__(self, *, what: str, axis: int, index: int, extent: int, space: str,
+                 access: str, size: int, kernel: str, thread: tuple[int, int, int],
+                 block: tuple[int, int, int], loc: SourceLoc | None) -> None:
+        reason = f"index {index} on axis {axis} is outside 0..{extent - 1} (extent {extent})"
+        super().__init__(reason, space=space, access=access, size=size, address=0,
+                         kernel=kernel, pc=0, instruction=what, thread=thread, block=block,
+                         loc=loc)
+        self.what = what
+        self.axis = axis
+        self.index = index
+        self.extent = extent
+        lines = [f"Out-of-bounds {what} in kernel '{kernel}'"]
+        if loc is not None:
+            lines.append(f"    at {loc}")
+        lines.append(f"    by thread ({','.join(map(str, thread))}) in block "
+                     f"({','.join(map(str, block))})")
+        lines.append(f"    {reason}")
+        self.args = ("\n".join(lines),)
+
+
+class CPU:
+    """The host CPU as a device (``wf.CPU(threads=None, checked=None, lanes=None)``).
+
+    ``threads``: OS threads running CTAs (default: every core). ``checked``: compile bounds
+    checks into every array access and raise ``wf.MemoryFault`` on a bad index, leaving the
+    arrays the kernel writes as they were (default: the ``WARPFORGE_CPU_CHECKED`` knob).
+    ``lanes``: SIMD lanes per thread group, 8, 16 or 32 (default: the host's natural width,
+    16 with AVX-512, else 8; kernels with warp operations use 32).
+    """
+
+    def __init__(self, threads: int | None = None, checked: bool | None = None,
+                 lanes: int | None = None) -> None:
+        if threads is None:
+            threads = os.cpu_count() or 1
+        if not isinstance(threads, numbers.Integral) or isinstance(threads, bool) \
+                or threads < 1:
+            raise ValueError(f"CPU(threads=...) must be a positive int, got {threads!r}")
+        if lanes is None:
+            from ..compiler.llvm.jit import host_lanes
+            lanes = host_lanes()
+        if lanes not in LANE_WIDTHS:
+            raise ValueError(f"CPU(lanes=...) must be one of {LANE_WIDTHS}, got {lanes!r}")
+        self.threads = int(threads)
+        self.lanes = int(lanes)
+        self.checked = bool(knobs.get("WARPFORGE_CPU_CHECKED") if checked is None
+                            else checked)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        self._arenas = threading.local()
+
+    def __repr__(self) -> str:
+        return f"CPU(threads={self.threads}, lanes={self.lanes}, checked={self.checked})"
+
+    __str__ = __repr__
+
+    def to_device(self, array: np.ndarray) -> np.ndarray:
+        """``array`` itself, as a numpy array: host memory is this device's memory, so
+        nothing is copied and launches update the array in place."""
+        return np.asarray(array)
+
+    # --- running ------------------------------------------------------------------------
+
+    def launch(self, kernel: NativeKernel, grid: int | Sequence[int],
+               block: int | Sequence[int], args: Sequence[object] = ()) -> LaunchResult:
+        """Run ``kernel`` on ``grid`` CTAs of ``block`` threads with ISA-level ``args``
+        (``compiler.abi`` order: numpy arrays or addresses for pointers, numbers for
+        scalars, shapes and strides).
+
+        Raises LaunchError for a block other than the one compiled for, bad dimensions or
+        arguments (a simulator ``DeviceArray`` included), and :class:`NativeMemoryFault`
+        when a checked access is out of bounds.
+        """
+        grid = normalize_dims(grid, "grid")
+        block = normalize_dims(block, "block")
+        _check_dims(kernel, grid, block)
+        slots, arrays = pack_parameters(kernel, args, grid)
+        snapshots = ([(a, a.copy()) for a in arrays if a.flags.writeable]
+                     if self.checked else [])
+        ctas = grid[0] * grid[1] * grid[2]
+        workers = min(self.threads, ctas)
+        start = time.perf_counter()
+        fault = self._run(kernel, slots, ctas, workers)
+        elapsed = time.perf_counter() - start
+        if fault is not None:
+            for array, saved in snapshots:
+                array[...] = saved
+            raise _fault_error(kernel, fault, grid, block)
+        threads = block[0] * block[1] * block[2]
+        stats = {"grid": grid, "block": block, "ctas": ctas, "threads": ctas * threads,
+                 "lanes": kernel.lanes, "workers": workers}
+        return LaunchResult(device=self, elapsed_s=elapsed, cycles=None, stats=stats,
+                            kernel=kernel.name)
+
+    def _run(self, kernel: NativeKernel, slots: np.ndarray, ctas: int,
+             workers: int) -> np.ndarray | None:
+        """Run every CTA; the fault record of the lowest faulting CTA seen, or None."""
+        params = slots.ctypes.data
+        if workers <= 1:
+            return self._run_range(kernel, params, 0, ctas)
+        chunk = max(1, math.ceil(ctas / (workers * 8)))
+        state = {"next": 0, "stop": False}
+        lock = threading.Lock()
+
+        def work() -> np.ndarray | None:
+            while True:
+                with lock:
+                    first = state["next"]
+                    if state["stop"] or first >= ctas:
+                        return None
+                    state["next"] = first + chunk
+                fault = self._run_range(kernel, params, first, min(first + chunk, ctas))
+                if fault is not None:
+                    state["stop"] = True
+                    return fault
+
+        pool = self._executor()
+        futures = [pool.submit(work) for _ in range(workers)]
+        faults = [f for f in (fut.result() for fut in futures) if f is not None]
+        return min(faults, key=lambda f: int(f[2])) if faults else None
+
+    def _run_range(self, kernel: NativeKernel, params: int, first: int,
+                   end: int) -> np.ndarray | None:
+        fault = np.zeros(FAULT_WORDS, np.int64)
+        arena = self._arena(kernel.arena_bytes)
+        if kernel.function(params, arena, first, end, fault.ctypes.data):
+            return fault
+        return None
+
+    def _arena(self, nbytes: int) -> int:
+        """The address of this OS thread's scratch arena, at least ``nbytes``, aligned."""
+        buf = getattr(self._arenas, "buf", None)
+        if buf is None or buf.size < nbytes + _ARENA_ALIGN:
+            buf = np.empty(max(nbytes, 1) + _ARENA_ALIGN, np.uint8)
+            self._arenas.buf = buf
+        return -buf.ctypes.data % _ARENA_ALIGN + buf.ctypes.data
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="warpforge-cpu")
+                weakref.finalize(self, self._pool.shutdown, wait=False)
+            return self._pool
+
+
+def _check_dims(kernel: NativeKernel, grid: tuple[int, int, int],
+                block: tuple[int, int, int]) -> None:
+    name = kernel.name
+    for dims, what in ((grid, "grid"), (block, "block")):
+        for axis, v in zip("xyz", dims, strict=True):
+            if v < 1:
+                raise LaunchError(f"kernel '{name}': {what} dimension {axis} is {v}; every "
+                                  f"dimension must be at least 1")
+            if v >= 2**31:
+                raise LaunchError(f"kernel '{name}': {what} dimension {axis} is {v}, above "
+                                  f"the limit of {2**31 - 1}")
+    if block != kernel.block:
+        raise LaunchError(f"kernel '{name}' was compiled for block {kernel.block}, launched "
+                          f"with block {block}")
+    if block[0] * block[1] * block[2] > MAX_BLOCK_THREADS:
+        raise LaunchError(f"kernel '{name}': {block[0] * block[1] * block[2]} threads per "
+                          f"block, above the limit of {MAX_BLOCK_THREADS}")
+
+
+def pack_parameters(kernel: NativeKernel, args: Sequence[object],
+                    grid: tuple[int, int, int]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The entry's parameter block (one 8-byte slot per ISA parameter, then grid x, y, z)
+    and the numpy arrays passed by address. A scalar sits in the low bytes of its slot; a
+    pointer slot holds the array's address; no array is copied."""
+    params = kernel.params
+    name = kernel.name
+    if len(args) != len(params):
+        raise LaunchError(f"kernel '{name}' takes {len(params)} ISA arguments "
+                          f"({', '.join(p.name for p in params)}), got {len(args)}")
+    slots = np.zeros(len(params) + 3, np.uint64)
+    arrays: list[np.ndarray] = []
+    for k, (param, value) in enumerate(zip(params, args, strict=True)):
+        where = f"kernel '{name}': parameter '{param.name}' ({param.type})"
+        if param.is_pointer:
+            slots[k] = _address(param, value, where, arrays)
+        else:
+            _store_scalar(slots, k, param, value, name)
+    slots.view(np.int64)[len(params):] = grid
+    return slots, arrays
+
+
+def _address(param: Param, value: object, where: str, arrays: list[np.ndarray]) -> int:
+    if isinstance(value, DeviceArray):
+        raise LaunchError(f"{where}: a simulator DeviceArray cannot run on the CPU; pass a "
+                          f"numpy array (DeviceArray.copy_to_host() gives one)")
+    if isinstance(value, np.ndarray):
+        want = NUMPY_TYPES[param.element_type]
+        if value.dtype != want and not (want == np.uint8 and value.dtype == np.bool_):
+            raise LaunchError(f"{where} needs an array of {want}, got {value.dtype}")
+        if not any(a is value for a in arrays):
+            arrays.append(value)
+        return value.ctypes.data
+    if isinstance(value, (numbers.Integral, np.integer)) and not isinstance(
+            value, (bool, np.bool_)) and 0 <= int(value) < 2**64:
+        return int(value)
+    raise LaunchError(f"{where} takes a numpy array or an address, got "
+                      f"{type(value).__name__}")
+
+
+def _store_scalar(slots: np.ndarray, k: int, param: Param, value: object,
+                  kernel: str) -> None:
+    """Write scalar ``value`` of ``param``'s type into the low bytes of slot ``k``, checked
+    and packed exactly as the simulator packs it."""
+    raw = np.frombuffer(scalar_bytes(param, value, kernel), np.uint8)
+    slots.view(np.uint8)[8 * k:8 * k + raw.size] = raw
+
+
+def _fault_error(kernel: NativeKernel, fault: np.ndarray, grid: tuple[int, int, int],
+                 block: tuple[int, int, int]) -> KernelFault:
+    kind, site, cta, tid, axis, index, extent = (int(v) for v in fault[:7])
+    block_idx = (cta % grid[0], cta // grid[0] % grid[1], cta // (grid[0] * grid[1]))
+    thread = (tid % block[0], tid // block[0] % block[1], tid // (block[0] * block[1]))
+    known = 0 <= site < len(kernel.fault_sites)
+    loc = kernel.fault_sites[site] if known else None
+    what = kernel.fault_what[site] if 0 <= site < len(kernel.fault_what) else "access"
+    if kind != FAULT_OUT_OF_BOUNDS:
+        return KernelFault(f"Native fault of kind {kind}", kernel=kernel.name, pc=0,
+                           instruction=what, thread=thread, block=block_idx, loc=loc)
+    access = what.split(" ", 1)[0]
+    access = access if access in ("read", "write", "atomic") else "read"
+    array = what.split(" of ", 1)[-1].split("[", 1)[0].strip()
+    pointer = next((p for p in kernel.params if p.is_pointer and p.name == array), None)
+    size = NUMPY_TYPES[pointer.element_type].itemsize if pointer is not None else 0
+    space = kernel.fault_space[site] if 0 <= site < len(kernel.fault_space) else "global"
+    return NativeMemoryFault(what=what, axis=axis, index=index, extent=extent,
+                             space=space,
+                             access=access, size=size, kernel=kernel.name, thread=thread,
+                             block=block_idx, loc=loc)
