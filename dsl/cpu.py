@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..compiler.llvm import LANE_WIDTHS
 from ..isa import knobs
 from ..isa.program import Param, SourceLoc
 from ..simulator import DeviceArray, KernelFault, LaunchError, LaunchResult, MemoryFault
@@ -32,8 +33,6 @@ from ..simulator.launch import NUMPY_TYPES, normalize_dims, scalar_bytes
 if TYPE_CHECKING:
     from ..compiler.llvm.jit import NativeFunction
 
-LANE_WIDTHS = (8, 16, 32)
-"""SIMD lane counts a CPU device may use."""
 
 MAX_BLOCK_THREADS = 1024
 """Most threads a CTA may have (as on the GPU)."""

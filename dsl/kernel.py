@@ -289,7 +289,8 @@ class Kernel:
         from ..compiler.llvm import lower_kernel
         func, stages = self._frontend(bound)
         lowered = lower_kernel(func, name=self.__name__, block=cpu.block, lanes=cpu.lanes,
-                               contiguous=cpu.contiguous, checked=cpu.checked)
+                               contiguous=cpu.contiguous, checked=cpu.checked,
+                               vector_isas=jit.vector_isas())
         llvm_ir = jit.optimize(lowered.module)
         data = jit.emit_object(llvm_ir)
         native = NativeKernel(self.__name__, jit.load(data, lowered.entry),

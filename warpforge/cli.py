@@ -269,13 +269,38 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_asm(args: argparse.Namespace) -> int:
-    """``warpforge asm FILE.py:KERNEL --types ... -D NAME=VALUE [--ir]``."""
+    """``warpforge asm FILE.py:KERNEL --types ... -D NAME=VALUE [--ir | --llvm | --native]
+    [--block X,Y,Z]``."""
     from .kernelfile import load_kernel, parse_defines, parse_types
 
     kernel = load_kernel(args.kernel)
-    compiled = kernel.compile_types(parse_types(args.types), **parse_defines(args.define))
-    print(compiled.ir if args.ir else compiled.asm, end="" if args.ir else "\n")
+    target = "cpu" if args.llvm or args.native else "sim"
+    extra = {"block": _block_dims(args.block)} if target == "cpu" else {}
+    compiled = kernel.compile_types(parse_types(args.types), target=target, **extra,
+                                    **parse_defines(args.define))
+    if args.ir:
+        text = compiled.ir
+    elif args.llvm:
+        text = compiled.llvm_ir
+    elif args.native:
+        text = compiled.native_asm
+    else:
+        text = compiled.asm
+    print(text, end="" if text.endswith("\n") else "\n")
     return 0
+
+
+def _block_dims(text: str | None) -> tuple[int, ...] | None:
+    """``--block 16,16`` as a tuple of ints (None when not given)."""
+    if text is None:
+        return None
+    try:
+        dims = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise CommandError(f"--block takes up to 3 comma-separated ints, not {text!r}") from None
+    if not 1 <= len(dims) <= 3 or min(dims) < 1:
+        raise CommandError(f"--block takes up to 3 comma-separated positive ints, not {text!r}")
+    return dims
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -349,8 +374,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="one type per runtime parameter, in order: f32,f32[:],i32")
     p_asm.add_argument("-D", dest="define", action="append", default=[],
                        metavar="NAME=VALUE", help="a constexpr parameter's value")
-    p_asm.add_argument("--ir", action="store_true",
+    shown = p_asm.add_mutually_exclusive_group()
+    shown.add_argument("--ir", action="store_true",
                        help="print the optimized IR instead of the assembly")
+    shown.add_argument("--llvm", action="store_true",
+                       help="compile for the CPU and print the optimized LLVM IR")
+    shown.add_argument("--native", action="store_true",
+                       help="compile for the CPU and print the host assembly")
+    p_asm.add_argument("--block", metavar="X[,Y[,Z]]",
+                       help="the block shape CPU code is specialized for (default 128)")
     p_asm.set_defaults(func=cmd_asm)
 
     p_demo = sub.add_parser("demo", help="a guided tour of warpforge",

@@ -3,127 +3,29 @@
 Each kernel becomes one native function that runs a range of CTAs (:mod:`.emitter` gives
 its ABI). Barriers split the kernel into thread segments (:mod:`.plan`); each segment runs
 as a loop over *lane groups*, the threads of a group as SIMD lanes (:mod:`.lanes`,
-:mod:`.arith`, :mod:`.memory`, :mod:`.warp`). :func:`lower_kernel` builds the module;
-:mod:`.jit` optimizes, compiles and loads it.
+:mod:`.arith`, :mod:`.memory`, :mod:`.warp`). :func:`lower_kernel` (:mod:`.lower`) builds
+the module; :mod:`.jit` optimizes, compiles and loads it.
+
+The lowering is imported on first use only: loading a cached kernel needs :mod:`.jit`
+alone, and a process that only runs cached kernels never pays for the rest.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from llvmlite import ir
-
-from ...compiler.analysis.affinity import analyze_affinity
-from ...compiler.analysis.uniformity import analyze_uniformity
-from ...compiler.errors import CompilerError
-from ...compiler.ir.core import Op
-from ...compiler.ir.function import Function
-from ...isa.program import Param, SourceLoc
-from .arith import Arith
-from .lanes import LaneControl
-from .memory import Memory
-from .plan import make_plan
-from .warp import WARP, Warp
+if TYPE_CHECKING:
+    from .lower import LoweredKernel, lane_width, lower_kernel
 
 LANE_WIDTHS = (8, 16, 32)
-"""The lane-group widths the backend supports."""
-WARP_OPS = frozenset({"shfl", "vote"})
-"""Ops that need a group to be a whole warp (32 lanes)."""
-
-_BINARY = frozenset({"add", "sub", "mul", "div", "floordiv", "mod", "rem", "min", "max",
-                     "and", "or", "xor", "shl", "shr"})
-_MATH = frozenset({"exp", "log", "sqrt", "rsqrt", "sin", "cos"})
-_SPECIAL = frozenset({"thread_idx", "block_idx", "block_dim", "grid_dim", "lane_id"})
-
-
-@dataclass
-class LoweredKernel:
-    """A kernel lowered to an (unoptimized) LLVM module, and what running it needs."""
-
-    module: ir.Module
-    entry: str
-    arena_bytes: int
-    lanes: int
-    shared_bytes: int
-    params: tuple[Param, ...]
-    fault_sites: tuple[SourceLoc | None, ...]
-    fault_what: tuple[str, ...]
-    fault_space: tuple[str, ...]
-    """Per fault site: the array's address space ("global", "shared" or "local")."""
-
-
-class Lowering(LaneControl, Arith, Memory, Warp):
-    """The whole lowering: dispatches each op to the part that knows it."""
-
-    def emit_lane_op(self, op: Op) -> None:
-        name = op.name
-        if name in ("if", "for", "while"):
-            getattr(self, "lane_" + name)(op)
-            return
-        if name == "return":
-            self.lane_return(op)
-            return
-        if name in ("barrier", "call"):
-            raise self.fail(op, "a barrier under control flow that differs between "
-                            "threads" if name == "barrier" else "a call (inline it first)")
-        if name in _BINARY:
-            value = self.op_binary(op)
-        elif name in ("neg", "abs", "not"):
-            value = self.op_unary(op)
-        elif name in _MATH:
-            value = self.op_math(op)
-        elif name in ("load", "store", "atomic", "array_dim", "fma", "cmp", "select", "cast",
-                      "shfl", "vote", "constant"):
-            value = getattr(self, "op_" + name)(op)
-        elif name in _SPECIAL or name in ("shared_alloc", "local_alloc"):
-            value = self.recompute(op)
-        else:
-            raise self.fail(op, f"op {name!r}")
-        if value is not None and op.results:
-            self.define(op.results[0], value)
-
-    def emit_recomputed(self, op: Op) -> object:
-        if op.name == "constant":
-            return self.op_constant(op)
-        if op.name in ("shared_alloc", "local_alloc"):
-            return self.alloc_array(op)
-        if op.name == "array_dim":
-            return self.op_array_dim(op)
-        return self.special(op)
-
-
-def lane_width(func: Function, lanes: int) -> int:
-    """The lane width a kernel runs with: ``lanes``, or 32 when it uses warp ops."""
-    if lanes not in LANE_WIDTHS:
-        raise ValueError(f"lanes must be one of {', '.join(map(str, LANE_WIDTHS))}, "
-                         f"not {lanes!r}")
-    if any(op.name in WARP_OPS for op in func.walk()):
-        return WARP
-    return lanes
-
-
-def lower_kernel(func: Function, *, name: str, block: tuple[int, int, int], lanes: int,
-                 contiguous: tuple[bool, ...], checked: bool) -> LoweredKernel:
-    """Lower optimized kernel ``func`` for CTAs of shape ``block``, ``lanes`` threads at
-    a time; ``contiguous[k]`` says the k-th array parameter has innermost stride 1;
-    ``checked`` adds bounds checks."""
-    block = tuple(block) + (1,) * (3 - len(block))
-    width = lane_width(func, lanes)
-    uniformity = analyze_uniformity(func, block, warp_size=width)
-    affinity = analyze_affinity(func, uniformity) if block[0] % width == 0 else None
-    threads = block[0] * block[1] * block[2]
-    try:
-        plan = make_plan(func, uniformity, width, threads)
-    except TypeError as err:
-        raise CompilerError(f"the CPU backend cannot compile {func.name}: {err}") from None
-    lowering = Lowering(func, name=name, block=block, lanes=width, contiguous=contiguous,
-                        checked=checked, plan=plan, uniformity=uniformity, affinity=affinity)
-    lowering.build()
-    return LoweredKernel(lowering.module, lowering.entry_name, plan.size, width,
-                         plan.shared_bytes, lowering.isa_params,
-                         tuple(loc for loc, _, _ in lowering.fault_sites),
-                         tuple(what for _, what, _ in lowering.fault_sites),
-                         tuple(space for _, _, space in lowering.fault_sites))
-
+"""The lane-group widths the backend supports (threads run as SIMD lanes, so many)."""
 
 __all__ = ["LANE_WIDTHS", "LoweredKernel", "lane_width", "lower_kernel"]
+_LAZY = ("LoweredKernel", "lane_width", "lower_kernel")
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from . import lower
+        return getattr(lower, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,7 +5,8 @@ The undefined cases never trap: a divisor of zero, or ``MIN / -1``, is replaced 
 (x86 would raise SIGFPE; inactive lanes compute too), and shift amounts are taken modulo
 the width. A float ``mul`` is fused into its ``add``/``sub`` user exactly where the SASS
 backend forms FFMA (:mod:`~warpforge.compiler.analysis.contraction`), so both devices
-round alike; nowhere else is anything contracted.
+round alike; nowhere else is anything contracted. ``exp``/``log``/``sin``/``cos`` of lane
+vectors go through glibc's vector math library when the runtime has it (:mod:`.vmath`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ...compiler.ir.core import Op
 from ...compiler.ir.types import ScalarType
 from .emitter import EmitterBase
 from .types import I1, call_intrinsic, const, is_vector, like, scalar_type, splat, zero
+from .vmath import vector_call
 
 INT_CMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 """IR comparison predicates as llvmlite's operators."""
@@ -188,6 +190,10 @@ class Arith(EmitterBase):
         if op.name == "rsqrt":
             one = like(b, a.type.element if is_vector(a) else a.type, 1.0, a, self.W)
             return b.fdiv(one, call_intrinsic(b, "llvm.sqrt", [a]))
+        if is_vector(a) and self.vector_isas:
+            fast = vector_call(b, op.name, a, self.vector_isas)
+            if fast is not None:
+                return fast
         return call_intrinsic(b, MATH[op.name], [a])
 
     def op_cmp(self, op: Op) -> ir.Value:

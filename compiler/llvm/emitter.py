@@ -55,8 +55,8 @@ class EmitterBase:
 
     def __init__(self, func: Function, *, name: str, block: tuple[int, int, int],
                  lanes: int, contiguous: tuple[bool, ...], checked: bool,
-                 plan: Plan, uniformity: UniformityInfo, affinity: AffinityInfo | None
-                 ) -> None:
+                 plan: Plan, uniformity: UniformityInfo, affinity: AffinityInfo | None,
+                 vector_isas: tuple[str, ...] = ()) -> None:
         self.func = func
         self.name = name
         self.block_shape = block
@@ -69,6 +69,8 @@ class EmitterBase:
         self.uniformity = uniformity
         self.affinity = affinity
         """Affinity in thread_idx.x, or None when lanes are not consecutive threads."""
+        self.vector_isas = vector_isas
+        """ISA letters of the libmvec variants the runtime can call (see :mod:`.vmath`)."""
         self.module = ir.Module(name=name)
         self.entry_name = f"{name}_ctas"
         self.fault_sites: list[tuple[object, str, str]] = []

@@ -73,7 +73,30 @@ def host_signature() -> str:
     """What native code compiled here depends on: the CPU name, its features and the
     llvmlite (hence LLVM) version. Part of every native cache key."""
     host = _get_host()
-    return f"{host.cpu};{host.features};llvmlite {llvmlite.__version__}"
+    return (f"{host.cpu};{host.features};llvmlite {llvmlite.__version__};"
+            f"libmvec {','.join(vector_isas()) or 'none'}")
+
+
+_VECTOR_ISAS: tuple[str, ...] | None = None
+
+
+def vector_isas() -> tuple[str, ...]:
+    """The variants of glibc's vector math library (libmvec) that kernels may call here:
+    ISA letters ``e`` (AVX-512), ``d`` (AVX2), ``b`` (SSE) the host supports, or ``()``
+    when libmvec cannot be loaded. Loading it makes its symbols visible to the JIT."""
+    global _VECTOR_ISAS
+    with _LOCK:
+        if _VECTOR_ISAS is None:
+            try:
+                ctypes.CDLL("libmvec.so.1", mode=ctypes.RTLD_GLOBAL)
+            except OSError:
+                _VECTOR_ISAS = ()
+            else:
+                features = set(_get_host().features.split(","))
+                _VECTOR_ISAS = tuple(isa for isa, need in (("e", "+avx512f"), ("d", "+avx2"),
+                                                           ("b", "+sse2"))
+                                     if need in features)
+        return _VECTOR_ISAS
 
 
 def host_lanes() -> int:

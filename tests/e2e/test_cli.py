@@ -293,6 +293,20 @@ def test_asm_prints_the_compiled_kernel_and_its_ir(tmp_path, capsys):
     assert ir.startswith("kernel @scale(") and "mul" in ir and '["F", 3]' in ir
 
 
+def test_asm_prints_llvm_ir_and_host_assembly_for_the_cpu(tmp_path, capsys):
+    path = tmp_path / "kernels.py"
+    path.write_text(KERNEL_FILE)
+    argv = ["asm", f"{path}:scale", "--types", "f32[:],i32", "-D", "F=3", "--block", "64"]
+    assert main([*argv, "--llvm"]) == 0
+    llvm_ir = capsys.readouterr().out
+    assert "i32 @scale_ctas(ptr" in llvm_ir and "fmul" in llvm_ir
+    assert main([*argv, "--native"]) == 0
+    native = capsys.readouterr().out
+    assert "scale_ctas:" in native and "mul" in native  # vmulps (AVX) or mulps (SSE)
+    assert main([*argv[:-2], "--native", "--block", "2,x"]) == 1
+    assert "--block takes up to 3 comma-separated ints" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("spec, types, defines, words", [
     ("{path}:nope", "f32[:],i32", ["F=1"], "has no @wf.kernel named 'nope' (kernels: scale)"),
     ("{path}", "f32[:],i32", ["F=1"], "name the kernel as FILE.py:KERNEL"),

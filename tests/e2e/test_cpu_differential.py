@@ -294,3 +294,63 @@ def test_compare_and_swap_loops_lose_no_update(lanes, threads):
     counter = np.zeros(1, np.int32)
     cas_increment.launch(16, 64, counter, 5, device=cpu(lanes, threads))
     assert counter[0] == 16 * 64 * 5
+
+
+# ---- math -----------------------------------------------------------------------------
+
+
+@wf.kernel
+def transcendentals(x: wf.f32[:], d: wf.f64[:], out: wf.f32[:, :], out64: wf.f64[:, :]):
+    i = wf.block_idx.x * wf.block_dim.x + wf.thread_idx.x
+    v = x[i]
+    out[0, i] = wf.exp(v)
+    out[1, i] = wf.log(v + 9.0)
+    out[2, i] = wf.sin(v)
+    out[3, i] = wf.cos(v)
+    out[4, i] = wf.sqrt(v + 9.0)
+    out[5, i] = wf.rsqrt(v + 9.0)
+    w = d[i]
+    out64[0, i] = wf.exp(w)
+    out64[1, i] = wf.log(w + 9.0)
+    out64[2, i] = wf.sin(w)
+    out64[3, i] = wf.cos(w)
+
+
+def ulps(got: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """|got - want| in units of the last place of ``want`` (in ``got``'s precision)."""
+    return np.abs(got.astype(np.float64) - want) / np.spacing(np.abs(want).astype(got.dtype))
+
+
+@pytest.mark.parametrize("lanes", [8, 16, 32])
+def test_vector_math_is_within_four_ulp_of_the_exact_result(lanes):
+    # libmvec's documented bound is 4 ulp; the references are float64 (for f32) and
+    # numpy's libm (for f64, itself within an ulp).
+    n = 256
+    x = np.linspace(-8.5, 8.5, n, dtype=np.float32)
+    d = np.linspace(-8.5, 8.5, n)
+    out = np.zeros((6, n), np.float32)
+    out64 = np.zeros((4, n))
+    transcendentals.launch(2, 128, x, d, out, out64, device=cpu(lanes, 1))
+    x64 = x.astype(np.float64)
+    want = [np.exp(x64), np.log(x64 + 9), np.sin(x64), np.cos(x64), np.sqrt(x64 + 9),
+            1 / np.sqrt(x64 + 9)]
+    for k, w in enumerate(want):
+        assert ulps(out[k], w).max() <= 4, k
+    for k, w in enumerate([np.exp(d), np.log(d + 9), np.sin(d), np.cos(d)]):
+        assert ulps(out64[k], w).max() <= 4, k
+
+
+def test_lane_vectors_call_the_vector_math_library_when_the_host_has_it():
+    from warpforge.compiler.llvm import jit
+
+    x = np.zeros(16, np.float32)
+    d = np.zeros(16)
+    with wf.device(cpu(16, 1)):
+        llvm_ir = transcendentals.llvm_ir(x, d, np.zeros((6, 16), np.float32),
+                                          np.zeros((4, 16)), block=16)
+    if "e" in jit.vector_isas():
+        assert "@_ZGVeN16v_expf(" in llvm_ir and "@_ZGVeN8v_cos(" in llvm_ir
+    elif "d" in jit.vector_isas():
+        assert "@_ZGVdN8v_expf(" in llvm_ir
+    else:
+        assert "@expf(" in llvm_ir or "llvm.exp" in llvm_ir
