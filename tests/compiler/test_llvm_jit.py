@@ -37,11 +37,18 @@ def _run_saxpy(fn: jit.NativeFunction, a: float, x: np.ndarray, y: np.ndarray,
     return fn(slots.ctypes.data, arena.ctypes.data, 0, ctas, fault.ctypes.data)
 
 
-def test_host_signature_names_the_cpu_and_llvmlite():
-    cpu, features, version = jit.host_signature().split(";")
+def test_host_signature_names_the_cpu_llvmlite_and_the_vector_math_library():
+    cpu, features, version, vector_math = jit.host_signature().split(";")
     assert cpu == llvm.get_host_cpu_name()
     assert features == llvm.get_host_cpu_features().flatten()
     assert version == f"llvmlite {llvmlite.__version__}"
+    assert vector_math == f"libmvec {','.join(jit.vector_isas()) or 'none'}"
+
+
+def test_vector_math_variants_need_the_matching_instruction_set():
+    features = set(jit.host_signature().split(";")[1].split(","))
+    needs = {"e": "+avx512f", "d": "+avx2", "b": "+sse2"}
+    assert all(needs[isa] in features for isa in jit.vector_isas())
 
 
 def test_host_lanes_follow_avx512():
