@@ -62,6 +62,13 @@ class LaunchResult:
         if "ctas_per_wave" in s:
             lines.append(f"  waves {s.get('waves', 0)}  ({s['ctas_per_wave']} CTAs a wave, "
                          f"{s.get('ctas_per_sm', '?')} per SM)")
+        if "lanes" in s:  # native code: no instruction counts
+            lines.append(f"  {s['lanes']} SIMD lanes a thread group, {s.get('workers', 1)} "
+                         "worker threads")
+            rate = s.get("threads", 0) / self.elapsed_s if self.elapsed_s > 0 else 0.0
+            lines.append(f"  host time            {self.elapsed_s:>13.4f}s "
+                         f"({rate / 1e6:,.1f} M threads/s)")
+            return "\n".join(lines)
         inst = s.get("instructions", 0)
         tinst = s.get("thread_instructions", 0)
         lines.append(f"  warp instructions    {inst:>14,}")

@@ -129,7 +129,8 @@ class EmitterBase:
             return self.recompute(op)
         home = self.plan.homes.get(value)
         if home is not None and self.entry_b is not None:
-            loaded = self.load_home(home, self.entry_b)
+            uniform = self.uniformity.of(value) == Uniformity.CTA
+            loaded = self.load_home(home, self.entry_b, scalar=uniform)
             self.group_local[value] = loaded
             return loaded
         raise CompilerError(f"internal error: {value!r} has no value in the CPU lowering",
@@ -178,10 +179,15 @@ class EmitterBase:
 
     # --- homes -------------------------------------------------------------------------
 
-    def load_home(self, home: Home, b: ir.IRBuilder) -> ir.Value:
-        """Load a value from its arena home (its lanes for the current group)."""
+    def load_home(self, home: Home, b: ir.IRBuilder, scalar: bool = False) -> ir.Value:
+        """Load a value from its arena home: its lanes for the current group, or (for a
+        CTA-uniform value, ``scalar``) one of them: stores write every lane of a group."""
         mt = memory_type(home.type)
-        if home.per_lane:
+        if home.per_lane and scalar:
+            offset = b.add(b.mul(self.group, ir.Constant(I64, self.W * home.type.itemsize)),
+                           ir.Constant(I64, home.offset))
+            value = b.load(b.gep(self.arena, [offset], source_etype=I8), typ=mt)
+        elif home.per_lane:
             base = b.mul(self.group, ir.Constant(I64, self.W * home.type.itemsize))
             ptr = b.gep(self.arena, [b.add(base, ir.Constant(I64, home.offset))],
                         source_etype=I8)

@@ -283,6 +283,10 @@ def test_launch_with_device_argument():
     res = saxpy.launch((1000 + 127) // 128, 128, 2.0, x, y, 1000, device=wf.CPU(threads=2))
     np.testing.assert_allclose(y, expect, rtol=1e-6)
     assert isinstance(res.device, wf.CPU) and res.stats["ctas"] == 8
+    report = res.report()
+    assert "grid (8, 1, 1)  block (128, 1, 1)  (8 CTAs, 1024 threads)" in report
+    assert f"{res.stats['lanes']} SIMD lanes a thread group, 2 worker threads" in report
+    assert "instructions" not in report  # native code counts none
 
 
 def test_launch_on_the_current_device(restore_device):
