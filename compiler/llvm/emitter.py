@@ -351,6 +351,8 @@ class EmitterBase:
     def copy_into(self, pairs: list[tuple[Value | None, Value, Home]]) -> None:
         """A loop over lane groups copying values into homes: ``(source value or None
         for ``target`` itself, target value, target home)``; reads all, then writes."""
+        pairs = [(src, target, home) for src, target, home in pairs
+                 if src is None or self.plan.homes.get(src) is not home]
         if not pairs:
             return
 

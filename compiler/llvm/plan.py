@@ -127,10 +127,12 @@ def make_plan(func: Function, uniformity: UniformityInfo, lanes: int,
         plan.alive_offset = plan.take(4 * (padded // lanes))
     for items in plan.items.values():
         for item in items:
+            if isinstance(item, Op):
+                _home_cta_op(plan, item)
+    for items in plan.items.values():
+        for item in items:
             if isinstance(item, Segment):
                 _home_segment_values(plan, item, uniformity)
-            else:
-                _home_cta_op(plan, item)
     return plan
 
 
@@ -154,8 +156,12 @@ def _home_cta_op(plan: Plan, op: Op) -> None:
     """Per-thread slots for the block arguments and results of a CTA-level op."""
     if op.name == "for":
         body = op.regions[0].block
-        for arg, result in zip(body.args[1:], op.results, strict=True):
+        yielded = body.terminator.operands if body.terminator.name == "yield" else ()
+        last = plan.items[body][-1] if plan.items[body] else None
+        for i, (arg, result) in enumerate(zip(body.args[1:], op.results, strict=True)):
             plan.homes[arg] = plan.homes[result] = _lane_home(plan, arg)
+            if i < len(yielded) and _updates_in_place(yielded[i], last, plan):
+                plan.homes[yielded[i]] = plan.homes[arg]
     elif op.name == "while":
         before, after = (r.block for r in op.regions)
         for arg in before.args:
@@ -167,12 +173,26 @@ def _home_cta_op(plan: Plan, op: Op) -> None:
             plan.homes[result] = _lane_home(plan, result)
 
 
+def _updates_in_place(value: Value, last: Segment | Op | None, plan: Plan) -> bool:
+    """True when a CTA-level loop's next carried ``value`` may be stored straight into
+    the carried value's slot: it is computed in the body's last segment and used only by
+    the ``yield``. A group reads every slot it needs when it starts a segment, so its
+    lanes have read the old value before they store the new one, and no later segment of
+    the iteration reads the slot."""
+    op = value.defining_op
+    return (isinstance(last, Segment) and op is not None and op in last.ops
+            and len(value.uses) == 1 and value not in plan.homes
+            and isinstance(value.type, ScalarType))
+
+
 def _home_segment_values(plan: Plan, segment: Segment, uniformity: UniformityInfo) -> None:
     members = set(segment.ops)
     for op in segment.ops:
         if op.name in RECOMPUTED:
             continue
         for value in op.results:
+            if value in plan.homes:
+                continue
             if not any(_top_op(use.op, segment.block) not in members for use in value.uses):
                 continue
             t = value.type

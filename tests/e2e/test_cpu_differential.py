@@ -185,6 +185,40 @@ def test_early_return_for_some_threads_after_a_barrier(lanes, threads):
     np.testing.assert_array_equal(got, want)
 
 
+@wf.kernel
+def barriers_in_uniform_if_and_while(x: wf.i32[:], out: wf.i32[:], flag: wf.i32):
+    s = wf.shared((64,), wf.i32)
+    t = wf.thread_idx.x
+    v = x[wf.block_idx.x * 64 + t]
+    if flag > 0:
+        s[t] = v * 2
+        wf.syncthreads()
+        r = s[63 - t] + v
+    else:
+        s[t] = v + 1
+        wf.syncthreads()
+        r = s[(t + 5) % 64] - v
+    k = 0
+    acc = r
+    while k < flag + 2:
+        s[t] = acc
+        wf.syncthreads()
+        acc = acc + s[(t + k) % 64] % 97
+        wf.syncthreads()
+        k += 1
+    if t % 3 == 0:
+        return
+    out[wf.block_idx.x * 64 + t] = acc + k
+
+
+@pytest.mark.parametrize(("lanes", "threads"), CONFIGS, ids=CONFIG_IDS)
+def test_barriers_inside_uniform_if_with_results_and_while_loops(lanes, threads):
+    x = np.random.default_rng(7).integers(0, 1000, 192).astype(np.int32)
+    for flag in (0, 3):  # both arms of the if; two and five trips of the while
+        run_both(barriers_in_uniform_if_and_while, 3, 64, x, np.zeros(192, np.int32), flag,
+                 lanes=lanes, threads=threads)
+
+
 # ---- divergence under SIMD lanes ------------------------------------------------------
 
 
