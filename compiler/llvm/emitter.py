@@ -25,7 +25,7 @@ from ...compiler.errors import CompilerError
 from ...compiler.ir.core import Block, Op, Value
 from ...compiler.ir.function import Function
 from ...compiler.ir.types import ArrayType, ScalarType
-from .plan import RECOMPUTED, Home, Plan, Segment, has_return
+from .plan import Home, Plan, Segment, has_return, recomputable
 from .types import (
     I1,
     I8,
@@ -88,6 +88,8 @@ class EmitterBase:
         """Where a nested region goes when its lanes have all returned (made on demand)."""
         self.region_depth = 0
         """How deep in lane-level regions the emitter is (0: a segment's top level)."""
+        self.recompute_sizes: dict[Value, int] = {}
+        """Memo of :func:`~.plan.recomputable`."""
         self.pending_mul: dict[Value, Op] = {}
         """f32 multiplies waiting to be fused into their add/sub user."""
 
@@ -125,14 +127,16 @@ class EmitterBase:
         if found is not None:
             return found
         op = value.defining_op
-        if op is not None and op.name in RECOMPUTED:
-            return self.recompute(op)
         home = self.plan.homes.get(value)
+        if op is not None and home is None and recomputable(value, self.recompute_sizes):
+            return self.recompute(op)
         if home is not None and self.entry_b is not None:
             uniform = self.uniformity.of(value) == Uniformity.CTA
             loaded = self.load_home(home, self.entry_b, scalar=uniform)
             self.group_local[value] = loaded
             return loaded
+        if home is not None and self.group is None:  # at the CTA level
+            return self.cta_load_home(home)
         raise CompilerError(f"internal error: {value!r} has no value in the CPU lowering",
                             op.loc if op is not None else None)
 
@@ -148,7 +152,7 @@ class EmitterBase:
             self.scope[value] = llvm_value
 
     def recompute(self, op: Op) -> object:
-        """The value of a recomputed op (:data:`~.plan.RECOMPUTED`), emitted at the start
+        """The value of a recomputed op (:func:`~.plan.recomputable`), emitted at the start
         of the lane group so that it dominates every use there."""
         b = self.entry_b or self.b
         saved = self.b
@@ -329,17 +333,29 @@ class EmitterBase:
         if found is not None:
             return found
         producer = value.defining_op
-        if producer is not None and producer.name in RECOMPUTED:
-            return self.emit_recomputed(producer)
         home = self.plan.homes.get(value)
+        if producer is not None and home is None and recomputable(value,
+                                                                   self.recompute_sizes):
+            saved = self.scope
+            self.scope = dict(saved)  # recomputed here only: this block may not dominate
+            try:
+                return self.get(value)
+            finally:
+                self.scope = saved
         if home is None:
             raise CompilerError(f"internal error: no home for {value!r}", op.loc)
-        if home.per_lane:  # a block argument: read the first thread's copy
-            self.group = ir.Constant(I64, 0)
-            loaded = self.load_home(home, self.b)
+        return self.cta_load_home(home)
+
+    def cta_load_home(self, home: Home) -> ir.Value:
+        """A CTA-uniform value's home read at the CTA level (a per-thread home: the first
+        thread's copy)."""
+        if not home.per_lane:
+            return self.load_home(home, self.b)
+        self.group = ir.Constant(I64, 0)
+        try:
+            return self.load_home(home, self.b, scalar=True)
+        finally:
             self.group = None
-            return self.b.extract_element(loaded, ir.Constant(I32, 0))
-        return self.load_home(home, self.b)
 
     def emit_cta_op(self, op: Op) -> None:
         """A ``for``/``while``/``if`` holding a barrier, run as scalar control."""

@@ -83,7 +83,10 @@ class Lowering(LaneControl, Arith, Memory, Warp):
             return self.alloc_array(op)
         if op.name == "array_dim":
             return self.op_array_dim(op)
-        return self.special(op)
+        if op.name in _SPECIAL:
+            return self.special(op)
+        self.emit_lane_op(op)  # a pure integer op (plan.recomputable)
+        return self.get(op.results[0])
 
 
 def lane_width(func: Function, lanes: int) -> int:

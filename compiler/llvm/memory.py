@@ -70,50 +70,60 @@ class Memory(EmitterBase):
 
     def index64(self, value: Value) -> ir.Value:
         """An index as i64 (sign- or zero-extended by its type)."""
-        v = self.get(value)
-        t = value.type
-        width = (v.type.element if is_vector(v) else v.type).width
-        if width == 64:
-            return v
-        to = vector_of(I64, self.W) if is_vector(v) else I64
-        return self.b.sext(v, to) if t.is_signed else self.b.zext(v, to)
+        return self.widen(self.get(value), value.type.is_signed)
 
-    def element_offset(self, arr: ArrayInfo, indices: tuple[Value, ...]
-                       ) -> tuple[ir.Value, bool, list[ir.Value]]:
-        """(offset in elements, whether the lanes' offsets are consecutive, the i64
-        indices)."""
+    def element_offset(self, arr: ArrayInfo, indices: tuple[Value, ...],
+                       lanes: bool = False) -> tuple[ir.Value, bool]:
+        """(offset in elements, whether the lanes' offsets are consecutive). A consecutive
+        access gets lane 0's offset, a scalar computed from scalars (no vector index
+        arithmetic), unless ``lanes`` asks for every lane's offset."""
         b = self.b
-        idx = [self.index64(v) for v in indices]
-        terms_vector = any(is_vector(v) for v in idx)
+        values = [self.get(v) for v in indices]
+        if arr.per_thread:
+            consecutive = not any(is_vector(v) for v in values)
+        else:
+            consecutive = (any(is_vector(v) for v in values) and self.affinity is not None
+                           and isinstance(arr.strides[-1], ir.Constant)
+                           and arr.strides[-1].constant == 1
+                           and self.affinity.stride(indices[-1]) == 1
+                           and not any(is_vector(v) for v in values[:-1]))
+        if consecutive and not lanes and not arr.per_thread:
+            values[-1] = b.extract_element(values[-1], ir.Constant(I32, 0))
         offset = None
-        for i, stride in zip(idx, arr.strides, strict=True):
-            term = i
+        for value, index, stride in zip(values, indices, arr.strides, strict=True):
+            term = self.widen(value, index.type.is_signed)
             if not (isinstance(stride, ir.Constant) and stride.constant == 1):
-                term = b.mul(i, splat(b, stride, self.W) if is_vector(i) else stride)
+                term = b.mul(term, splat(b, stride, self.W) if is_vector(term) else stride)
             if offset is None:
                 offset = term
             else:
                 if is_vector(term) or is_vector(offset):
                     term, offset = splat(b, term, self.W), splat(b, offset, self.W)
                 offset = b.add(offset, term)
-        if arr.per_thread:
-            consecutive = not is_vector(offset)
+        if arr.per_thread:  # element e of thread t at e * lanes_padded + t
+            scaled = b.mul(offset, ir.Constant(I64, self.plan.lanes_padded))
+            first = b.mul(self.group, ir.Constant(I64, self.W))
+            if consecutive and not lanes:
+                return b.add(scaled, first), True
             tid = b.zext(self.tid, vector_of(I64, self.W))
-            scaled = b.mul(splat(b, offset, self.W),
-                           splat(b, ir.Constant(I64, self.plan.lanes_padded), self.W))
-            return b.add(scaled, tid), consecutive, idx
-        consecutive = (terms_vector and self.affinity is not None
-                       and isinstance(arr.strides[-1], ir.Constant)
-                       and arr.strides[-1].constant == 1
-                       and self.affinity.stride(indices[-1]) == 1
-                       and not any(is_vector(v) for v in idx[:-1]))
-        return offset, consecutive, idx
+            return b.add(splat(b, scaled, self.W), tid), consecutive
+        return offset, consecutive
 
-    def check_bounds(self, op: Op, arr: ArrayInfo, idx: list[ir.Value], access: str) -> None:
+    def widen(self, value: ir.Value, signed: bool) -> ir.Value:
+        """An index (scalar or vector) as i64, sign- or zero-extended."""
+        width = (value.type.element if is_vector(value) else value.type).width
+        if width == 64:
+            return value
+        to = vector_of(I64, self.W) if is_vector(value) else I64
+        return self.b.sext(value, to) if signed else self.b.zext(value, to)
+
+    def check_bounds(self, op: Op, arr: ArrayInfo, indices: tuple[Value, ...],
+                     access: str) -> None:
         """Checked builds: fault unless every active lane's indices are within extents."""
         if not self.checked:
             return
         b = self.b
+        idx = [self.index64(v) for v in indices]
         site = len(self.fault_sites)
         self.fault_sites.append((op.loc, f"{access} of {arr.name}", arr.type.space.value))
         for axis, (i, extent) in enumerate(zip(idx, arr.shape, strict=True)):
@@ -157,19 +167,18 @@ class Memory(EmitterBase):
     def op_load(self, op: Op) -> ir.Value:
         b = self.b
         arr = self.array(op.operands[0])
-        offset, consecutive, idx = self.element_offset(arr, op.operands[1:])
-        self.check_bounds(op, arr, idx, "read")
+        self.check_bounds(op, arr, op.operands[1:], "read")
+        offset, consecutive = self.element_offset(arr, op.operands[1:])
         mt = memory_type(arr.elem)
         size = arr.elem.itemsize
-        if not is_vector(offset):
-            value = b.load(self.pointers(arr, offset), typ=mt, align=size)
-        elif consecutive:
-            first = b.extract_element(offset, ir.Constant(I32, 0))
+        if consecutive:
             vt = vector_of(mt, self.W)
-            value = call_intrinsic(b, "llvm.masked.load",
-                                   [self.pointers(arr, first), self.mask, zero(vt)], ret=vt,
-                                   overloads=[vt, self.pointers(arr, first).type])
+            ptr = self.pointers(arr, offset)
+            value = call_intrinsic(b, "llvm.masked.load", [ptr, self.mask, zero(vt)], ret=vt,
+                                   overloads=[vt, ptr.type])
             self._aligned(value, 0, size)
+        elif not is_vector(offset):
+            value = b.load(self.pointers(arr, offset), typ=mt, align=size)
         else:
             vt = vector_of(mt, self.W)
             ptrs = self.pointers(arr, offset)
@@ -183,20 +192,19 @@ class Memory(EmitterBase):
     def op_store(self, op: Op) -> None:
         b = self.b
         arr = self.array(op.operands[0])
-        offset, consecutive, idx = self.element_offset(arr, op.operands[1:-1])
-        self.check_bounds(op, arr, idx, "write")
+        self.check_bounds(op, arr, op.operands[1:-1], "write")
+        offset, consecutive = self.element_offset(arr, op.operands[1:-1])
         value = self.get(op.operands[-1])
         if arr.elem.is_bool:
             value = b.zext(value, vector_of(ir.IntType(8), self.W) if is_vector(value)
                            else ir.IntType(8))
         size = arr.elem.itemsize
-        if not is_vector(offset) and not is_vector(value):
+        if not consecutive and not is_vector(offset) and not is_vector(value):
             b.store(value, self.pointers(arr, offset), align=size)
             return
         value = splat(b, value, self.W)
         if consecutive:
-            first = b.extract_element(offset, ir.Constant(I32, 0))
-            ptr = self.pointers(arr, first)
+            ptr = self.pointers(arr, offset)
             call = call_intrinsic(b, "llvm.masked.store", [value, ptr, self.mask],
                                   ret=ir.VoidType(), overloads=[value.type, ptr.type])
         else:
@@ -213,8 +221,8 @@ class Memory(EmitterBase):
         arr = self.array(op.operands[0])
         extra = 2 if kind == "cas" else 1
         indices = op.operands[1:len(op.operands) - extra]
-        offset, _, idx = self.element_offset(arr, indices)
-        self.check_bounds(op, arr, idx, "atomic")
+        self.check_bounds(op, arr, indices, "atomic")
+        offset, _ = self.element_offset(arr, indices, lanes=True)
         operands = [self.get(v) for v in op.operands[len(op.operands) - extra:]]
         ptrs = self.pointers(arr, offset)
         et = scalar_type(arr.elem)

@@ -12,8 +12,12 @@ segment moves through the *arena*, the worker's scratch memory: CTA-uniform valu
 scalar slot, the others in one slot per thread (``lanes_padded`` elements, so a lane
 group reads its lanes with one vector load). Block arguments and results of CTA-level
 ops live in per-thread slots too (except a CTA-level ``for``'s induction variable, a
-scalar). Ops that are free to recompute (constants, thread and block indices, array
-allocations, ``array_dim``) are recomputed in each segment instead.
+scalar). Values that are cheap to recompute are recomputed in each segment that uses them
+instead (:func:`recomputable`): the leaf ops of :data:`RECOMPUTED` (constants, thread and
+block indices, allocations, ``array_dim``) and pure integer expressions of them and of
+block arguments, up to :data:`MAX_RECOMPUTED_OPS` ops. Index arithmetic hoisted out of a
+loop that holds barriers thus keeps its shape (uniform, or ``base + thread_idx.x``) where
+it is used, and accesses through it stay vector loads.
 
 The arena also holds the CTA's shared arrays, each thread's ``local`` arrays (element
 ``e`` of thread ``t`` at ``e * lanes_padded + t``: consecutive threads, consecutive
@@ -36,6 +40,9 @@ ALIGN = 64
 RECOMPUTED = frozenset({"constant", "thread_idx", "block_idx", "block_dim", "grid_dim",
                         "lane_id", "shared_alloc", "local_alloc", "array_dim"})
 """Ops recomputed wherever they are used rather than kept across barriers."""
+MAX_RECOMPUTED_OPS = 32
+"""The most ops an integer expression may have and still be recomputed in each segment
+that uses it."""
 
 
 @dataclass
@@ -185,13 +192,44 @@ def _updates_in_place(value: Value, last: Segment | Op | None, plan: Plan) -> bo
             and isinstance(value.type, ScalarType))
 
 
+def recomputable(value: Value, sizes: dict[Value, int] | None = None) -> bool:
+    """True when ``value`` can be recomputed wherever it is used: a leaf op of
+    :data:`RECOMPUTED`, or a pure op on integers and bools whose operands are block
+    arguments or recomputable, at most :data:`MAX_RECOMPUTED_OPS` ops in all."""
+    return _recompute_size(value, {} if sizes is None else sizes) <= MAX_RECOMPUTED_OPS
+
+
+def _recompute_size(value: Value, sizes: dict[Value, int]) -> int:
+    op = value.defining_op
+    if op is None:
+        return 0
+    if value in sizes:
+        return sizes[value]
+    too_big = MAX_RECOMPUTED_OPS + 1
+    if op.name in RECOMPUTED:
+        size = 1
+    elif (not op.info.is_pure or len(op.results) != 1
+          or not all(_is_integer(v) for v in (*op.operands, *op.results))):
+        size = too_big
+    else:
+        size = min(too_big, 1 + sum(_recompute_size(v, sizes) for v in op.operands))
+    sizes[value] = size
+    return size
+
+
+def _is_integer(value: Value) -> bool:
+    t = value.type
+    return isinstance(t, ScalarType) and (t.is_int or t.is_bool)
+
+
 def _home_segment_values(plan: Plan, segment: Segment, uniformity: UniformityInfo) -> None:
     members = set(segment.ops)
+    sizes: dict[Value, int] = {}
     for op in segment.ops:
         if op.name in RECOMPUTED:
             continue
         for value in op.results:
-            if value in plan.homes:
+            if value in plan.homes or recomputable(value, sizes):
                 continue
             if not any(_top_op(use.op, segment.block) not in members for use in value.uses):
                 continue
