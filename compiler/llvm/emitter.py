@@ -16,6 +16,8 @@ thread, axis, index, extent) and returns 1; otherwise it returns 0.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from llvmlite import ir
 
 from ...compiler.abi import expand_params
@@ -43,10 +45,6 @@ from .types import (
     vector_of,
     zero,
 )
-
-
-class Returned(Exception):
-    """Internal: the region being emitted ended with ``return``."""
 
 
 class EmitterBase:
@@ -188,15 +186,10 @@ class EmitterBase:
         CTA-uniform value, ``scalar``) one of them: stores write every lane of a group."""
         mt = memory_type(home.type)
         if home.per_lane and scalar:
-            offset = b.add(b.mul(self.group, ir.Constant(I64, self.W * home.type.itemsize)),
-                           ir.Constant(I64, home.offset))
-            value = b.load(b.gep(self.arena, [offset], source_etype=I8), typ=mt)
+            value = b.load(self.group_slot(home, b), typ=mt)
         elif home.per_lane:
-            base = b.mul(self.group, ir.Constant(I64, self.W * home.type.itemsize))
-            ptr = b.gep(self.arena, [b.add(base, ir.Constant(I64, home.offset))],
-                        source_etype=I8)
-            value = b.load(ptr, typ=vector_of(mt, self.W), align=min(64, home.type.itemsize
-                                                                    * self.W))
+            value = b.load(self.group_slot(home, b), typ=vector_of(mt, self.W),
+                           align=min(64, home.type.itemsize * self.W))
         else:
             value = b.load(self.arena_ptr(home.offset, b), typ=mt)
         if home.type.is_bool:
@@ -206,21 +199,22 @@ class EmitterBase:
     def store_home(self, home: Home, value: ir.Value) -> None:
         """Store ``value`` into its arena home (its lanes for the current group)."""
         b = self.b
-        mt = memory_type(home.type)
         if home.per_lane:
             value = splat(b, value, self.W)
             if home.type.is_bool:
                 value = b.zext(value, vector_of(I8, self.W))
-            base = b.mul(self.group, ir.Constant(I64, self.W * home.type.itemsize))
-            ptr = b.gep(self.arena, [b.add(base, ir.Constant(I64, home.offset))],
-                        source_etype=I8)
-            b.store(value, ptr, align=min(64, home.type.itemsize * self.W))
+            b.store(value, self.group_slot(home, b), align=min(64, home.type.itemsize * self.W))
         else:
             value = lane_value(b, value, self.mask)
             if home.type.is_bool:
                 value = b.zext(value, I8)
             b.store(value, self.arena_ptr(home.offset))
-        del mt
+
+    def group_slot(self, home: Home, b: ir.IRBuilder) -> ir.Value:
+        """The address of the current group's lanes in a per-thread home."""
+        base = b.mul(self.group, ir.Constant(I64, self.W * home.type.itemsize))
+        return b.gep(self.arena, [b.add(base, ir.Constant(I64, home.offset))],
+                     source_etype=I8)
 
     # --- the entry function ----------------------------------------------------------------
 
@@ -376,7 +370,7 @@ class EmitterBase:
             loaded = [self.get(src) for src, _, _ in pairs]
             for value, (_, _, home) in zip(loaded, pairs, strict=True):
                 self.store_home(home, value)
-        self.group_loop(body, segment_ops=[])
+        self.group_loop(body)
 
     def cta_for(self, op: Op) -> None:
         b = self.b
@@ -480,9 +474,9 @@ class EmitterBase:
 
     def emit_segment(self, segment: Segment) -> None:
         """Run a segment's ops once per lane group."""
-        self.group_loop(lambda: self.emit_lane_ops(segment.ops), segment.ops)
+        self.group_loop(lambda: self.emit_lane_ops(segment.ops))
 
-    def group_loop(self, emit_body, segment_ops: list[Op]) -> None:
+    def group_loop(self, emit_body: Callable[[], None]) -> None:
         """``for g in range(groups)``: set up the group's lanes and mask, emit the body."""
         b = self.b
         pre = b.block
@@ -597,4 +591,3 @@ class ArrayInfo:
         return self.type.elem
 
 
-__all__ = ["I8", "ArrayInfo", "EmitterBase", "Returned"]

@@ -60,7 +60,7 @@ class LaneControl(EmitterBase):
             return None
         return [self._phi([(v, end), (zero(v.type), skip)]) for v in values]
 
-    def lane_return(self, op: Op) -> None:
+    def lane_return(self, _op: Op) -> None:
         """``return`` nested in a lane-level region: those lanes stop."""
         self.mask = self.zeros_mask()
 
