@@ -184,14 +184,10 @@ class LaneControl(EmitterBase):
         b.cbranch(self.for_condition(iv, ub, step, op), loop, exit_)
         b.position_at_end(loop)
         self.mask = mask
-        self.define(body.args[0], iv)
-        for arg, phi in zip(body.args[1:], carried, strict=True):
-            self.define(arg, phi)
-        values = self.emit_region(body)
+        values = self._loop_body(body, iv, carried)
         end = b.block
         if values is not None:
-            for phi, value in zip(carried, values, strict=True):
-                phi.add_incoming(self.to_repr(value, is_vector(phi)), end)
+            self._carry(carried, values, end)
             mask.add_incoming(self.mask, end)
             iv.add_incoming(b.add(iv, step), end)
             b.branch(header)
@@ -228,15 +224,9 @@ class LaneControl(EmitterBase):
         b.cbranch(any_lane(b, stay), loop, exit_)
         b.position_at_end(loop)
         self.mask = stay
-        self.define(body.args[0], iv)
-        for arg, phi in zip(body.args[1:], carried, strict=True):
-            self.define(arg, phi)
-        values = self.emit_region(body)
+        values = self._loop_body(body, iv, carried)
         latch = b.block
-        if values is None:
-            values = [zero(phi.type) for phi in carried]
-        for phi, value in zip(carried, values, strict=True):
-            phi.add_incoming(self.to_repr(value, is_vector(phi)), latch)
+        self._carry(carried, values, latch)
         live.add_incoming(self.mask, latch)
         iv.add_incoming(b.add(iv, step), latch)
         done.add_incoming(new_done, latch)
@@ -247,6 +237,22 @@ class LaneControl(EmitterBase):
         self.mask = new_done
         for result, value in zip(op.results, new_results, strict=True):
             self.define(result, value)
+
+    def _loop_body(self, body: Block, iv: ir.Value, carried: list[ir.Value]
+                   ) -> list[ir.Value] | None:
+        """Emit a ``for`` body with its induction variable and carried values bound."""
+        self.define(body.args[0], iv)
+        for arg, phi in zip(body.args[1:], carried, strict=True):
+            self.define(arg, phi)
+        return self.emit_region(body)
+
+    def _carry(self, carried: list[ir.PhiInstr], values: list[ir.Value] | None,
+               latch: ir.Block) -> None:
+        """Feed a loop's next carried ``values`` (zeros after a return) to its phis."""
+        if values is None:
+            values = [zero(phi.type) for phi in carried]
+        for phi, value in zip(carried, values, strict=True):
+            phi.add_incoming(self.to_repr(value, is_vector(phi)), latch)
 
     def _loop_phi(self, value: ir.Value, pre: ir.Block) -> ir.PhiInstr:
         phi = self.b.phi(value.type)
@@ -301,10 +307,7 @@ class LaneControl(EmitterBase):
             self.define(arg, self.to_repr(value, self.carried_vector(arg)))
         values = self.emit_region(after)
         latch = b.block
-        if values is None:
-            values = [zero(phi.type) for phi in carried]
-        for phi, value in zip(carried, values, strict=True):
-            phi.add_incoming(self.to_repr(value, is_vector(phi)), latch)
+        self._carry(carried, values, latch)
         live.add_incoming(self.mask, latch)
         if varying:
             done.add_incoming(new_done, latch)
