@@ -7,8 +7,9 @@ barrier passed before anything else, so no slot is ever read uninitialized. Then
 random mix of *plain* statements (arithmetic, divergent ``if``, ``for`` and ``while`` on
 thread data, ``if c: break``), and CTA-level statements that hold barriers: uniform
 ``for``/``while`` loops and uniform ``if``s (on the ``rounds`` parameter, loop counters
-and ``wf.block_idx.x``), tree reductions with a halving uniform ``while``, one early
-``if t >= LIVE: return``, and *exchanges*::
+and ``wf.block_idx.x``) with uniform ``break``/``continue``, tree reductions with a
+halving uniform ``while``, one early ``return`` (of the threads ``t >= LIVE`` or on a
+data-dependent condition) that later barriers no longer wait for, and *exchanges*::
 
     <write phase: each thread writes its own slot, or its image under a permutation>
     wf.syncthreads()
@@ -41,8 +42,8 @@ DIVISORS = (1, 2, 3, 4, 7, 8, 16, 1000)
 CMPS = ("<", "<=", ">", ">=", "==", "!=")
 VARS = ("v", "w", "z")
 """The per-thread variables the kernel assigns and writes out."""
-BLOCKS = (32, 64, 96, 128, (16, 4), (8, 8), (32, 2))
-"""Block shapes: 1-D sizes and 2-D (x, y) shapes."""
+BLOCKS = (32, 64, 96, 128, 40, (16, 4), (8, 8), (32, 2), (12, 4))
+"""Block shapes: 1-D sizes and 2-D (x, y) shapes (40 and 12 x 4: partial lane groups)."""
 
 
 @dataclass(frozen=True)
@@ -245,9 +246,10 @@ class _Gen:
         options += [f"{c} < rounds - 1" for c in counters]
         return self.pick(options)
 
-    def cta(self, scope: tuple[str, ...], counters: tuple[str, ...], ind: str, depth: int
-            ) -> list[str]:
-        """A block of CTA-level statements (at least one barrier) mixed with plain ones."""
+    def cta(self, scope: tuple[str, ...], counters: tuple[str, ...], ind: str, depth: int,
+            loop: str | None = None) -> list[str]:
+        """A block of CTA-level statements (at least one barrier) mixed with plain ones;
+        ``loop`` is the innermost enclosing CTA-level loop's kind ("for", "while")."""
         out = []
         for _ in range(self.draw(st.integers(1, 3))):
             kinds = ["exchange", "exchange", "plain"]
@@ -255,6 +257,8 @@ class _Gen:
                 kinds += ["for", "while", "if", "tree"]
             if not self.returned:
                 kinds.append("return")
+            if loop is not None:
+                kinds.append("jump")
             kind = self.pick(kinds)
             if kind == "exchange":
                 out += self.exchange(scope, ind)
@@ -262,27 +266,34 @@ class _Gen:
                 out += self.plain(scope, ind, 2)
             elif kind == "tree":
                 out += self.tree(scope, ind)
+            elif kind == "jump":
+                # A uniform break (or continue: only in a ``for``, a ``while`` would skip
+                # its counter's increment).
+                jump = self.pick(("break", "continue") if loop == "for" else ("break",))
+                out += [f"{ind}if {self.uniform_cond(counters)}:", f"{ind}    {jump}"]
             elif kind == "return":
                 self.returned = True
                 live = self.draw(st.integers(1, self.b - 1))
-                out += [f"{ind}if t >= {live}:", f"{ind}    return"]
+                cond = self.pick((f"t >= {live}", self.cond(scope)))
+                out += [f"{ind}if {cond}:", f"{ind}    return"]
             elif kind == "for":
                 r = self.name("r")
                 count = self.pick(("rounds", "2", "rounds + 1", "3 - rounds"))
                 out.append(f"{ind}for {r} in range({count}):")
-                out += self.cta((*scope, r), (*counters, r), ind + "    ", depth - 1)
+                out += self.cta((*scope, r), (*counters, r), ind + "    ", depth - 1, "for")
             elif kind == "while":
                 step = self.name("step")
                 limit = self.pick(("rounds", "2", f"rounds + {self.draw(st.integers(0, 2))}"))
                 out += [f"{ind}{step} = 0", f"{ind}while {step} < {limit}:"]
-                out += self.cta((*scope, step), (*counters, step), ind + "    ", depth - 1)
+                out += self.cta((*scope, step), (*counters, step), ind + "    ", depth - 1,
+                                "while")
                 out.append(f"{ind}    {step} += 1")
             else:
                 out.append(f"{ind}if {self.uniform_cond(counters)}:")
-                out += self.cta(scope, counters, ind + "    ", depth - 1)
+                out += self.cta(scope, counters, ind + "    ", depth - 1, loop)
                 if self.chance(2):
                     out.append(f"{ind}else:")
-                    out += self.cta(scope, counters, ind + "    ", depth - 1)
+                    out += self.cta(scope, counters, ind + "    ", depth - 1, loop)
         if not any(line.strip() == "wf.syncthreads()" for line in out):
             out += self.exchange(scope, ind)
         return out

@@ -7,19 +7,21 @@ two worker threads. They cover values kept across several barriers, uniform ``fo
 ``while`` loops and uniform ``if``s holding barriers (nested), divergent control and
 data-dependent loops between barriers, 1-D and 2-D blocks and shared arrays, tree
 reductions, and threads that ``return`` before later barriers (the simulator lets the
-others go on: exited threads no longer count at a barrier).
+others go on: exited threads no longer count at a barrier; a deterministic case below
+pins that against numpy on both devices).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, note, reject, settings
 from hypothesis import strategies as st
 
 import warpforge as wf
 from warpforge.compiler.errors import CompilerError
 
-from .cpu_support import CONFIGS, cpu
+from .cpu_support import CONFIG_IDS, CONFIGS, cpu, run_both
 from .random_barrier_kernels import barrier_kernels
 from .test_differential import load_kernel
 
@@ -67,3 +69,34 @@ def test_barrier_kernel_agrees_between_simulator_and_cpu(tmp_path_factory, kerne
     mismatch = np.argwhere(outs["cpu"] != outs["sim"])
     assert not len(mismatch), [(int(g), int(k), int(outs["sim"][g, k]), int(outs["cpu"][g, k]))
                                for g, k in mismatch[:8]]
+
+
+# ---- early exit before barriers -----------------------------------------------------
+
+
+@wf.kernel
+def exit_then_exchange(x: wf.i32[:], out: wf.i32[:], live: wf.i32):
+    s = wf.shared((64,), wf.i32)
+    t = wf.thread_idx.x
+    g = wf.block_idx.x * 64 + t
+    if t >= live:
+        return
+    s[t] = x[g]
+    wf.syncthreads()
+    v = s[(t + 1) % live]
+    wf.syncthreads()
+    s[t] = v * 2
+    wf.syncthreads()
+    out[g] = s[(t + 3) % live] + v
+
+
+@pytest.mark.parametrize(("lanes", "threads"), CONFIGS, ids=CONFIG_IDS)
+def test_threads_that_exit_no_longer_count_at_later_barriers(lanes, threads):
+    x = np.random.default_rng(7).integers(-1000, 1000, 192).astype(np.int32)
+    _, (_, got, _) = run_both(exit_then_exchange, 3, 64, x, np.full(192, SENTINEL, np.int32),
+                              40, lanes=lanes, threads=threads)
+    t = np.arange(192) % 64
+    base = np.arange(192) - t
+    v = x[base + (t + 1) % 40]
+    want = np.where(t < 40, 2 * v[base + (t + 3) % 40] + v, SENTINEL)
+    np.testing.assert_array_equal(got, want)
