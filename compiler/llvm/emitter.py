@@ -35,6 +35,7 @@ from .types import (
     I64,
     PTR,
     any_lane,
+    call_intrinsic,
     iota,
     is_vector,
     lane_value,
@@ -236,20 +237,26 @@ class EmitterBase:
         body = self.block_named("cta.body")
         self.cta_latch = self.block_named("cta.latch")
         done = self.block_named("done")
+        first_index = self.block_index(first)
         self.b.branch(header)
         self.b.position_at_end(header)
         cta = self.b.phi(I64, "cta")
         cta.add_incoming(first, entry)
+        index = [self.b.phi(I32, f"block_idx.{d}") for d in "xyz"]
+        for phi, value in zip(index, first_index, strict=True):
+            phi.add_incoming(value, entry)
         self.b.cbranch(self.b.icmp_signed("<", cta, end), body, done)
         self.b.position_at_end(body)
         self.cta = cta
-        self.block_index(cta)
+        self.block_idx = dict(zip("xyz", index, strict=True))
         if self.plan.alive_offset is not None:
             self.init_alive()
         self.close(self.emit_cta_block(self.func.block), self.cta_latch)
         self.b.position_at_end(self.cta_latch)
         nxt = self.b.add(cta, ir.Constant(I64, 1))
         cta.add_incoming(nxt, self.cta_latch)
+        for phi, value in zip(index, self.next_block_index(index), strict=True):
+            phi.add_incoming(value, self.b.block)
         self.b.branch(header)
         self.b.position_at_end(done)
         self.b.ret(ir.Constant(I32, 0))
@@ -284,15 +291,28 @@ class EmitterBase:
                     else raw
         self.grid = [b.trunc(read(I64), I32) for _ in range(3)]
 
-    def block_index(self, cta: ir.Value) -> None:
-        """block_idx x, y, z of linear CTA id ``cta``."""
+    def block_index(self, cta: ir.Value) -> list[ir.Value]:
+        """block_idx x, y, z of linear CTA id ``cta`` (divisions: once per call of the
+        entry; :meth:`next_block_index` steps from CTA to CTA)."""
         b = self.b
         gx, gy = (b.zext(g, I64) for g in self.grid[:2])
         x = b.urem(cta, gx)
         rest = b.udiv(cta, gx)
         y = b.urem(rest, gy)
         z = b.udiv(rest, gy)
-        self.block_idx = {"x": b.trunc(x, I32), "y": b.trunc(y, I32), "z": b.trunc(z, I32)}
+        return [b.trunc(v, I32) for v in (x, y, z)]
+
+    def next_block_index(self, index: list[ir.Value]) -> list[ir.Value]:
+        """block_idx of the next linear CTA: x + 1, carrying into y and then z."""
+        b = self.b
+        x, y, z = index
+        one, zero32 = ir.Constant(I32, 1), ir.Constant(I32, 0)
+        x1 = b.add(x, one)
+        wrap_x = b.icmp_unsigned(">=", x1, self.grid[0])
+        y1 = b.select(wrap_x, b.add(y, one), y)
+        wrap_y = b.icmp_unsigned(">=", y1, self.grid[1])
+        return [b.select(wrap_x, zero32, x1), b.select(wrap_y, zero32, y1),
+                b.select(wrap_y, b.add(z, one), z)]
 
     # --- the CTA level ---------------------------------------------------------------------
 
@@ -341,15 +361,45 @@ class EmitterBase:
         return self.cta_load_home(home)
 
     def cta_load_home(self, home: Home) -> ir.Value:
-        """A CTA-uniform value's home read at the CTA level (a per-thread home: the first
-        thread's copy)."""
+        """A CTA-uniform value's home read at the CTA level: a per-thread home gives the
+        copy of the first thread still running (threads that returned stop updating
+        theirs)."""
+        b = self.b
         if not home.per_lane:
-            return self.load_home(home, self.b)
-        self.group = ir.Constant(I64, 0)
-        try:
-            return self.load_home(home, self.b, scalar=True)
-        finally:
-            self.group = None
+            return self.load_home(home, b)
+        thread = self.first_live_thread()
+        offset = b.add(b.mul(thread, ir.Constant(I64, home.type.itemsize)),
+                       ir.Constant(I64, home.offset))
+        value = b.load(self.arena_ptr(offset), typ=memory_type(home.type))
+        if home.type.is_bool:
+            value = b.icmp_unsigned("!=", value, zero(value.type))
+        return value
+
+    def first_live_thread(self) -> ir.Value:
+        """i64: the lowest thread of the CTA that has not returned (0 when threads never
+        return early; the last thread when none is left, whose copy nobody needs)."""
+        if self.plan.alive_offset is None:
+            return ir.Constant(I64, 0)
+        b = self.b
+        pre = b.block
+        loop, done = self.block_named("live.scan"), self.block_named("live.found")
+        b.branch(loop)
+        b.position_at_end(loop)
+        g = b.phi(I64)
+        g.add_incoming(ir.Constant(I64, 0), pre)
+        ptr = b.gep(self.arena, [b.add(b.mul(g, ir.Constant(I64, 4)),
+                                       ir.Constant(I64, self.plan.alive_offset))],
+                    source_etype=I8)
+        bits = b.load(ptr, typ=I32)
+        nxt = b.add(g, ir.Constant(I64, 1))
+        g.add_incoming(nxt, loop)
+        last = b.icmp_unsigned("==", nxt, ir.Constant(I64, self.groups))
+        b.cbranch(b.or_(b.icmp_unsigned("!=", bits, ir.Constant(I32, 0)), last), done, loop)
+        b.position_at_end(done)
+        lane = call_intrinsic(b, "llvm.cttz", [bits, ir.Constant(I1, 0)])
+        lane = b.select(b.icmp_unsigned("<", lane, ir.Constant(I32, self.W)), lane,
+                        ir.Constant(I32, self.W - 1))
+        return b.add(b.mul(g, ir.Constant(I64, self.W)), b.zext(lane, I64))
 
     def emit_cta_op(self, op: Op) -> None:
         """A ``for``/``while``/``if`` holding a barrier, run as scalar control."""

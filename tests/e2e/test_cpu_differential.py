@@ -219,6 +219,36 @@ def test_barriers_inside_uniform_if_with_results_and_while_loops(lanes, threads)
                  lanes=lanes, threads=threads)
 
 
+@wf.kernel
+def first_threads_return_inside_a_barrier_loop(x: wf.i32[:], out: wf.i32[:], quit: wf.i32):
+    s = wf.shared((64,), wf.i32)
+    t = wf.thread_idx.x
+    v = x[wf.block_idx.x * 64 + t]
+    step = 0
+    while step < 3:
+        s[t] = v
+        wf.syncthreads()
+        v = v + s[63 - t] % 100
+        wf.syncthreads()
+        if t < quit:
+            return
+        step += 1
+    out[wf.block_idx.x * 64 + t] = v * 10 + step
+
+
+@pytest.mark.parametrize(("lanes", "threads"), CONFIGS, ids=CONFIG_IDS)
+def test_a_barrier_loop_goes_on_after_its_first_threads_return(lanes, threads):
+    # The loop's counter is the same for every thread; the CPU reads it from a thread
+    # still running (thread 0's copy stops changing once thread 0 returns).
+    x = np.random.default_rng(8).integers(0, 1000, 128).astype(np.int32)
+    for quit in (0, 16, 40):
+        _, (_, got, _) = run_both(first_threads_return_inside_a_barrier_loop, 2, 64, x,
+                                  np.full(128, -1, np.int32), quit, lanes=lanes,
+                                  threads=threads)
+        t = np.arange(128) % 64
+        assert (got[t < quit] == -1).all() and (got[t >= quit] % 10 == 3).all()
+
+
 # ---- divergence under SIMD lanes ------------------------------------------------------
 
 
