@@ -82,15 +82,15 @@ def bench_saxpy(device, log2: int) -> None:
     a = np.float32(2.0)
     saxpy = example("saxpy").saxpy
     block = 256
-    ours = best_of(5, lambda: saxpy.launch((n + block - 1) // block, block, 2.0, x, y, n,
+    ours = best_of(10, lambda: saxpy.launch((n + block - 1) // block, block, 2.0, x, y, n,
                                            device=device))
     check = rng.random(n, dtype=np.float32)
     want = a * x + check
     saxpy.launch((n + block - 1) // block, block, 2.0, x, check, n, device=device)
     np.testing.assert_allclose(check, want, rtol=1e-6)
-    base = best_of(5, lambda: np.add(y, a * x, out=y))
+    base = best_of(10, lambda: np.add(y, a * x, out=y))
     dst = np.empty_like(x)
-    copy = best_of(5, lambda: np.copyto(dst, x))
+    copy = best_of(10, lambda: np.copyto(dst, x))
     gbs, np_gbs, copy_gbs = 12 * n / ours / 1e9, 12 * n / base / 1e9, 8 * n / copy / 1e9
     print(f"saxpy, 2^{log2} f32 elements (12 bytes each)")
     print(f"  warpforge CPU     {ours * 1e3:8.2f} ms  {gbs:7.1f} GB/s")

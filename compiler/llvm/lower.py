@@ -109,7 +109,11 @@ def lower_kernel(func: Function, *, name: str, block: tuple[int, int, int], lane
     block = tuple(block) + (1,) * (3 - len(block))
     width = lane_width(func, lanes)
     uniformity = analyze_uniformity(func, block, warp_size=width)
-    affinity = analyze_affinity(func, uniformity) if block[0] % width == 0 else None
+    # Lanes are consecutive threads; their thread_idx.x are consecutive too when a group
+    # never wraps to the next row of the block: rows a multiple of the group, or one row.
+    rows = block[1] * block[2]
+    consecutive = block[0] % width == 0 or rows == 1
+    affinity = analyze_affinity(func, uniformity) if consecutive else None
     threads = block[0] * block[1] * block[2]
     try:
         plan = make_plan(func, uniformity, width, threads)

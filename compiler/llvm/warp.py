@@ -2,7 +2,8 @@
 
 Lane ``l`` of group ``g`` is linear thread ``t = g * lanes + l``; ``thread_idx`` is ``t``
 split by the (specialized) block shape. When ``block.x`` is a multiple of the lane count
-``thread_idx.y`` and ``.z`` are scalars and ``thread_idx.x`` is ``base + <0, 1, ...>``.
+``thread_idx.y`` and ``.z`` are scalars and ``thread_idx.x`` is ``base + <0, 1, ...>``; in
+a one-row block ``thread_idx.x`` is ``t`` itself.
 
 A kernel with warp ops runs 32 lanes a group, so a group is a warp (simt-on-cpu.md §3
 item 6). As PTX's ``shfl.sync``, the lane operand counts modulo 32 and a source lane
@@ -64,6 +65,8 @@ class Warp(EmitterBase):
         if below % self.W == 0:  # the same for every lane of the group
             first = b.trunc(b.mul(self.group, ir.Constant(I64, self.W)), I32)
             return b.urem(b.udiv(first, ir.Constant(I32, below)), ir.Constant(I32, extent))
+        if dim == 0 and by * self.block_shape[2] == 1:
+            return self.tid  # one row: thread_idx.x is the linear thread id
         if dim == 0 and bx % self.W == 0:
             first = b.trunc(b.mul(self.group, ir.Constant(I64, self.W)), I32)
             base = b.urem(first, ir.Constant(I32, bx))

@@ -418,3 +418,25 @@ def test_lane_vectors_call_the_vector_math_library_when_the_host_has_it():
         assert "@_ZGVdN8v_expf(" in llvm_ir
     else:
         assert "@expf(" in llvm_ir or "llvm.exp" in llvm_ir
+
+
+@wf.kernel
+def scaled_copy(x: wf.f32[:], y: wf.f32[:], n: wf.i32):
+    i = wf.block_idx.x * wf.block_dim.x + wf.thread_idx.x
+    if i < n:
+        y[i] = x[i] * 3.0
+
+
+@pytest.mark.parametrize(("block", "vector"), [((100, 1), True), ((40, 1), True),
+                                               ((16, 3), True), ((12, 4), False)])
+def test_consecutive_threads_get_vector_loads_unless_a_group_spans_rows(block, vector):
+    # 16 lanes: a one-row block, or rows of a multiple of 16 threads, keep a lane group's
+    # thread_idx.x consecutive; with rows of 12 a group wraps into the next row.
+    x = np.arange(1000, dtype=np.float32)
+    y = np.zeros(1000, np.float32)
+    with wf.device(cpu(16, 1)):
+        llvm_ir = scaled_copy.llvm_ir(x, y, 1000, block=block)
+    assert ("masked.load" in llvm_ir) == vector
+    assert ("masked.gather" in llvm_ir) == (not vector)
+    scaled_copy.launch(-(-1000 // block[0]), block, x, y, 1000, device=cpu(16, 2))
+    np.testing.assert_array_equal(y, x * 3)
