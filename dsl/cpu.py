@@ -53,8 +53,9 @@ class NativeKernel:
 
     ``function`` is the loaded entry (``compiler.llvm.jit.NativeFunction``), ``params`` the
     ISA parameters in ABI order, ``block`` the block shape it was compiled for, ``lanes``
-    its SIMD width, ``arena_bytes`` the scratch each worker needs, ``fault_sites`` and
-    ``fault_what`` the source location and the description of each checked access.
+    its SIMD width, ``arena_bytes`` the scratch each worker needs; ``fault_sites``,
+    ``fault_what`` and ``fault_space`` give each checked access's source location,
+    description ("read of x") and address space.
     """
 
     name: str
@@ -73,7 +74,7 @@ class NativeMemoryFault(MemoryFault):
     """An out-of-bounds access in native code on the CPU: a ``wf.MemoryFault``.
 
     Besides MemoryFault's fields (``address`` is 0: native code reports indices, not
-    addresses), ``what`` describes the access (``"read of a[i, j]"``), ``axis``, ``index``
+    addresses), ``what`` describes the access (``"read of a"``), ``axis``, ``index``
     and ``extent`` say which index was outside ``0 .. extent-1``.
     """
 
