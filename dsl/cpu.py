@@ -177,7 +177,6 @@ class CPU:
         params = slots.ctypes.data
         if workers <= 1:
             return self._run_range(kernel, params, 0, ctas)
-        chunk = max(1, math.ceil(ctas / (workers * 8)))
         state = {"next": 0, "stop": False}
         lock = threading.Lock()
 
@@ -187,6 +186,9 @@ class CPU:
                     first = state["next"]
                     if state["stop"] or first >= ctas:
                         return None
+                    # guided self-scheduling: a share of what is left, shrinking towards
+                    # the end so that the workers finish together
+                    chunk = max(1, math.ceil((ctas - first) / (2 * workers)))
                     state["next"] = first + chunk
                 fault = self._run_range(kernel, params, first, min(first + chunk, ctas))
                 if fault is not None:
