@@ -41,6 +41,10 @@ FAULT_WORDS = 8
 """int64 words of the fault record an entry fills: kind, site, CTA, thread, axis, index,
 extent, one spare."""
 
+CHUNKS_PER_WORKER = 32
+"""Chunks of CTAs a worker takes on average from a shared grid: enough to even out
+unequal CTAs, few enough that the atomic counter costs nothing."""
+
 FAULT_OUT_OF_BOUNDS = 1
 """Fault kind: an index outside its array's extent."""
 
@@ -55,7 +59,8 @@ class NativeKernel:
     ISA parameters in ABI order, ``block`` the block shape it was compiled for, ``lanes``
     its SIMD width, ``arena_bytes`` the scratch each worker needs; ``fault_sites``,
     ``fault_what`` and ``fault_space`` give each checked access's source location,
-    description ("read of x") and address space.
+    description ("read of x") and address space; ``shares_grid`` says whether the
+    workers can share the grid through the entry's atomic counter.
     """
 
     name: str
@@ -68,6 +73,9 @@ class NativeKernel:
     fault_sites: tuple[SourceLoc | None, ...] = ()
     fault_what: tuple[str, ...] = ()
     fault_space: tuple[str, ...] = ()
+    shares_grid: bool = False
+    """The entry takes CTAs from a shared counter when called with ``first_cta < 0`` (every
+    kernel the LLVM backend lowers; see compiler/llvm/emitter.py)."""
 
 
 class NativeMemoryFault(MemoryFault):
@@ -177,6 +185,8 @@ class CPU:
         params = slots.ctypes.data
         if workers <= 1:
             return self._run_range(kernel, params, 0, ctas)
+        if kernel.shares_grid:
+            return self._run_shared(kernel, slots, ctas, workers)
         state = {"next": 0, "stop": False}
         lock = threading.Lock()
 
@@ -198,6 +208,22 @@ class CPU:
         pool = self._executor()
         futures = [pool.submit(work) for _ in range(workers)]
         faults = [f for f in (fut.result() for fut in futures) if f is not None]
+        return min(faults, key=lambda f: int(f[2])) if faults else None
+
+    def _run_shared(self, kernel: NativeKernel, slots: np.ndarray, ctas: int,
+                    workers: int) -> np.ndarray | None:
+        """Every worker (this thread among them) makes one native call; the calls take
+        chunks of CTAs from the entry's atomic counter until the grid is done, so there is
+        no Python between chunks and a slow worker simply takes fewer."""
+        slots[-2] = 0
+        slots[-1] = max(1, ctas // (workers * CHUNKS_PER_WORKER))
+        params = slots.ctypes.data
+        pool = self._executor()
+        futures = [pool.submit(self._run_range, kernel, params, -1, ctas)
+                   for _ in range(workers - 1)]
+        faults = [self._run_range(kernel, params, -1, ctas)]
+        faults += [fut.result() for fut in futures]
+        faults = [f for f in faults if f is not None]
         return min(faults, key=lambda f: int(f[2])) if faults else None
 
     def _run_range(self, kernel: NativeKernel, params: int, first: int,
@@ -245,15 +271,16 @@ def _check_dims(kernel: NativeKernel, grid: tuple[int, int, int],
 
 def pack_parameters(kernel: NativeKernel, args: Sequence[object],
                     grid: tuple[int, int, int]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The entry's parameter block (one 8-byte slot per ISA parameter, then grid x, y, z)
-    and the numpy arrays passed by address. A scalar sits in the low bytes of its slot; a
+    """The entry's parameter block (one 8-byte slot per ISA parameter, then grid x, y, z,
+    then the work-sharing counter and chunk, zero here) and the numpy arrays passed by
+    address. A scalar sits in the low bytes of its slot; a
     pointer slot holds the array's address; no array is copied."""
     params = kernel.params
     name = kernel.name
     if len(args) != len(params):
         raise LaunchError(f"kernel '{name}' takes {len(params)} ISA arguments "
                           f"({', '.join(p.name for p in params)}), got {len(args)}")
-    slots = np.zeros(len(params) + 3, np.uint64)
+    slots = np.zeros(len(params) + 5, np.uint64)
     arrays: list[np.ndarray] = []
     for k, (param, value) in enumerate(zip(params, args, strict=True)):
         where = f"kernel '{name}': parameter '{param.name}' ({param.type})"
@@ -261,7 +288,7 @@ def pack_parameters(kernel: NativeKernel, args: Sequence[object],
             slots[k] = _address(param, value, where, arrays)
         else:
             _store_scalar(slots, k, param, value, name)
-    slots.view(np.int64)[len(params):] = grid
+    slots.view(np.int64)[len(params):len(params) + 3] = grid  # then counter and chunk
     return slots, arrays
 
 

@@ -193,7 +193,8 @@ def _native_meta(stages: list, params: list, native: NativeKernel, llvm_ir: str)
             "fault_sites": [None if loc is None else [loc.file, loc.line, loc.col]
                             for loc in native.fault_sites],
             "fault_what": list(native.fault_what),
-            "fault_space": list(native.fault_space), "llvm_ir": llvm_ir}
+            "fault_space": list(native.fault_space), "shares_grid": native.shares_grid,
+            "llvm_ir": llvm_ir}
 
 
 def _native_from_meta(name: str, meta: dict, function) -> NativeKernel:
@@ -203,7 +204,7 @@ def _native_from_meta(name: str, meta: dict, function) -> NativeKernel:
         int(meta["shared_bytes"]),
         tuple(None if s is None else SourceLoc(s[0], int(s[1]), int(s[2]))
               for s in meta["fault_sites"]),
-        tuple(meta["fault_what"]), tuple(meta["fault_space"]))
+        tuple(meta["fault_what"]), tuple(meta["fault_space"]), bool(meta["shares_grid"]))
 
 
 def _user_facing(method: Callable) -> Callable:
@@ -297,7 +298,7 @@ class Kernel:
                               tuple(lowered.params), cpu.block, lowered.lanes,
                               lowered.arena_bytes, lowered.shared_bytes,
                               tuple(lowered.fault_sites), tuple(lowered.fault_what),
-                              tuple(lowered.fault_space))
+                              tuple(lowered.fault_space), shares_grid=True)
         params = _param_list(bound)
         cache.store_object(key, data, _native_meta(stages, params, native, llvm_ir))
         return CompiledKernel(self.__name__, "cpu", None, stages, params, key,

@@ -7,11 +7,16 @@ Entry ABI (one native function per kernel; C signature)::
                   int64_t end_cta, int64_t *fault)
 
 ``params`` holds one 8-byte slot per ISA parameter (``compiler.abi.expand_params``
-order; a scalar in the slot's low bytes), then the grid's x, y, z. ``arena`` is the
-calling worker's scratch (:class:`~.plan.Plan`), 64-byte aligned. CTAs
-``first_cta .. end_cta - 1`` run in order (linear id ``bx + gx * (by + gy * bz)``). On an
-out-of-bounds access (checked builds) the function fills ``fault`` (kind, site, CTA,
-thread, axis, index, extent) and returns 1; otherwise it returns 0.
+order; a scalar in the slot's low bytes), then the grid's x, y, z, then two slots for
+work sharing: a counter and a chunk size (int64). ``arena`` is the calling worker's
+scratch (:class:`~.plan.Plan`), 64-byte aligned. With ``first_cta >= 0`` the CTAs
+``first_cta .. end_cta - 1`` run in order (linear id ``bx + gx * (by + gy * bz)``). With
+``first_cta < 0`` the workers share the CTAs ``0 .. end_cta - 1``: each call takes the next
+``chunk`` of them from the counter with an atomic add until none is left, so every worker
+makes one call and the fast ones take more chunks. On an out-of-bounds access (checked
+builds) the function fills ``fault`` (kind, site, CTA, thread, axis, index, extent), sets
+the counter past the end (the other workers stop at their next chunk) and returns 1;
+otherwise it returns 0.
 """
 
 from __future__ import annotations
@@ -237,15 +242,35 @@ class EmitterBase:
         body = self.block_named("cta.body")
         self.cta_latch = self.block_named("cta.latch")
         done = self.block_named("done")
-        first_index = self.block_index(first)
-        self.b.branch(header)
-        self.b.position_at_end(header)
-        cta = self.b.phi(I64, "cta")
-        cta.add_incoming(first, entry)
-        index = [self.b.phi(I32, f"block_idx.{d}") for d in "xyz"]
+        b = self.b
+        pre = b.block
+        shared = b.icmp_signed("<", first, ir.Constant(I64, 0))
+        grab, ranged, range_done = (self.block_named(n) for n in ("grab", "range",
+                                                                   "range.done"))
+        b.cbranch(shared, grab, ranged)
+        b.position_at_end(grab)  # take the next chunk of the shared range
+        start = b.atomic_rmw("add", self.counter_ptr, self.chunk, "monotonic")
+        stop = b.select(b.icmp_signed("<", b.add(start, self.chunk), end),
+                        b.add(start, self.chunk), end)
+        b.cbranch(b.icmp_signed("<", start, end), ranged, done)
+        b.position_at_end(ranged)
+        range_first = b.phi(I64, "range.first")
+        range_first.add_incoming(first, pre)
+        range_first.add_incoming(start, grab)
+        range_end = b.phi(I64, "range.end")
+        range_end.add_incoming(end, pre)
+        range_end.add_incoming(stop, grab)
+        first_index = self.block_index(range_first)
+        b.branch(header)
+        b.position_at_end(header)
+        cta = b.phi(I64, "cta")
+        cta.add_incoming(range_first, ranged)
+        index = [b.phi(I32, f"block_idx.{d}") for d in "xyz"]
         for phi, value in zip(index, first_index, strict=True):
-            phi.add_incoming(value, entry)
-        self.b.cbranch(self.b.icmp_signed("<", cta, end), body, done)
+            phi.add_incoming(value, ranged)
+        b.cbranch(b.icmp_signed("<", cta, range_end), body, range_done)
+        b.position_at_end(range_done)
+        b.cbranch(shared, grab, done)
         self.b.position_at_end(body)
         self.cta = cta
         self.block_idx = dict(zip("xyz", index, strict=True))
@@ -290,6 +315,10 @@ class EmitterBase:
                 self.scope[value] = b.icmp_unsigned("!=", raw, zero(I32)) if t.is_bool \
                     else raw
         self.grid = [b.trunc(read(I64), I32) for _ in range(3)]
+        self.counter_ptr = b.gep(self.params_ptr, [ir.Constant(I64, 8 * slot)],
+                                 source_etype=I8)
+        slot += 1
+        self.chunk = read(I64)
 
     def block_index(self, cta: ir.Value) -> list[ir.Value]:
         """block_idx x, y, z of linear CTA id ``cta`` (divisions: once per call of the

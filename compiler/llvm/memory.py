@@ -147,6 +147,8 @@ class Memory(EmitterBase):
                 ptr = b.gep(self.fault_ptr, [ir.Constant(I64, 8 * slot)],
                             source_etype=ir.IntType(8))
                 b.store(value, ptr)
+            # stop the other workers sharing the grid at their next chunk
+            b.atomic_rmw("xchg", self.counter_ptr, ir.Constant(I64, 1 << 62), "monotonic")
             b.ret(ir.Constant(I32, 1))
             b.position_at_end(cont)
 
