@@ -75,7 +75,7 @@ class NativeKernel:
     fault_space: tuple[str, ...] = ()
     shares_grid: bool = False
     """The entry takes CTAs from a shared counter when called with ``first_cta < 0`` (every
-    kernel the LLVM backend lowers; see compiler/llvm/emitter.py)."""
+    kernel the LLVM backend lowers; see compiler/llvm/entry.py)."""
 
 
 class NativeMemoryFault(MemoryFault):

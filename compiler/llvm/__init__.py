@@ -1,10 +1,12 @@
 """The LLVM backend: compiler IR -> LLVM IR (llvmlite) for the CPU device.
 
-Each kernel becomes one native function that runs a range of CTAs (:mod:`.emitter` gives
-its ABI). Barriers split the kernel into thread segments (:mod:`.plan`); each segment runs
-as a loop over *lane groups*, the threads of a group as SIMD lanes (:mod:`.lanes`,
-:mod:`.arith`, :mod:`.memory`, :mod:`.warp`). :func:`lower_kernel` (:mod:`.lower`) builds
-the module; :mod:`.jit` optimizes, compiles and loads it.
+Each kernel becomes one native function that runs a range of CTAs (:mod:`.entry` gives
+its ABI). Barriers split the kernel into thread segments (:mod:`.plan`); control holding
+a barrier runs once per CTA (:mod:`.cta`); each segment runs as a loop over *lane groups*
+(:mod:`.groups`), the threads of a group as SIMD lanes (:mod:`.lanes`, :mod:`.arith`,
+:mod:`.memory`, :mod:`.warp`, :mod:`.vmath`), on the shared state of :mod:`.emitter`.
+:func:`lower_kernel` (:mod:`.lower`) builds the module; :mod:`.jit` optimizes, compiles
+and loads it.
 
 The lowering is imported on first use only: loading a cached kernel needs :mod:`.jit`
 alone, and a process that only runs cached kernels never pays for the rest.

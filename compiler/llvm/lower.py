@@ -16,6 +16,9 @@ from ...compiler.ir.function import Function
 from ...isa.program import Param, SourceLoc
 from . import LANE_WIDTHS
 from .arith import Arith
+from .cta import CtaLevel
+from .entry import EntryFunction
+from .groups import LaneGroups
 from .lanes import LaneControl
 from .memory import Memory
 from .plan import make_plan
@@ -46,7 +49,7 @@ class LoweredKernel:
     """Per fault site: the array's address space ("global", "shared" or "local")."""
 
 
-class Lowering(LaneControl, Arith, Memory, Warp):
+class Lowering(EntryFunction, CtaLevel, LaneGroups, LaneControl, Arith, Memory, Warp):
     """The whole lowering: dispatches each op to the part that knows it."""
 
     def emit_lane_op(self, op: Op) -> None:
