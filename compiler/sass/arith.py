@@ -36,10 +36,6 @@ assert abs(__import__("struct").unpack("<f", LOG2E.bits.to_bytes(4, "little"))[0
            - math.log2(math.e)) < 1e-6
 
 
-_is_f32 = is_f32
-_is_i32 = is_i32
-
-
 class ArithSelector(Selector):
     """Arithmetic handlers (see the module docstring)."""
 
@@ -66,7 +62,7 @@ class ArithSelector(Selector):
 
     def op_add(self, op: Op):
         t = op.result.type
-        if _is_f32(t):
+        if is_f32(t):
             fused = self._try_ffma(op, negate_addend=False)
             if fused is not None:
                 return fused
@@ -74,7 +70,7 @@ class ArithSelector(Selector):
             d = self.vreg()
             self.emit("FADD", d=d, a=a, b=b)
             return d
-        if _is_i32(t):
+        if is_i32(t):
             fused = self._try_imad(op)
             if fused is not None:
                 return fused
@@ -89,7 +85,7 @@ class ArithSelector(Selector):
     def op_sub(self, op: Op):
         t = op.result.type
         x, y = op.operands
-        if _is_f32(t):
+        if is_f32(t):
             fused = self._try_ffma(op, negate_addend=True)
             if fused is not None:
                 return fused
@@ -99,7 +95,7 @@ class ArithSelector(Selector):
             else:
                 self.emit("FADD", d=d, a=self.reg(x), b=self._neg_b(y, float_=True))
             return d
-        if _is_i32(t):
+        if is_i32(t):
             d = self.vreg()
             if not self.is_reg(x) and self.is_reg(y):
                 self.emit("IADD3", d=d, a=self.reg(y).negated(), b=self.rb(x), c=RZ)
@@ -189,16 +185,16 @@ class ArithSelector(Selector):
         t = op.result.type
         a, b, _ = self._ab(op, True)
         d = self.vreg()
-        if _is_f32(t):
+        if is_f32(t):
             self.emit("FMUL", d=d, a=a, b=b)
-        elif _is_i32(t):
+        elif is_i32(t):
             self.emit("IMAD", d=d, a=a, b=b, c=RZ)
         else:
             raise self.fail(op)
         return d
 
     def op_fma(self, op: Op):
-        self._need(op, _is_f32(op.result.type))
+        self._need(op, is_f32(op.result.type))
         a, b, c = op.operands
         if not self.is_reg(a) and self.is_reg(b):
             a, b = b, a
@@ -211,7 +207,7 @@ class ArithSelector(Selector):
 
     def op_div(self, op: Op):
         t = op.result.type
-        if _is_f32(t):
+        if is_f32(t):
             return float_divide(self, op)
         return int_divide(self, op, "div")
 
@@ -229,9 +225,9 @@ class ArithSelector(Selector):
         a, b, _ = self._ab(op, True)
         d = self.vreg()
         pp = PT if is_min else NOT_PT
-        if _is_f32(t):
+        if is_f32(t):
             self.emit("FMNMX", d=d, a=a, b=b, pp=pp)
-        elif _is_i32(t):
+        elif is_i32(t):
             self.emit("IMNMX", () if t.is_signed else ("U32",), d=d, a=a, b=b, pp=pp)
         else:
             raise self.fail(op)
@@ -247,7 +243,7 @@ class ArithSelector(Selector):
         t = op.result.type
         if t.is_bool:
             return self._bool_binary(op, LUT[name])
-        if _is_i32(t):
+        if is_i32(t):
             a, b, _ = self._ab(op, True)
             d = self.vreg()
             self.emit("LOP3", ("LUT",), d=d, a=a, b=b, c=RZ, lut=Imm(LUT[name]))
@@ -272,7 +268,7 @@ class ArithSelector(Selector):
         return self._logic(op, "xor")
 
     def op_shl(self, op: Op):
-        self._need(op, _is_i32(op.result.type))
+        self._need(op, is_i32(op.result.type))
         d = self.vreg()
         self.emit("SHF", ("L", "U32"), d=d, a=self.reg(op.operands[0]),
                   b=self.rb(op.operands[1]), c=RZ)
@@ -280,7 +276,7 @@ class ArithSelector(Selector):
 
     def op_shr(self, op: Op):
         t = op.result.type
-        self._need(op, _is_i32(t))
+        self._need(op, is_i32(t))
         d = self.vreg()
         self.emit("SHF", ("R", "S32" if t.is_signed else "U32", "HI"), d=d, a=RZ,
                   b=self.rb(op.operands[1]), c=self.reg(op.operands[0]))
@@ -292,9 +288,9 @@ class ArithSelector(Selector):
         t = op.result.type
         a = self.reg(op.operands[0])
         d = self.vreg()
-        if _is_f32(t):
+        if is_f32(t):
             self.emit("FADD", d=d, a=a.negated(), b=NEG_RZ)
-        elif _is_i32(t):
+        elif is_i32(t):
             self.emit("IADD3", d=d, a=a.negated(), b=RZ, c=RZ)
         else:
             raise self.fail(op)
@@ -304,10 +300,10 @@ class ArithSelector(Selector):
         t = op.result.type
         a = self.reg(op.operands[0])
         d = self.vreg()
-        if _is_f32(t):
+        if is_f32(t):
             from dataclasses import replace
             self.emit("FADD", d=d, a=replace(a, abs=True), b=NEG_RZ)
-        elif _is_i32(t):
+        elif is_i32(t):
             self.emit("IABS", d=d, b=a)
         else:
             raise self.fail(op)
@@ -320,7 +316,7 @@ class ArithSelector(Selector):
             if isinstance(p, Pred):
                 return Konst(p.neg, t)
             return p.negated()
-        self._need(op, _is_i32(t))
+        self._need(op, is_i32(t))
         d = self.vreg()
         self.emit("LOP3", ("LUT",), d=d, a=self.reg(op.operands[0]), b=RZ, c=RZ,
                   lut=Imm(0x0F))
@@ -339,7 +335,7 @@ class ArithSelector(Selector):
             self.emit("PLOP3", ("LUT",), pu=d, pv=PT, a=self.pred(x), b=self.pred(y), c=PT,
                       lut=Imm(lut), lut2=Imm(0))
             return d
-        if not (_is_f32(t) or _is_i32(t)):
+        if not (is_f32(t) or is_i32(t)):
             raise self.fail(op)
         return LazyCmp(pred, self.lowered(x), self.lowered(y), t)
 
@@ -349,7 +345,7 @@ class ArithSelector(Selector):
         if not isinstance(x, (VReg, VPred)) and isinstance(y, (VReg, VPred)):
             x, y, pred = y, x, MIRROR[pred]
         d = self.vpred()
-        if _is_f32(t):
+        if is_f32(t):
             self.emit("FSETP", (FLOAT_CMP[pred], "AND"), pu=d, pv=PT, a=self.reg(x),
                       b=self.rb(y), pp=PT)
         else:
@@ -376,7 +372,7 @@ class ArithSelector(Selector):
             return d
         if not self.is_reg(x) and self.is_reg(y):
             x, y, p = y, x, p.negated()
-        opcode = "FSEL" if _is_f32(t) else "SEL"
+        opcode = "FSEL" if is_f32(t) else "SEL"
         d = self.vreg()
         self.emit(opcode, d=d, a=self.reg(x), b=self.rb(y), pp=p)
         return d
@@ -394,7 +390,7 @@ class ArithSelector(Selector):
         return d
 
     def _math_arg(self, op: Op) -> VReg:
-        self._need(op, _is_f32(op.result.type), "only f32 math functions")
+        self._need(op, is_f32(op.result.type), "only f32 math functions")
         return self.reg(op.operands[0])
 
     def op_exp(self, op: Op):
