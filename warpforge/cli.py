@@ -2,9 +2,10 @@
 
 ``warpforge as FILE.sass`` writes the binary form, ``warpforge dis FILE.bin`` prints the
 canonical text, ``warpforge asm FILE.py:KERNEL --types ...`` prints a compiled kernel's
-assembly (or IR), ``warpforge run FILE.sass|FILE.bin --grid G --block B --arg ...`` launches a
-kernel on the simulator with arguments built from the command line and prints the pointer
-arguments and the launch statistics afterwards, and ``warpforge demo`` runs the guided tour.
+assembly (or IR, or for the CPU its LLVM IR or host assembly), ``warpforge run
+FILE.sass|FILE.bin --grid G --block B --arg ...`` launches a kernel on the simulator with
+arguments built from the command line and prints the pointer arguments and the launch
+statistics afterwards, and ``warpforge demo`` runs the guided tour.
 
 User errors (a missing file, bad assembly, a bad argument, a fault inside the kernel) print
 one clean message on stderr and exit with status 1; usage errors exit with status 2, as
@@ -366,9 +367,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.set_defaults(func=cmd_run)
 
     p_asm = sub.add_parser(
-        "asm", help="compile a @wf.kernel and print its assembly (or IR)",
+        "asm", help="compile a @wf.kernel and print its assembly (or IR, LLVM IR, host asm)",
         description="Compile the @wf.kernel KERNEL of FILE.py for the given parameter types "
-                    "and constexpr values, and print its SASS-like assembly.")
+                    "and constexpr values, and print its SASS-like assembly; with --llvm or "
+                    "--native, compile it for the CPU instead and print its LLVM IR or its "
+                    "host assembly.")
     p_asm.add_argument("kernel", metavar="FILE.py:KERNEL", help="the kernel to compile")
     p_asm.add_argument("--types", default="", metavar="T,T,...",
                        help="one type per runtime parameter, in order: f32,f32[:],i32")
