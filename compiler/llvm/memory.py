@@ -11,7 +11,9 @@ puts element ``e`` of thread ``t`` at ``e * lanes_padded + t``. By the shape of 
 - anything else is a masked gather or scatter.
 
 Atomics run lane by lane, each an ``atomicrmw``/``cmpxchg`` (monotonic), so they stay
-exact when CTAs on several cores hit one address. Checked builds compare every index
+exact when CTAs on several cores hit one address; an integer ``add`` to one address from
+every lane is summed in the vector first and done once (the simt-on-cpu.md §3 item 10
+reduction). Checked builds compare every index
 with its extent first and report the first bad lane through the fault record.
 """
 
@@ -217,6 +219,26 @@ class Memory(EmitterBase):
 
     # --- atomics -------------------------------------------------------------------------
 
+    def uniform_atomic_add(self, ptr: ir.Value, value: ir.Value) -> ir.Value:
+        """Integer ``atomic add`` of every active lane to one address: the lanes' sum in
+        one ``atomicrmw``, each lane getting the old value plus the sum of the lanes below
+        it (as if the lanes had gone one after another, in lane order)."""
+        b = self.b
+        v = splat(b, value, self.W)
+        vt = v.type
+        x = b.select(self.mask, v, zero(vt))
+        inclusive = x
+        d = 1
+        while d < self.W:  # Hillis-Steele scan: lane l adds lane l - d
+            picks = [lane - d if lane >= d else self.W + lane for lane in range(self.W)]
+            shifted = b.shuffle_vector(inclusive, zero(vt),
+                                       ir.Constant(vector_of(I32, self.W), picks))
+            inclusive = b.add(inclusive, shifted)
+            d *= 2
+        total = b.extract_element(inclusive, ir.Constant(I32, self.W - 1))
+        old = b.atomic_rmw("add", ptr, total, "monotonic")
+        return b.add(splat(b, old, self.W), b.sub(inclusive, x))
+
     def op_atomic(self, op: Op) -> ir.Value:
         b = self.b
         kind = str(op.attr("kind"))
@@ -227,6 +249,8 @@ class Memory(EmitterBase):
         offset, _ = self.element_offset(arr, indices, lanes=True)
         operands = [self.get(v) for v in op.operands[len(op.operands) - extra:]]
         ptrs = self.pointers(arr, offset)
+        if kind == "add" and arr.elem.is_int and not is_vector(offset):
+            return self.uniform_atomic_add(ptrs, operands[0])
         et = scalar_type(arr.elem)
         pre = b.block
         loop, do, latch, exit_ = (self.block_named(f"atomic.{n}")

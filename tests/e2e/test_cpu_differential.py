@@ -471,3 +471,30 @@ def test_a_loop_with_six_breaks_runs_on_the_cpu(lanes):
     out = np.zeros(64, np.int32)
     six_breaks.launch(2, 32, a, out, device=cpu(lanes, 2))
     np.testing.assert_array_equal(out, np.where((a >= 1) & (a <= 6), 0, 10))
+
+
+@wf.kernel
+def divergent_counter(counter: wf.i32[:], olds: wf.i32[:]):
+    i = wf.block_idx.x * wf.block_dim.x + wf.thread_idx.x
+    old = -1
+    if i % 3 != 1:
+        old = wf.atomic_add(counter, 0, i % 7 + 1)
+    olds[i] = old
+
+
+@pytest.mark.parametrize(("lanes", "threads"), CONFIGS, ids=CONFIG_IDS)
+def test_atomic_adds_to_one_address_form_one_serial_order(lanes, threads):
+    # Whatever the order the threads' adds took effect in, sorting them by the old value
+    # each got back must replay it: every old value is the previous one plus its add.
+    n = 64 * 40
+    counter = np.zeros(1, np.int32)
+    olds = np.zeros(n, np.int32)
+    divergent_counter.launch(40, 64, counter, olds, device=cpu(lanes, threads))
+    i = np.arange(n)
+    took = i % 3 != 1
+    assert (olds[~took] == -1).all()
+    adds = (i % 7 + 1)[took]
+    order = np.argsort(olds[took], kind="stable")
+    replay = np.concatenate([[0], np.cumsum(adds[order])[:-1]])
+    np.testing.assert_array_equal(olds[took][order], replay)
+    assert counter[0] == adds.sum()
