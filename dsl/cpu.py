@@ -181,47 +181,25 @@ class CPU:
 
     def _run(self, kernel: NativeKernel, slots: np.ndarray, ctas: int,
              workers: int) -> np.ndarray | None:
-        """Run every CTA; the fault record of the lowest faulting CTA seen, or None."""
-        params = slots.ctypes.data
+        """Run every CTA; the fault record of the lowest faulting CTA seen, or None.
+
+        Every worker (this thread among them) makes one native call. A kernel that shares
+        the grid takes chunks of CTAs from the entry's atomic counter until none is left,
+        so a slow worker simply takes fewer; any other entry gets a contiguous share."""
         if workers <= 1:
-            return self._run_range(kernel, params, 0, ctas)
+            return self._run_range(kernel, slots.ctypes.data, 0, ctas)
         if kernel.shares_grid:
-            return self._run_shared(kernel, slots, ctas, workers)
-        state = {"next": 0, "stop": False}
-        lock = threading.Lock()
-
-        def work() -> np.ndarray | None:
-            while True:
-                with lock:
-                    first = state["next"]
-                    if state["stop"] or first >= ctas:
-                        return None
-                    # guided self-scheduling: a share of what is left, shrinking towards
-                    # the end so that the workers finish together
-                    chunk = max(1, math.ceil((ctas - first) / (2 * workers)))
-                    state["next"] = first + chunk
-                fault = self._run_range(kernel, params, first, min(first + chunk, ctas))
-                if fault is not None:
-                    state["stop"] = True
-                    return fault
-
-        pool = self._executor()
-        futures = [pool.submit(work) for _ in range(workers)]
-        faults = [f for f in (fut.result() for fut in futures) if f is not None]
-        return min(faults, key=lambda f: int(f[2])) if faults else None
-
-    def _run_shared(self, kernel: NativeKernel, slots: np.ndarray, ctas: int,
-                    workers: int) -> np.ndarray | None:
-        """Every worker (this thread among them) makes one native call; the calls take
-        chunks of CTAs from the entry's atomic counter until the grid is done, so there is
-        no Python between chunks and a slow worker simply takes fewer."""
-        slots[-2] = 0
-        slots[-1] = max(1, ctas // (workers * CHUNKS_PER_WORKER))
+            slots[-2] = 0
+            slots[-1] = max(1, ctas // (workers * CHUNKS_PER_WORKER))
+            ranges = [(-1, ctas)] * workers
+        else:
+            share = math.ceil(ctas / workers)
+            ranges = [(k * share, min(ctas, (k + 1) * share)) for k in range(workers)]
         params = slots.ctypes.data
         pool = self._executor()
-        futures = [pool.submit(self._run_range, kernel, params, -1, ctas)
-                   for _ in range(workers - 1)]
-        faults = [self._run_range(kernel, params, -1, ctas)]
+        futures = [pool.submit(self._run_range, kernel, params, first, end)
+                   for first, end in ranges[1:]]
+        faults = [self._run_range(kernel, params, *ranges[0])]
         faults += [fut.result() for fut in futures]
         faults = [f for f in faults if f is not None]
         return min(faults, key=lambda f: int(f[2])) if faults else None

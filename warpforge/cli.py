@@ -292,16 +292,15 @@ def cmd_asm(args: argparse.Namespace) -> int:
 
 
 def _block_dims(text: str | None) -> tuple[int, ...] | None:
-    """``--block 16,16`` as a tuple of ints (None when not given)."""
+    """``--block 16,16`` as a tuple of ints (None when not given), read as ``run``'s
+    ``--grid``/``--block`` are (:func:`parse_dims`)."""
     if text is None:
         return None
     try:
-        dims = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise CommandError(f"--block takes up to 3 comma-separated ints, not {text!r}") from None
-    if not 1 <= len(dims) <= 3 or min(dims) < 1:
-        raise CommandError(f"--block takes up to 3 comma-separated positive ints, not {text!r}")
-    return dims
+        return parse_dims(text)
+    except argparse.ArgumentTypeError:
+        raise CommandError(f"--block takes up to 3 comma-separated ints, each at least 1, "
+                           f"not {text!r}") from None
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -135,15 +135,21 @@ def run_example(example: Example, sim: Simulator, rng: np.random.Generator) -> N
           f"elements/s\n")
 
 
-def run_dsl_saxpy(sim: Simulator, rng: np.random.Generator) -> None:
-    """Compile examples/dsl/saxpy.py's kernel, show its layers, run it, check it."""
+def _load_dsl(name: str):
+    """The kernel ``name`` of ``examples/dsl/<name>.py``."""
     import importlib.util
 
-    path = DSL_EXAMPLES / "saxpy.py"
-    spec = importlib.util.spec_from_file_location("warpforge_demo_saxpy", path)
+    path = DSL_EXAMPLES / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"warpforge_demo_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    kernel = module.saxpy
+    return getattr(module, name)
+
+
+def run_dsl_saxpy(sim: Simulator, rng: np.random.Generator) -> None:
+    """Compile examples/dsl/saxpy.py's kernel, show its layers, run it, check it."""
+    path = DSL_EXAMPLES / "saxpy.py"
+    kernel = _load_dsl("saxpy")
     print(f"== a @wf.kernel in Python ({path.name}) ==")
     print(pathlib.Path(path).read_text().split("\n\n\n")[1].strip(), "\n")
     n = 1_000_000
@@ -164,16 +170,6 @@ def run_dsl_saxpy(sim: Simulator, rng: np.random.Generator) -> None:
           f"(max |error| vs numpy {err:.1e})  [ok]")
     print(f"simulated {result.stats['thread_instructions']:,} thread-instructions in "
           f"{result.elapsed_s:.3f} s ({rate / 1e6:.0f} M/s)\n")
-
-
-def _load_dsl(name: str):
-    import importlib.util
-
-    path = DSL_EXAMPLES / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"warpforge_demo_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, name)
 
 
 def _best(run: Callable[[], object], repeats: int = 3) -> float:

@@ -10,7 +10,7 @@ from ...compiler.analysis.uniformity import Uniformity
 from ...compiler.errors import CompilerError
 from ...compiler.ir.core import Block, Op, Value
 from .emitter import EmitterBase
-from .plan import Home, Segment, recomputable
+from .plan import Home, Segment
 from .types import (
     I1,
     I8,
@@ -53,22 +53,12 @@ class CtaLevel(EmitterBase):
         if self.uniformity.of(value) != Uniformity.CTA:
             raise CompilerError("a barrier sits under control flow that differs between "
                                 "threads of a CTA", op.loc)
-        found = self.scope.get(value)
-        if found is not None:
-            return found
-        producer = value.defining_op
-        home = self.plan.homes.get(value)
-        if producer is not None and home is None and recomputable(value,
-                                                                   self.recompute_sizes):
-            saved = self.scope
-            self.scope = dict(saved)  # recomputed here only: this block may not dominate
-            try:
-                return self.get(value)
-            finally:
-                self.scope = saved
-        if home is None:
-            raise CompilerError(f"internal error: no home for {value!r}", op.loc)
-        return self.cta_load_home(home)
+        saved = self.scope
+        self.scope = dict(saved)  # what is recomputed here stays here: this block may not
+        try:                      # dominate later uses
+            return self.get(value)
+        finally:
+            self.scope = saved
 
     def cta_load_home(self, home: Home) -> ir.Value:
         """A CTA-uniform value's home read at the CTA level: a per-thread home gives the

@@ -119,10 +119,6 @@ class EmitterBase:
         raise CompilerError(f"internal error: {value!r} has no value in the CPU lowering",
                             op.loc if op is not None else None)
 
-    def vec(self, value: Value) -> ir.Value:
-        """IR ``value`` as a vector."""
-        return splat(self.b, self.get(value), self.W)
-
     def define(self, value: Value, llvm_value: ir.Value) -> None:
         """Bind IR ``value`` to ``llvm_value`` in the current segment."""
         if self.entry_b is not None:
@@ -155,10 +151,6 @@ class EmitterBase:
         if vector:
             return splat(b, value, self.W)
         return lane_value(b, value, self.mask) if is_vector(value) else value
-
-    def is_varying(self, value: Value) -> bool:
-        """True when the analysis says ``value`` may differ between a group's lanes."""
-        return self.uniformity.of(value) == Uniformity.VARYING
 
     # --- homes -------------------------------------------------------------------------
 

@@ -98,14 +98,6 @@ def any_lane(b: ir.IRBuilder, mask: ir.Value) -> ir.Value:
     return b.icmp_unsigned("!=", bits, zero(bits.type))
 
 
-def none_lane(b: ir.IRBuilder, mask: ir.Value) -> ir.Value:
-    """``i1``: every lane of ``mask`` is off."""
-    if not is_vector(mask):
-        return b.not_(mask)
-    bits = mask_bits(b, mask)
-    return b.icmp_unsigned("==", bits, zero(bits.type))
-
-
 def suffix(t: ir.Type) -> str:
     """The overload suffix of an intrinsic for type ``t`` (``f32``, ``v16i32``, ``p0``)."""
     if isinstance(t, ir.VectorType):

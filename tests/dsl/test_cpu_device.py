@@ -24,6 +24,7 @@ from warpforge.dsl.cpu import NativeKernel, NativeMemoryFault
 from warpforge.isa.program import Param, SourceLoc
 
 from ..compiler.jit_support import SAXPY_PARAMS, echo_module, saxpy_module
+from .test_kernel import saxpy  # the DSL saxpy, shared with the simulator tests
 
 BLOCK = 64
 
@@ -237,13 +238,6 @@ def test_unchecked_fault_still_raises_but_keeps_partial_writes(saxpy_native):
 
 
 # --- @wf.kernel on the CPU (needs the LLVM lowering) ----------------------------------
-
-
-@wf.kernel
-def saxpy(a: wf.f32, x: wf.f32[:], y: wf.f32[:], n: wf.i32):
-    i = wf.block_idx.x * wf.block_dim.x + wf.thread_idx.x
-    if i < n:
-        y[i] = a * x[i] + y[i]
 
 
 @wf.kernel

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+import warpforge as wf
 from warpforge.demo import collatz_steps  # noqa: F401  (the demo's reference, for the tests)
 from warpforge.isa import Program, assemble
 
@@ -84,3 +85,27 @@ def collatz_inputs(n: int, seed: int) -> np.ndarray:
     k = min(n, special.size)
     x[rng.permutation(n)[:k]] = special[:k]
     return x
+
+
+@wf.kernel
+def six_breaks(a: wf.i32[:], out: wf.i32[:]):
+    """A loop with six data-dependent breaks: beyond the SASS backend's predicate budget
+    (see test_differential), fine on the CPU. out[i] = 0 for a[i] in 1..6, else 10."""
+    i = wf.block_idx.x * wf.block_dim.x + wf.thread_idx.x
+    v = a[i]
+    n = 0
+    while n < 10:
+        if v == 1:
+            break
+        if v == 2:
+            break
+        if v == 3:
+            break
+        if v == 4:
+            break
+        if v == 5:
+            break
+        if v == 6:
+            break
+        n += 1
+    out[i] = n

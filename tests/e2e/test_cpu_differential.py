@@ -20,6 +20,7 @@ import warpforge as wf
 from warpforge.compiler.errors import CompilerError
 
 from .cpu_support import CONFIG_IDS, CONFIGS, cpu, run_both
+from .kernels import six_breaks
 from .random_kernels import FLOAT_VARS, INT_VARS, reference_outputs
 from .test_differential import T, kernels, load_kernel, random_inputs
 from .test_dsl_examples import NAMES, load
@@ -439,28 +440,6 @@ def test_consecutive_threads_get_vector_loads_unless_a_group_spans_rows(block, v
     assert ("masked.gather" in llvm_ir) == (not vector)
     scaled_copy.launch(-(-1000 // block[0]), block, x, y, 1000, device=cpu(16, 2))
     np.testing.assert_array_equal(y, x * 3)
-
-
-@wf.kernel
-def six_breaks(a: wf.i32[:], out: wf.i32[:]):
-    i = wf.block_idx.x * wf.block_dim.x + wf.thread_idx.x
-    v = a[i]
-    n = 0
-    while n < 10:
-        if v == 1:
-            break
-        if v == 2:
-            break
-        if v == 3:
-            break
-        if v == 4:
-            break
-        if v == 5:
-            break
-        if v == 6:
-            break
-        n += 1
-    out[i] = n
 
 
 @pytest.mark.parametrize("lanes", [8, 16, 32])

@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 import warpforge as wf
 from warpforge.compiler.errors import CompilerError
 
+from .kernels import six_breaks
 from .random_kernels import (
     CMP_OPS,
     FLOAT_OPS,
@@ -392,29 +393,8 @@ def test_floor_division_and_modulo_of_negative_numbers(workdir):
     "a loop with six data-dependent `if c: break` statements fails to compile: "
     "CompilerError 'the kernel needs more than 7 predicates at once (predicates are not "
     "spilled)' from the SASS register allocator (five breaks compile and run correctly)"))
-def test_loop_with_six_breaks_compiles(workdir):
+def test_loop_with_six_breaks_compiles():
     a = np.arange(-4, 60, dtype=np.int32)
     out = np.zeros(T, np.int32)
-    run_source(workdir, """
-        @wf.kernel
-        def kern(a: wf.i32[:], out: wf.i32[:]):
-            i = wf.block_idx.x * wf.block_dim.x + wf.thread_idx.x
-            v = a[i]
-            n = 0
-            while n < 10:
-                if v == 1:
-                    break
-                if v == 2:
-                    break
-                if v == 3:
-                    break
-                if v == 4:
-                    break
-                if v == 5:
-                    break
-                if v == 6:
-                    break
-                n += 1
-            out[i] = n
-        """, a, out)
+    launch(six_breaks, a, out)
     np.testing.assert_array_equal(out, np.where((a >= 1) & (a <= 6), 0, 10))
