@@ -2,8 +2,9 @@
 
 An entry's key hashes everything its code depends on: the kernel's source, file and first
 line (the program's ``.loc`` lines name them) and those of every ``@wf.func`` it can
-reach, the compiler's own version and the hash of its files, the specialization
-(argument types, constexpr values) and the target. An entry is one
+reach, the values of the free names they read (module globals, closure variables: see
+:mod:`.freevars`), the compiler's own version and the hash of its files, the
+specialization (argument types, constexpr values) and the target. An entry is one
 JSON file holding the program in the ISA's binary format (decoded with its checks, never
 unpickled) and the IR after every pass (for ``WARPFORGE_DUMP`` on cache hits). A CPU
 entry (:func:`store_object`) holds the host object file instead, with its SHA-256, and
@@ -92,10 +93,12 @@ def where(fn: Callable) -> str:
     return f"{getattr(code, 'co_filename', '?')}:{getattr(code, 'co_firstlineno', 0)}"
 
 
-def cache_key(fn: Callable, specialization: tuple, target: str) -> str:
-    """The content hash naming ``fn``'s entry for ``specialization`` on ``target``."""
+def cache_key(fn: Callable, specialization: tuple, target: str, environment: str = "") -> str:
+    """The content hash naming ``fn``'s entry for ``specialization`` on ``target``, with
+    the fingerprint of the values its free names hold (:mod:`.freevars`)."""
     h = hashlib.sha256()
-    for part in (str(FORMAT), _version(), compiler_hash(), target, repr(specialization)):
+    for part in (str(FORMAT), _version(), compiler_hash(), target, repr(specialization),
+                 environment):
         h.update(part.encode())
         h.update(b"\0")
     for dep in sorted(dependencies(fn), key=lambda f: f.__qualname__):

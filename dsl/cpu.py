@@ -18,7 +18,7 @@ import threading
 import time
 import weakref
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,8 +27,16 @@ import numpy as np
 from ..compiler.llvm import LANE_WIDTHS
 from ..isa import knobs
 from ..isa.program import Param, SourceLoc
-from ..simulator import DeviceArray, KernelFault, LaunchError, LaunchResult, MemoryFault
-from ..simulator.launch import NUMPY_TYPES, normalize_dims, scalar_bytes
+from ..simulator import (
+    BarrierError,
+    DeviceArray,
+    KernelFault,
+    LaunchError,
+    LaunchResult,
+    LaunchTimeout,
+    MemoryFault,
+)
+from ..simulator.launch import NUMPY_TYPES, launch_timeout, normalize_dims, scalar_bytes
 
 if TYPE_CHECKING:
     from ..compiler.llvm.jit import NativeFunction
@@ -47,6 +55,9 @@ unequal CTAs, few enough that the atomic counter costs nothing."""
 
 FAULT_OUT_OF_BOUNDS = 1
 """Fault kind: an index outside its array's extent."""
+FAULT_DIVERGENT_BARRIER = 2
+"""Fault kind: the threads of a CTA disagree on a condition around ``syncthreads()``
+(``compiler.llvm.cta``)."""
 
 _ARENA_ALIGN = 64
 
@@ -149,25 +160,36 @@ class CPU:
     # --- running ------------------------------------------------------------------------
 
     def launch(self, kernel: NativeKernel, grid: int | Sequence[int],
-               block: int | Sequence[int], args: Sequence[object] = ()) -> LaunchResult:
+               block: int | Sequence[int], args: Sequence[object] = (),
+               timeout: float | None = None) -> LaunchResult:
         """Run ``kernel`` on ``grid`` CTAs of ``block`` threads with ISA-level ``args``
         (``compiler.abi`` order: numpy arrays or addresses for pointers, numbers for
         scalars, shapes and strides).
 
         Raises LaunchError for a block other than the one compiled for, bad dimensions or
-        arguments (a simulator ``DeviceArray`` included), and :class:`NativeMemoryFault`
-        when a checked access is out of bounds.
+        arguments (a simulator ``DeviceArray`` included), :class:`NativeMemoryFault` when a
+        checked access is out of bounds, ``wf.BarrierError`` when the threads of a CTA
+        disagree on a condition around ``syncthreads()``, ``wf.LaunchTimeout`` past
+        ``timeout`` seconds (default ``WARPFORGE_LAUNCH_TIMEOUT``; 0 or None: no limit), and
+        KeyboardInterrupt on Ctrl-C, within a loop iteration or a CTA of the kernel. A
+        checked launch that stops for any of these leaves the arrays as they were.
         """
         grid = normalize_dims(grid, "grid")
         block = normalize_dims(block, "block")
         _check_dims(kernel, grid, block)
+        limit = launch_timeout(timeout)
         slots, arrays = pack_parameters(kernel, args, grid)
         snapshots = ([(a, a.copy()) for a in arrays if a.flags.writeable]
                      if self.checked else [])
         ctas = grid[0] * grid[1] * grid[2]
         workers = min(self.threads, ctas)
         start = time.perf_counter()
-        fault = self._run(kernel, slots, ctas, workers)
+        try:
+            fault = self._run(kernel, slots, ctas, workers, limit)
+        except BaseException:
+            for array, saved in snapshots:
+                array[...] = saved
+            raise
         elapsed = time.perf_counter() - start
         if fault is not None:
             for array, saved in snapshots:
@@ -180,17 +202,18 @@ class CPU:
                             kernel=kernel.name)
 
     def _run(self, kernel: NativeKernel, slots: np.ndarray, ctas: int,
-             workers: int) -> np.ndarray | None:
+             workers: int, limit: float) -> np.ndarray | None:
         """Run every CTA; the fault record of the lowest faulting CTA seen, or None.
 
-        Every worker (this thread among them) makes one native call. A kernel that shares
-        the grid takes chunks of CTAs from the entry's atomic counter until none is left,
-        so a slow worker simply takes fewer; any other entry gets a contiguous share."""
-        if workers <= 1:
-            return self._run_range(kernel, slots.ctypes.data, 0, ctas)
-        if kernel.shares_grid:
-            slots[-2] = 0
-            slots[-1] = max(1, ctas // (workers * CHUNKS_PER_WORKER))
+        Every worker makes one native call on the pool. A kernel that shares the grid takes
+        chunks of CTAs from the entry's atomic counter until none is left, so a slow worker
+        simply takes fewer; any other entry gets a contiguous share. This thread waits,
+        so that Ctrl-C and the timeout reach it: either sets the cancel word, which the
+        native code reads at every loop back edge and CTA, and the launch ends once every
+        worker has returned."""
+        if kernel.shares_grid and workers > 1:
+            slots[-3] = 0
+            slots[-2] = max(1, ctas // (workers * CHUNKS_PER_WORKER))
             ranges = [(-1, ctas)] * workers
         else:
             share = math.ceil(ctas / workers)
@@ -198,17 +221,30 @@ class CPU:
         params = slots.ctypes.data
         pool = self._executor()
         futures = [pool.submit(self._run_range, kernel, params, first, end)
-                   for first, end in ranges[1:]]
-        faults = [self._run_range(kernel, params, *ranges[0])]
-        faults += [fut.result() for fut in futures]
-        faults = [f for f in faults if f is not None]
+                   for first, end in ranges]
+        deadline = time.monotonic() + limit if limit > 0 else None
+        try:
+            pending = wait(futures, timeout=limit if limit > 0 else None).not_done
+            while pending and (deadline is None or time.monotonic() < deadline):
+                pending = wait(pending, timeout=None if deadline is None
+                               else max(0.0, deadline - time.monotonic())).not_done
+        except BaseException:  # Ctrl-C: stop the workers before the arrays are restored
+            slots[-1] = 1
+            wait(futures)
+            raise
+        if pending:
+            slots[-1] = 1
+            wait(futures)
+            raise LaunchTimeout(f"kernel '{kernel.name}' ran past its timeout of {limit:g} s "
+                                "and was stopped")
+        faults = [f for f in (fut.result() for fut in futures) if f is not None]
         return min(faults, key=lambda f: int(f[2])) if faults else None
 
     def _run_range(self, kernel: NativeKernel, params: int, first: int,
                    end: int) -> np.ndarray | None:
         fault = np.zeros(FAULT_WORDS, np.int64)
         arena = self._arena(kernel.arena_bytes)
-        if kernel.function(params, arena, first, end, fault.ctypes.data):
+        if kernel.function(params, arena, first, end, fault.ctypes.data) == 1:
             return fault
         return None
 
@@ -250,15 +286,15 @@ def _check_dims(kernel: NativeKernel, grid: tuple[int, int, int],
 def pack_parameters(kernel: NativeKernel, args: Sequence[object],
                     grid: tuple[int, int, int]) -> tuple[np.ndarray, list[np.ndarray]]:
     """The entry's parameter block (one 8-byte slot per ISA parameter, then grid x, y, z,
-    then the work-sharing counter and chunk, zero here) and the numpy arrays passed by
-    address. A scalar sits in the low bytes of its slot; a
-    pointer slot holds the array's address; no array is copied."""
+    then the work-sharing counter and chunk and the cancel word, zero here) and the numpy
+    arrays passed by address. A scalar sits in the low bytes of its slot; a pointer slot
+    holds the array's address; no array is copied."""
     params = kernel.params
     name = kernel.name
     if len(args) != len(params):
         raise LaunchError(f"kernel '{name}' takes {len(params)} ISA arguments "
                           f"({', '.join(p.name for p in params)}), got {len(args)}")
-    slots = np.zeros(len(params) + 5, np.uint64)
+    slots = np.zeros(len(params) + 6, np.uint64)
     arrays: list[np.ndarray] = []
     for k, (param, value) in enumerate(zip(params, args, strict=True)):
         where = f"kernel '{name}': parameter '{param.name}' ({param.type})"
@@ -266,7 +302,7 @@ def pack_parameters(kernel: NativeKernel, args: Sequence[object],
             slots[k] = _address(param, value, where, arrays)
         else:
             _store_scalar(slots, k, param, value, name)
-    slots.view(np.int64)[len(params):len(params) + 3] = grid  # then counter and chunk
+    slots.view(np.int64)[len(params):len(params) + 3] = grid  # then counter, chunk, cancel
     return slots, arrays
 
 
@@ -304,6 +340,15 @@ def _fault_error(kernel: NativeKernel, fault: np.ndarray, grid: tuple[int, int, 
     known = 0 <= site < len(kernel.fault_sites)
     loc = kernel.fault_sites[site] if known else None
     what = kernel.fault_what[site] if 0 <= site < len(kernel.fault_what) else "access"
+    if kind == FAULT_DIVERGENT_BARRIER:
+        def thread_of(t: int) -> str:
+            return f"({t % block[0]},{t // block[0] % block[1]},{t // (block[0] * block[1])})"
+        return BarrierError(
+            "barrier reached by some but not all of the CTA's live threads",
+            kernel=kernel.name, pc=0, instruction="syncthreads()", thread=thread,
+            block=block_idx, loc=loc,
+            detail=f"thread {thread_of(tid)} takes the side with the barrier; thread "
+                   f"{thread_of(axis)} does not")
     if kind != FAULT_OUT_OF_BOUNDS:
         return KernelFault(f"Native fault of kind {kind}", kernel=kernel.name, pc=0,
                            instruction=what, thread=thread, block=block_idx, loc=loc)

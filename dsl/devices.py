@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from ..isa import knobs
-from ..simulator import DeviceArray, Simulator
+from ..simulator import DeviceArray, LaunchError, Simulator
 from .cpu import CPU
 
 Device = Simulator | CPU
@@ -32,8 +32,26 @@ def _named(name: str) -> Device:
         return Simulator()
     if name == "cpu":
         return CPU()
-    raise ValueError(f"unknown device {name!r}; the devices available are: "
+    raise LaunchError(f"unknown device {name!r}; the devices available are: "
                      f"{', '.join(repr(n) for n in DEVICE_NAMES)}")
+
+
+_by_name: dict[str, Device] = {}
+_by_name_lock = threading.Lock()
+
+
+def resolve_device(dev: str | Device) -> Device:
+    """``dev`` itself, or for a name (``"sim"``, ``"cpu"``) one device of that kind shared
+    by every launch that names it."""
+    if not isinstance(dev, str):
+        if not isinstance(dev, (Simulator, CPU)):
+            raise LaunchError(f"device must be 'sim', 'cpu', a wf.Simulator or a wf.CPU, "
+                              f"not {dev!r}")
+        return dev
+    with _by_name_lock:
+        if dev not in _by_name:
+            _by_name[dev] = _named(dev)
+        return _by_name[dev]
 
 
 def get_device() -> Device:

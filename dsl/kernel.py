@@ -30,8 +30,9 @@ from ..simulator.launch import normalize_dims
 from . import cache
 from .binding import Bound, Parameter, bind, bind_types, parameters
 from .cpu import CPU, NativeKernel
-from .devices import Device, get_device
+from .devices import Device, get_device, resolve_device
 from .errors import CompileError, hide_compiler_frames
+from .freevars import environment_key
 from .frontend import build_function
 from .types import ArrayDType
 
@@ -254,13 +255,14 @@ class Kernel:
         spec = bound.key()
         if target == "cpu" and cpu is None:
             cpu = cpu_spec(bound, None)
-        memo = (spec, target) if target == "sim" else (spec, target, cpu)
+        env = environment_key(self.fn)
+        memo = (spec, target, env) if target == "sim" else (spec, target, env, cpu)
         compiled = self._compiled.get(memo)
         if compiled is None:
             if target == "sim":
-                compiled = self._build(bound, spec, target)
+                compiled = self._build(bound, spec, target, env)
             else:
-                compiled = self._build_cpu(bound, spec, cpu)
+                compiled = self._build_cpu(bound, spec, cpu, env)
             self._compiled[memo] = compiled
         _dump(compiled)
         return compiled
@@ -273,12 +275,12 @@ class Kernel:
                  module=getattr(func, "module", None))
         return func, stages
 
-    def _build_cpu(self, bound: Bound, spec: tuple, cpu: CpuSpec) -> CompiledKernel:
+    def _build_cpu(self, bound: Bound, spec: tuple, cpu: CpuSpec, env: str) -> CompiledKernel:
         # Imported here: the LLVM backend loads llvmlite's native library, which programs
         # that only simulate need not pay for.
         from ..compiler.llvm import jit
         key = cache.cache_key(self.fn, (spec, cpu.block, cpu.lanes, cpu.checked,
-                                        cpu.contiguous, jit.host_signature()), "cpu")
+                                        cpu.contiguous, jit.host_signature()), "cpu", env)
         hit = cache.load_object(key)
         if hit is not None:
             data, meta = hit
@@ -304,8 +306,8 @@ class Kernel:
         return CompiledKernel(self.__name__, "cpu", None, stages, params, key,
                               native=native, _llvm_ir=llvm_ir)
 
-    def _build(self, bound: Bound, spec: tuple, target: str) -> CompiledKernel:
-        key = cache.cache_key(self.fn, spec, target)
+    def _build(self, bound: Bound, spec: tuple, target: str, env: str) -> CompiledKernel:
+        key = cache.cache_key(self.fn, spec, target, env)
         hit = cache.load(key)
         if hit is not None:
             program, meta = hit
@@ -369,20 +371,24 @@ class Kernel:
         return launcher
 
     @_user_facing
-    def launch(self, grid, block, *args, device: Device | None = None,
-               **kwargs) -> LaunchResult:
-        """Compile for these arguments (once) and run on ``device`` (default: current)."""
+    def launch(self, grid, block, *args, device: Device | str | None = None,
+               timeout: float | None = None, **kwargs) -> LaunchResult:
+        """Compile for these arguments (once) and run on ``device`` (default: current; a
+        device or a name, ``"sim"`` or ``"cpu"``). Past ``timeout`` seconds (default
+        ``WARPFORGE_LAUNCH_TIMEOUT``; 0: none) the launch stops with ``wf.LaunchTimeout``;
+        Ctrl-C stops it too."""
         bound = self._bind(args, kwargs)
-        dev = device or get_device()
+        dev = resolve_device(device) if device is not None else get_device()
         grid = grid(dict(bound.constexprs)) if callable(grid) else grid
         block = block(dict(bound.constexprs)) if callable(block) else block
         if isinstance(dev, CPU):
             dims = normalize_dims(block, "block")
             compiled = self._compile_bound(bound, "cpu", cpu_spec(bound, dims, dev))
-            return dev.launch(compiled.native, grid, dims, _native_arguments(compiled, bound))
+            return dev.launch(compiled.native, grid, dims, _native_arguments(compiled, bound),
+                              timeout=timeout)
         compiled = self._compile_bound(bound, "sim")
         isa_args, writebacks = _isa_arguments(compiled, bound)
-        result = dev.launch(compiled.program, grid, block, isa_args)
+        result = dev.launch(compiled.program, grid, block, isa_args, timeout=timeout)
         for view, contiguous in writebacks:
             view[...] = contiguous
         return result

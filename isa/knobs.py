@@ -39,6 +39,9 @@ KNOBS: dict[str, Knob] = {
              "Keep compiled kernels on disk and reuse them across processes."),
         Knob("WARPFORGE_CACHE_DIR", str, "~/.cache/warpforge",
              "Where the on-disk kernel cache lives."),
+        Knob("WARPFORGE_LAUNCH_TIMEOUT", float, 0.0,
+             "Seconds a launch may run before it stops with wf.LaunchTimeout, the arrays as "
+             "before it (0: no limit). k.launch(..., timeout=...) overrides it."),
     )
 }
 """Name -> knob."""

@@ -142,14 +142,16 @@ class Guard:
     def dense(self, mask: np.ndarray | None) -> np.ndarray | None:
         """Threads (bool over the wave, None = all) that execute and pass the guard."""
         if self.index == PT_INDEX:
-            return mask
+            if not self.neg:
+                return mask
+            return np.zeros(self.row.shape, bool)
         g = ~self.row if self.neg else self.row
         return g if mask is None else mask & g
 
     def sparse(self, idx: np.ndarray) -> np.ndarray | None:
         """Which of the threads ``idx`` pass the guard (None = all of them)."""
         if self.index == PT_INDEX:
-            return None
+            return None if not self.neg else np.zeros(idx.shape, bool)
         g = self.row[idx]
         return ~g if self.neg else g
 

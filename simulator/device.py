@@ -11,12 +11,13 @@ from ..isa import knobs
 from ..isa.program import Program
 from .arrays import DeviceArray
 from .config import ArchConfig, arch_config
-from .errors import LaunchError
+from .errors import LaunchError, LaunchTimeout
 from .executor import execute
 from .launch import (
     LaunchResult,
     check_resources,
     copy_back,
+    launch_timeout,
     normalize_dims,
     pack_arguments,
     release,
@@ -64,25 +65,33 @@ class Simulator:
         return DeviceArray(self, alloc, shape, dtype)
 
     def launch(self, program: Program, grid: int | Sequence[int], block: int | Sequence[int],
-               args: Sequence[object] = ()) -> LaunchResult:
+               args: Sequence[object] = (), timeout: float | None = None) -> LaunchResult:
         """Run ``program`` on a ``grid`` of ``block`` threads with ``args``.
 
         Numpy arrays are copied in and, after a launch that completes, copied back into the
         same arrays; a faulting launch leaves them untouched. DeviceArrays pass their
         address. Raises LaunchError/ResourceError before running and MemoryFault,
-        BarrierError, WarpError or HazardError from inside the kernel.
+        BarrierError, WarpError or HazardError from inside the kernel; LaunchTimeout past
+        ``timeout`` seconds (default ``WARPFORGE_LAUNCH_TIMEOUT``, 0: none). Those, and
+        Ctrl-C, leave numpy arrays as they were.
         """
         start = time.perf_counter()
         grid3 = normalize_dims(grid, "grid")
         block3 = normalize_dims(block, "block")
         check_resources(program, grid3, block3, self.config)
+        limit = launch_timeout(timeout)
+        deadline = time.monotonic() + limit if limit > 0 else None
         if isinstance(args, (np.ndarray, DeviceArray)) or not isinstance(args, Sequence):
             raise LaunchError(f"kernel '{program.name}': args must be a sequence with one "
                               f"argument per parameter")
         bank0, staged = pack_arguments(program, list(args), grid3, block3, self.memory, self)
         try:
-            stats = execute(program, grid3, block3, bank0, self.memory, self.config,
-                            self.check_hazards)
+            try:
+                stats = execute(program, grid3, block3, bank0, self.memory, self.config,
+                                self.check_hazards, deadline)
+            except LaunchTimeout:
+                raise LaunchTimeout(f"kernel '{program.name}' ran past its timeout of "
+                                    f"{limit:g} s and was stopped") from None
             copy_back(staged)
         finally:
             release(staged, self.memory)

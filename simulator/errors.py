@@ -18,6 +18,12 @@ class LaunchError(SimulatorError):
     """A launch that cannot start: wrong arguments, dimensions or resources."""
 
 
+class LaunchTimeout(LaunchError):
+    """A launch stopped because it ran past its ``timeout`` (``k.launch(...,
+    timeout=seconds)`` or ``WARPFORGE_LAUNCH_TIMEOUT``); the arrays are as they were
+    before it."""
+
+
 class ResourceError(LaunchError):
     """A launch that asks for more than the device has (registers, shared memory, threads)."""
 

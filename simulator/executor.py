@@ -24,6 +24,8 @@ runs; otherwise the handlers are called directly (no cost).
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from ..isa.operands import PT_INDEX, BarrierReg, Label
@@ -32,7 +34,7 @@ from . import memops, warpops
 from .config import ArchConfig
 from .control import BLOCKED, ControlState
 from .decode import Guard, guard_of, noop_handler, pure_handler
-from .errors import HazardError, SimulatorError
+from .errors import HazardError, LaunchTimeout, SimulatorError
 from .hazards import HazardChecker
 from .launch import occupancy
 from .machine import WARP, Machine, warp_any
@@ -122,14 +124,27 @@ def _warps(mask: np.ndarray, idx: np.ndarray | None) -> int:
     return int(np.count_nonzero(warp_any(mask)))
 
 
-class WaveRunner:
-    """Runs one wave on a machine with decoded handlers, counting instructions."""
+POLL_STEPS = 4096
+"""Steps between two looks at the clock for a launch with a timeout."""
 
-    def __init__(self, m: Machine, code: Decoded) -> None:
+
+class WaveRunner:
+    """Runs one wave on a machine with decoded handlers, counting instructions; with a
+    ``deadline`` (``time.monotonic()`` seconds), raises LaunchTimeout past it."""
+
+    def __init__(self, m: Machine, code: Decoded, deadline: float | None = None) -> None:
         self.m = m
         self.code = code
         self.instructions = 0
         self.thread_instructions = 0
+        self.deadline = deadline
+
+    def poll(self) -> None:
+        """Every POLL_STEPS steps: LaunchTimeout once past the deadline."""
+        if self.deadline is not None and self.m.clock % POLL_STEPS == 0 \
+                and time.monotonic() > self.deadline:
+            raise LaunchTimeout(f"kernel '{self.m.program.name}' ran past its timeout and "
+                                "was stopped")
 
     def run(self) -> None:
         """Run the loaded wave until every thread exited."""
@@ -150,6 +165,7 @@ class WaveRunner:
         warps = m.W if live is None else _warps(live, idx)
         n_live = st.n_live
         steps = 0
+        poll = self.poll if self.deadline is not None else None
         try:
             while True:
                 kind = kinds[pc]
@@ -161,6 +177,8 @@ class WaveRunner:
                 steps += 1
                 m.clock += 1
                 if kind == PLAIN:
+                    if poll is not None:
+                        poll()
                     pc += 1
                     continue
                 g = guards[pc]
@@ -247,6 +265,8 @@ class WaveRunner:
             idx = np.flatnonzero(mask) if n * SPARSE < T else None
             handlers[p](mask, idx)
             m.clock += 1
+            if self.deadline is not None:
+                self.poll()
             self.instructions += _warps(mask, idx)
             self.thread_instructions += n
             kind = kinds[p]
@@ -273,8 +293,9 @@ def wave_size(program: Program, block: tuple[int, int, int], total: int,
 
 def execute(program: Program, grid: tuple[int, int, int], block: tuple[int, int, int],
             bank0: np.ndarray, memory: GlobalMemory, cfg: ArchConfig,
-            check_hazards: bool) -> dict:
-    """Run every CTA of the grid; return the statistics."""
+            check_hazards: bool, deadline: float | None = None) -> dict:
+    """Run every CTA of the grid; return the statistics. Past ``deadline``
+    (``time.monotonic()`` seconds), LaunchTimeout."""
     total = grid[0] * grid[1] * grid[2]
     per_sm, per_wave = wave_size(program, block, total, cfg)
     waves = -(-total // per_wave)
@@ -296,7 +317,7 @@ def execute(program: Program, grid: tuple[int, int, int], block: tuple[int, int,
             m.start_wave(first, count)
             if hazards:
                 holder[0] = HazardChecker(program, m.T)
-            runner = WaveRunner(m, code)
+            runner = WaveRunner(m, code, deadline)
             runner.run()
             stats["instructions"] += runner.instructions
             stats["thread_instructions"] += runner.thread_instructions

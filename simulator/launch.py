@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..isa import abi
+from ..isa import abi, knobs
 from ..isa.opcodes import OPCODES
 from ..isa.operands import RZ_INDEX, Addr, Const, Reg
 from ..isa.program import Param, Program
@@ -292,3 +292,13 @@ def release(staged: list[Staged], memory: GlobalMemory) -> None:
     for s in staged:
         memory.free(s.allocation.ptr)
     staged.clear()
+
+
+def launch_timeout(timeout: float | None) -> float:
+    """Seconds a launch may run (``timeout``, else ``WARPFORGE_LAUNCH_TIMEOUT``; 0: no
+    limit); LaunchError for a negative or non-numeric value."""
+    value = knobs.get("WARPFORGE_LAUNCH_TIMEOUT") if timeout is None else timeout
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0 \
+            or value != value:
+        raise LaunchError(f"timeout must be a non-negative number of seconds, got {value!r}")
+    return float(value)

@@ -16,11 +16,17 @@ from .types import (
     I8,
     I32,
     I64,
+    any_lane,
     call_intrinsic,
+    first_lane,
     is_vector,
     memory_type,
+    splat,
     zero,
 )
+
+FAULT_DIVERGENT_BARRIER = 2
+"""Fault kind: threads of a CTA disagree on whether to run a region holding a barrier."""
 
 
 class CtaLevel(EmitterBase):
@@ -143,6 +149,7 @@ class CtaLevel(EmitterBase):
         if term is not None:
             self.copy_into([(v, arg, self.plan.homes[arg])
                             for v, arg in zip(term.operands, carried, strict=True)])
+            self.poll_cancel()
             iv.add_incoming(self.b.add(iv, step), self.b.block)
         self.close(term, header)
         self.b.position_at_end(exit_)
@@ -169,11 +176,15 @@ class CtaLevel(EmitterBase):
         if term is not None:
             self.copy_into([(v, arg, self.plan.homes[arg])
                             for v, arg in zip(term.operands, before.args, strict=True)])
+            self.poll_cancel()
         self.close(term, header)
         self.b.position_at_end(exit_)
 
     def cta_if(self, op: Op) -> None:
-        cond = self.cta_scalar(op.operands[0], op)
+        if self.uniformity.of(op.operands[0]) != Uniformity.CTA:
+            cond = self.agreed_condition(op)
+        else:
+            cond = self.cta_scalar(op.operands[0], op)
         then_bb, else_bb, merge = (self.block_named(f"cif.{n}") for n in ("then", "else", "end"))
         self.b.cbranch(cond, then_bb, else_bb)
         for region, bb in zip(op.regions, (then_bb, else_bb), strict=True):
@@ -184,6 +195,46 @@ class CtaLevel(EmitterBase):
                                 for v, r in zip(term.operands, op.results, strict=True)])
             self.close(term, merge)
         self.b.position_at_end(merge)
+
+    def agreed_condition(self, op: Op) -> ir.Value:
+        """The condition of an ``if`` holding a barrier that the compiler cannot prove
+        CTA-uniform, checked at run time as CUDA allows: every live thread evaluates it;
+        when they disagree, the launch stops with a divergent-barrier fault (kind 2) naming
+        the barrier, the CTA and one thread on each side; else the common value."""
+        b = self.b
+        at_entry = ir.IRBuilder(self.fn.entry_basic_block)
+        at_entry.position_at_start(self.fn.entry_basic_block)
+        first = [at_entry.alloca(I64, name=f"first.{side}") for side in ("true", "false")]
+        for slot in first:
+            b.store(ir.Constant(I64, -1), slot)
+
+        def body() -> None:
+            c = self.get(op.operands[0])
+            c = splat(self.b, c, self.W) if not is_vector(c) else c
+            for slot, side in zip(first, (c, self.b.not_(c)), strict=True):
+                lanes = self.b.and_(self.mask, side)
+                lane = self.b.zext(first_lane(self.b, lanes), I64)
+                seen = self.b.load(slot)
+                thread = self.b.add(self.b.mul(self.group, ir.Constant(I64, self.W)), lane)
+                take = self.b.and_(any_lane(self.b, lanes),
+                                   self.b.icmp_signed("<", seen, ir.Constant(I64, 0)))
+                self.b.store(self.b.select(take, thread, seen), slot)
+        self.group_loop(body)
+        b = self.b
+        t_thread, f_thread = (b.load(slot) for slot in first)
+        negative = ir.Constant(I64, 0)
+        split = b.and_(b.icmp_signed(">=", t_thread, negative),
+                       b.icmp_signed(">=", f_thread, negative))
+        fault_bb, agreed = self.block_named("divergent.barrier"), self.block_named("agreed")
+        b.cbranch(split, fault_bb, agreed)
+        b.position_at_end(fault_bb)
+        barrier = next((inner for inner in op.walk() if inner.name == "barrier"), op)
+        site = len(self.fault_sites)
+        self.fault_sites.append((barrier.loc, "barrier", "shared"))
+        self.write_fault([ir.Constant(I64, FAULT_DIVERGENT_BARRIER), ir.Constant(I64, site),
+                          self.cta, t_thread, f_thread])
+        b.position_at_end(agreed)
+        return b.icmp_signed(">=", t_thread, negative)
 
     def check_cta_alive(self, exit_: ir.Block) -> None:
         """When threads may have returned, leave a CTA-level loop once none is left
@@ -205,8 +256,10 @@ class CtaLevel(EmitterBase):
         t = op.operands[0].type
         cmp = b.icmp_signed if t.is_signed else b.icmp_unsigned
         if isinstance(step, ir.Constant) and not is_vector(step):
-            return cmp("<", iv, ub) if int(step.constant) > 0 or not t.is_signed \
-                else cmp(">", iv, ub)
+            value = int(step.constant)  # constants may hold the unsigned bit pattern
+            if value >= 1 << (step.type.width - 1):
+                value -= 1 << step.type.width
+            return cmp("<", iv, ub) if value > 0 or not t.is_signed else cmp(">", iv, ub)
         up = cmp("<", iv, ub)
         if not t.is_signed:
             return up

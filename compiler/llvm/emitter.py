@@ -82,6 +82,28 @@ class EmitterBase:
         """A new basic block in the entry function."""
         return self.fn.append_basic_block(name)
 
+    def write_fault(self, record: list[ir.Value]) -> None:
+        """Fill the fault record (kind, site, CTA, then the kind's words), stop the other
+        workers sharing the grid at their next chunk, and return 1 from the entry."""
+        b = self.b
+        for slot, value in enumerate(record):
+            ptr = b.gep(self.fault_ptr, [ir.Constant(I64, 8 * slot)], source_etype=I8)
+            b.store(value, ptr)
+        b.atomic_rmw("xchg", self.counter_ptr, ir.Constant(I64, 1 << 62), "monotonic")
+        b.ret(ir.Constant(ir.IntType(32), 1))
+
+    def poll_cancel(self) -> None:
+        """At a loop's back edge: return 2 from the entry when the host asked the launch to
+        stop (Ctrl-C or a timeout set the parameter block's cancel word)."""
+        b = self.b
+        flag = b.load_atomic(self.cancel_ptr, "monotonic", 8, typ=I64)
+        stop = self.block_named("cancelled")
+        go_on = self.block_named("not.cancelled")
+        b.cbranch(b.icmp_unsigned("!=", flag, zero(I64)), stop, go_on)
+        b.position_at_end(stop)
+        b.ret(ir.Constant(ir.IntType(32), 2))
+        b.position_at_end(go_on)
+
     def zeros_mask(self) -> ir.Constant:
         """A mask with every lane off."""
         return zero(vector_of(I1, self.W))

@@ -8,7 +8,9 @@ Entry ABI (one native function per kernel; C signature)::
 
 ``params`` holds one 8-byte slot per ISA parameter (``compiler.abi.expand_params``
 order; a scalar in the slot's low bytes), then the grid's x, y, z, then two slots for
-work sharing: a counter and a chunk size (int64). ``arena`` is the calling worker's
+work sharing: a counter and a chunk size (int64), then the cancel word: the host sets it
+to stop the launch (Ctrl-C, a timeout), and the code returns 2 at its next loop back edge
+or CTA. ``arena`` is the calling worker's
 scratch (:class:`~.plan.Plan`), 64-byte aligned. With ``first_cta >= 0`` the CTAs
 ``first_cta .. end_cta - 1`` run in order (linear id ``bx + gx * (by + gy * bz)``). With
 ``first_cta < 0`` the workers share the CTAs ``0 .. end_cta - 1``: each call takes the next
@@ -94,8 +96,9 @@ class EntryFunction(EmitterBase):
             self.init_alive()
         self.close(self.emit_cta_block(self.func.block), self.cta_latch)
         self.b.position_at_end(self.cta_latch)
+        self.poll_cancel()
         nxt = self.b.add(cta, ir.Constant(I64, 1))
-        cta.add_incoming(nxt, self.cta_latch)
+        cta.add_incoming(nxt, self.b.block)
         for phi, value in zip(index, self.next_block_index(index), strict=True):
             phi.add_incoming(value, self.b.block)
         self.b.branch(header)
@@ -135,6 +138,8 @@ class EntryFunction(EmitterBase):
                                  source_etype=I8)
         slot += 1
         self.chunk = read(I64)
+        self.cancel_ptr = b.gep(self.params_ptr, [ir.Constant(I64, 8 * slot)],
+                                source_etype=I8)
 
     def block_index(self, cta: ir.Value) -> list[ir.Value]:
         """block_idx x, y, z of linear CTA id ``cta`` (divisions: once per call of the

@@ -21,6 +21,7 @@ from llvmlite import ir
 from ...compiler.analysis.uniformity import Uniformity
 from ...compiler.ir.core import Block, Op, Value
 from .emitter import EmitterBase
+from .plan import has_return
 from .types import any_lane, is_vector, scalar_type, splat, vector_of, zero
 
 
@@ -181,12 +182,17 @@ class LaneControl(EmitterBase):
             phi = b.phi(init.type)
             phi.add_incoming(init, pre)
             carried.append(phi)
-        b.cbranch(self.for_condition(iv, ub, step, op), loop, exit_)
+        go = self.for_condition(iv, ub, step, op)
+        if has_return(op):  # stop once every lane has returned
+            go = b.and_(go, any_lane(b, mask))
+        b.cbranch(go, loop, exit_)
         b.position_at_end(loop)
         self.mask = mask
         values = self._loop_body(body, iv, carried)
         end = b.block
         if values is not None:
+            self.poll_cancel()
+            end = b.block
             self._carry(carried, values, end)
             mask.add_incoming(self.mask, end)
             iv.add_incoming(b.add(iv, step), end)
@@ -225,6 +231,7 @@ class LaneControl(EmitterBase):
         b.position_at_end(loop)
         self.mask = stay
         values = self._loop_body(body, iv, carried)
+        self.poll_cancel()
         latch = b.block
         self._carry(carried, values, latch)
         live.add_incoming(self.mask, latch)
@@ -299,6 +306,8 @@ class LaneControl(EmitterBase):
         else:
             cond = self.to_repr(cond, False)
             exit_mask = self.mask
+            if has_return(op):  # stop once every lane has returned
+                cond = b.and_(cond, any_lane(b, self.mask))
             b.cbranch(cond, loop, exit_)
             loop_mask = self.mask
         b.position_at_end(loop)
@@ -306,6 +315,7 @@ class LaneControl(EmitterBase):
         for arg, value in zip(after.args, fwd, strict=True):
             self.define(arg, self.to_repr(value, self.carried_vector(arg)))
         values = self.emit_region(after)
+        self.poll_cancel()
         latch = b.block
         self._carry(carried, values, latch)
         live.add_incoming(self.mask, latch)

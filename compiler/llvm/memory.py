@@ -143,15 +143,8 @@ class Memory(EmitterBase):
             lane = first_lane(b, bad if bad is not None else self.mask)
             index = b.extract_element(i, lane) if is_vector(i) else i
             thread = b.add(b.mul(self.group, ir.Constant(I64, self.W)), b.zext(lane, I64))
-            record = [ir.Constant(I64, 1), ir.Constant(I64, site), self.cta, thread,
-                      ir.Constant(I64, axis), index, extent]
-            for slot, value in enumerate(record):
-                ptr = b.gep(self.fault_ptr, [ir.Constant(I64, 8 * slot)],
-                            source_etype=ir.IntType(8))
-                b.store(value, ptr)
-            # stop the other workers sharing the grid at their next chunk
-            b.atomic_rmw("xchg", self.counter_ptr, ir.Constant(I64, 1 << 62), "monotonic")
-            b.ret(ir.Constant(I32, 1))
+            self.write_fault([ir.Constant(I64, 1), ir.Constant(I64, site), self.cta, thread,
+                              ir.Constant(I64, axis), index, extent])
             b.position_at_end(cont)
 
     def pointers(self, arr: ArrayInfo, offset: ir.Value) -> ir.Value:

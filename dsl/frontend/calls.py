@@ -17,7 +17,7 @@ from ...dsl.func import is_device_function
 from ...dsl.types import ArrayDType, ScalarDType
 from .base import describe, is_weak
 from .expressions import Expressions
-from .promotion import arithmetic, common_type, describe_operand
+from .promotion import arithmetic, common_type
 
 MATH = ("exp", "log", "sqrt", "rsqrt", "sin", "cos")
 ATOMICS = {"atomic_add": "add", "atomic_min": "min", "atomic_max": "max",
@@ -144,24 +144,13 @@ class Calls(Expressions):
         if len(items) != array.type.ndim:
             raise self.error(node.args[1], f"a {array.type.ndim}-d array needs "
                                            f"{array.type.ndim} indices, not {len(items)}")
-        indices = [self.index_value(node.args[1], x) for x in items]
+        indices = [self.index(node.args[1], array, axis, x)
+                   for axis, x in enumerate(items)]
         elem = array.type.elem
         values = [self.value(a, self.expr(a), elem) for a in node.args[2:]]
         if kind == "cas":
             values = [values[1], values[0]]
         return self.op(node, "atomic", (array, *indices, *values), {"kind": kind})
-
-    def index_value(self, node: ast.AST, x: object) -> Value:
-        """One index (an integer) as a value."""
-        if is_weak(x) and isinstance(x, int) and not isinstance(x, bool):
-            if x < 0:
-                raise self.error(node, "negative indices are not supported in kernels")
-            return self.value(node, x, i32)
-        v = self.scalar(node, x)
-        if not v.type.is_int or v.type.is_storage_only:
-            raise self.error(node, "type error: an array index must be an integer, not "
-                                   f"{describe_operand(v.type)}")
-        return v
 
     # --- math -----------------------------------------------------------------------------
 

@@ -74,15 +74,6 @@ def may_fault(node: ast.expr) -> bool:
     return any(isinstance(n, (ast.Subscript, ast.Call)) for n in ast.walk(node))
 
 
-class ShapeOf:
-    """``x.shape`` of an array: indexing it with a constant reads one extent."""
-
-    __slots__ = ("array",)
-
-    def __init__(self, array: Value) -> None:
-        self.array = array
-
-
 class Expressions(FrontendBase):
     """Translates expressions to IR values (or compile-time objects)."""
 
@@ -195,9 +186,49 @@ class Expressions(FrontendBase):
             name, template = BIT_OPS[op]
             return self.bitwise(node, name, template, a, b)
         if op is ast.Pow:
-            raise self.error(node, "'**' is not supported in kernels (multiply, or use "
-                                   "wf.exp and wf.log)")
+            return self.power(node, a, b)
         raise self.error(node, "the '@' operator is not supported in kernels")
+
+    def power(self, node: ast.AST, a: object, b: object) -> object:
+        """``a ** b``: a small constant integer exponent as multiplies (square and
+        multiply; a negative one as the reciprocal, in floats), ``0.5`` as a square root,
+        anything else as ``pow`` in floats."""
+        if is_weak(a) and is_weak(b):
+            try:
+                return a ** b
+            except (ZeroDivisionError, OverflowError) as err:
+                raise self.error(node, f"{a!r} ** {b!r}: {err}") from None
+        k = b if is_weak(b) else constant_of(b) if isinstance(b, Value) else None
+        ta = self.operand_type(node, a)
+        if ta is None and not is_weak(a):
+            raise self.type_error(node, "raise {a} to the power {b}", a, b)
+        if isinstance(k, int) and not isinstance(k, bool) and abs(k) <= 64:
+            t = self.common(node, a, k, "raise {a} to the power {b}")
+            if k < 0 and not t.is_float:
+                t = true_div_type(t, t)
+            x = self.value(node, a, t)
+            result = self.constant(node, 1, t) if k == 0 else None
+            square, n = x, abs(k)
+            while n:
+                if n & 1:
+                    result = square if result is None else self.op(node, "mul", (result, square))
+                n >>= 1
+                if n:
+                    square = self.op(node, "mul", (square, square))
+            if k < 0:
+                result = self.op(node, "div", (self.constant(node, 1, t), result))
+            return result
+        t = self.common(node, a, b, "raise {a} to the power {b}")
+        if not t.is_float:
+            t = true_div_type(t, t)
+        x = self.value(node, a, t)
+        if isinstance(k, float) and k == 0.5:
+            return self.op(node, "sqrt", (x,))
+        return self.math_call(node, "pow", [x, self.value(node, b, t)])
+
+    def math_call(self, node: ast.AST, name: str, args: list[Value]) -> Value:
+        """A math library function (overridden where calls are known)."""
+        raise NotImplementedError
 
     def bitwise(self, node: ast.AST, name: str, template: str, a: object, b: object
                 ) -> Value:
@@ -310,24 +341,29 @@ class Expressions(FrontendBase):
         if any(isinstance(item, ast.Slice) for item in items):
             raise self.error(node, "slices are not supported in kernels")
         if len(items) != t.ndim:
-            hint = " (write a[i, j]; a[i][j] is not supported)" if len(items) < t.ndim else ""
             raise self.error(node, f"a {t.ndim}-d array needs {t.ndim} "
                                    f"ind{'ex' if t.ndim == 1 else 'ices'}, not "
-                                   f"{len(items)}{hint}")
-        result = []
-        for item in items:
-            x = self.expr(item)
-            if is_weak(x) and not isinstance(x, bool) and isinstance(x, int):
-                if x < 0:
-                    raise self.error(item, "negative indices are not supported in kernels")
-                result.append(self.value(item, x, i32))
-                continue
-            v = self.scalar(item, x)
-            if not v.type.is_int or v.type.is_storage_only:
-                raise self.error(item, "type error: an array index must be an integer, "
-                                       f"not {describe_operand(v.type)}")
-            result.append(v)
-        return result
+                                   f"{len(items)}")
+        return [self.index(item, array, axis) for axis, item in enumerate(items)]
+
+    def index(self, item: ast.expr, array: Value, axis: int, x: object = None) -> Value:
+        """One index of ``array`` along ``axis``: an integer value; a negative constant
+        counts from the end, as in Python (``a[-1]`` is the last element)."""
+        x = self.expr(item) if x is None else x
+        known = x if is_weak(x) else constant_of(x) if isinstance(x, Value) else None
+        if isinstance(known, int) and not isinstance(known, bool) and known < 0:
+            if isinstance(x, Value) and not x.type.is_signed:
+                known = None
+            else:
+                size = self.extent(item, array, axis)
+                return self.op(item, "add", (size, self.value(item, known, i32)))
+        if is_weak(x) and not isinstance(x, bool) and isinstance(x, int):
+            return self.value(item, x, i32)
+        v = self.scalar(item, x)
+        if not v.type.is_int or v.type.is_storage_only:
+            raise self.error(item, "type error: an array index must be an integer, "
+                                   f"not {describe_operand(v.type)}")
+        return v
 
     def array_of(self, node: ast.AST, x: object) -> Value:
         """``x`` as an array value, else an error."""
@@ -337,23 +373,52 @@ class Expressions(FrontendBase):
                                "(only arrays can be indexed)")
 
     def expr_Subscript(self, node: ast.Subscript) -> object:
+        chained = self.chained_access(node)
+        if chained is not None:
+            array, indices = chained
+            return self.op(node, "load", (array, *indices))
         base = self.expr(node.value)
-        if isinstance(base, ShapeOf):
-            axis = self.constant_int(node.slice, self.expr(node.slice), "a shape index")
-            t = base.array.type
-            if not 0 <= axis < t.ndim:
-                raise self.error(node, f"axis {axis} is out of range for a {t.ndim}-d array")
-            if t.shape is not None:
-                return self.constant(node, t.shape[axis], i32)
-            return self.op(node, "array_dim", (base.array,), {"axis": axis})
         if isinstance(base, tuple):
             index = self.constant_int(node.slice, self.expr(node.slice), "a tuple index")
+            if not -len(base) <= index < len(base):
+                raise self.error(node.slice, f"index {index} is out of range for a tuple of "
+                                             f"{len(base)}")
             return base[index]
-        if isinstance(node.value, ast.Subscript) and isinstance(base, Value) and not \
-                isinstance(base.type, ArrayType):
-            raise self.error(node, "a[i][j] is not supported: write a[i, j]")
         array = self.array_of(node.value, base)
         return self.op(node, "load", (array, *self.indices(node, array)))
+
+    def chained_access(self, node: ast.Subscript) -> tuple[Value, list[Value]] | None:
+        """``a[i][j]`` on a 2-D array (any depth): the array and its indices, else None."""
+        items: list[ast.expr] = []
+        inner: ast.expr = node
+        while isinstance(inner, ast.Subscript):
+            s = inner.slice
+            items[:0] = s.elts if isinstance(s, ast.Tuple) else [s]
+            inner = inner.value
+        if inner is node.value:
+            return None
+        base = self.expr(inner)
+        if not (isinstance(base, Value) and isinstance(base.type, ArrayType)):
+            return None
+        if len(items) != base.type.ndim:
+            raise self.error(node, f"a {base.type.ndim}-d array needs {base.type.ndim} "
+                                   f"indices, not {len(items)}")
+        return base, [self.index(item, base, axis) for axis, item in enumerate(items)]
+
+    def shape_of(self, node: ast.AST, array: Value) -> tuple[Value, ...]:
+        """The extents of ``array`` as i32 values (constants for static arrays)."""
+        t = array.type
+        if t.shape is not None:
+            return tuple(self.constant(node, n, i32) for n in t.shape)
+        return tuple(self.op(node, "array_dim", (array,), {"axis": axis})
+                     for axis in range(t.ndim))
+
+    def extent(self, node: ast.AST, array: Value, axis: int) -> Value:
+        """The extent of ``array`` along ``axis`` as an i32 value."""
+        t = array.type
+        if t.shape is not None:
+            return self.constant(node, t.shape[axis], i32)
+        return self.op(node, "array_dim", (array,), {"axis": axis})
 
     def expr_Attribute(self, node: ast.Attribute) -> object:
         base = self.expr(node.value)
@@ -365,9 +430,15 @@ class Expressions(FrontendBase):
             return self.op(node, base.name, (), {"dim": attr})
         if isinstance(base, Value):
             if isinstance(base.type, ArrayType) and attr == "shape":
-                return ShapeOf(base)
+                return self.shape_of(node, base)
             if isinstance(base.type, ArrayType) and attr == "ndim":
                 return base.type.ndim
+            if isinstance(base.type, ArrayType) and attr == "size":
+                dims = self.shape_of(node, base)
+                size = dims[0]
+                for d in dims[1:]:
+                    size = self.op(node, "mul", (size, d))
+                return size
             raise self.error(node, f"attribute {attr!r} of {describe(base)} is not "
                                    "supported in kernels")
         if isinstance(base, (types.ModuleType, type)) or hasattr(base, "__dict__"):

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from ...compiler.ir.core import Value
 from ...compiler.ir.types import ScalarType, bool_, i64
 from ...dsl import intrinsics as wi
-from .base import Undefined, is_weak
-from .promotion import common_type
+from .base import Undefined, constant_of, is_weak
+from .promotion import arithmetic, common_type
 from .statements import RETURN, Statements, assigned_names, has_break, has_return
 
 
@@ -86,8 +86,10 @@ class Loops(Statements):
 
     # --- for ------------------------------------------------------------------------------
 
-    def range_args(self, node: ast.For) -> tuple[bool, Value, Value, int]:
-        """``(static, lb, ub, step)`` of ``range(...)`` or ``wf.static_range(...)``."""
+    def range_args(self, node: ast.For) -> tuple[bool, Value, Value, int | Value]:
+        """``(static, lb, ub, step)`` of ``range(...)`` or ``wf.static_range(...)``; the
+        step is a nonzero int when known at compile time, else a value (a run-time step
+        of either sign, as grid-stride loops have)."""
         it = node.iter
         target = self.expr(it.func) if isinstance(it, ast.Call) else None
         if target is not builtins.range and target is not wi.static_range:
@@ -99,20 +101,31 @@ class Loops(Statements):
         args = [self.expr(a) for a in it.args]
         if len(args) == 1:
             args = [0, *args]
-        step = 1
+        step: int | Value = 1
         if len(args) == 3:
-            step = self.constant_int(it.args[2], args[2], "a range's step")
-            if step == 0:
-                raise self.error(it.args[2], "a range's step must not be zero")
+            known = args[2] if is_weak(args[2]) else constant_of(args[2])
+            if known is not None or static:
+                step = self.constant_int(it.args[2], args[2], "a range's step")
+                if step == 0:
+                    raise self.error(it.args[2], "a range's step must not be zero")
+            else:
+                step = self.scalar(it.args[2], args[2])
+                if not step.type.is_int:
+                    raise self.error(it.args[2], "type error: range() needs integers, not "
+                                                 f"{step.type}")
         if static:
             for arg in args[:2]:
                 self.constant_int(it, arg, "a wf.static_range bound")
         t = self.common(it, args[0], args[1], "loop from {a} to {b}")
+        if isinstance(step, Value):
+            t = common_type(t, arithmetic(step.type))
         if not t.is_int:
             raise self.error(it, f"type error: range() needs integers, not {t}")
         if not t.is_signed:  # the IR's loops count in signed types; i64 holds every u32
             t = i64
         lb, ub = self.value(it, args[0], t), self.value(it, args[1], t)
+        if isinstance(step, Value):
+            step = self.cast(it.args[2], step, t)
         return static, lb, ub, step
 
     def stmt_For(self, node: ast.For) -> str | None:
@@ -128,7 +141,8 @@ class Loops(Statements):
         carried = self.carried(node, node.body, exclude=(target,))
         before = self.env
         init = [before[name] for name in carried]
-        step_value = self.constant(node.iter, step, lb.type)
+        step_value = step if isinstance(step, Value) else self.constant(node.iter, step,
+                                                                         lb.type)
         self.loop_depth += 1
         self.nesting += 1
         try:
@@ -160,7 +174,7 @@ class Loops(Statements):
             self.env[self.flag("continue")] = self.constant(node, False, bool_)
         self.env.setdefault(self.flag("break"), None)
 
-    def for_as_while(self, node: ast.For, lb: Value, ub: Value, step: int,
+    def for_as_while(self, node: ast.For, lb: Value, ub: Value, step: int | Value,
                      step_value: Value, carried: list[str], init: list[Value]
                      ) -> tuple[Value, ...]:
         """A ``for`` with ``break`` as a ``while`` carrying (iv, break flag, carried...)."""
@@ -170,7 +184,15 @@ class Loops(Statements):
         with self.b.while_(init=[lb, false, *init], loc=loc) as w:
             with w.before() as args:
                 iv, broke = args[0], args[1]
-                more = self.op(node, "cmp", (iv, ub), {"pred": "lt" if step > 0 else "gt"})
+                if isinstance(step, Value):  # a run-time step: its sign picks the test
+                    up = self.op(node, "cmp", (step, self.constant(node, 0, step.type)),
+                                 {"pred": "gt"})
+                    more = self.op(node, "select", (
+                        up, self.op(node, "cmp", (iv, ub), {"pred": "lt"}),
+                        self.op(node, "cmp", (iv, ub), {"pred": "gt"})))
+                else:
+                    more = self.op(node, "cmp", (iv, ub),
+                                   {"pred": "lt" if step > 0 else "gt"})
                 go = self.op(node, "and", (more, self.op(node, "not", (broke,))))
                 w.condition(go)
             with w.after() as args:

@@ -152,8 +152,7 @@ class Statements(Calls):
                                          col_offset=target.col_offset))
             self.assign(target, self.binary(node, type(node.op), current, rhs), node)
         elif isinstance(target, ast.Subscript):
-            array = self.array_of(target.value, self.expr(target.value))
-            indices = self.indices(target, array)
+            array, indices = self.target_access(target)
             old = self.op(target, "load", (array, *indices))
             new = self.binary(node, type(node.op), old, rhs)
             self.store(node, array, indices, new)
@@ -180,16 +179,20 @@ class Statements(Calls):
             for elt, item in zip(target.elts, value, strict=True):
                 self.assign(elt, item, value_node)
         elif isinstance(target, ast.Subscript):
-            base = self.expr(target.value)
-            if isinstance(target.value, ast.Subscript) and not (
-                    isinstance(base, Value) and isinstance(base.type, ArrayType)):
-                raise self.error(target, "a[i][j] = ... is not supported: write a[i, j]")
-            array = self.array_of(target.value, base)
-            self.store(target, array, self.indices(target, array), value, value_node)
+            array, indices = self.target_access(target)
+            self.store(target, array, indices, value, value_node)
         elif isinstance(target, ast.Attribute):
             raise self.error(target, "assigning to attributes is not supported in kernels")
         else:
             raise self.error(target, "this assignment target is not supported in kernels")
+
+    def target_access(self, target: ast.Subscript) -> tuple[Value, list[Value]]:
+        """The array and indices an assignment to ``a[i, j]`` or ``a[i][j]`` writes."""
+        chained = self.chained_access(target)
+        if chained is not None:
+            return chained
+        array = self.array_of(target.value, self.expr(target.value))
+        return array, self.indices(target, array)
 
     def store(self, node: ast.AST, array: Value, indices: list[Value], value: object,
               value_node: ast.AST | None = None) -> None:

@@ -111,7 +111,7 @@ def test_device_context_by_name_and_object(restore_device):
 
 
 def test_unknown_device_name_lists_both():
-    with pytest.raises(ValueError, match="'sim', 'cpu'"):
+    with pytest.raises(wf.LaunchError, match="'sim', 'cpu'"):
         wf.set_device("tpu")
 
 
