@@ -14,7 +14,14 @@ from ..isa.program import SourceLoc
 
 
 class CompilerError(WarpforgeError):
-    """Base class of every error the compiler raises on purpose."""
+    """Base class of every error the compiler raises on purpose: ``message``, and ``loc``
+    the user's source location it is about, when known (the DSL turns it into a
+    ``wf.CompileError`` showing that line)."""
+
+    def __init__(self, message: str = "", loc: SourceLoc | None = None) -> None:
+        self.message = message
+        self.loc = loc
+        super().__init__(f"{loc}: {message}" if loc is not None else message)
 
 
 class IRError(CompilerError):
@@ -25,10 +32,8 @@ class IRError(CompilerError):
     """
 
     def __init__(self, message: str, loc: SourceLoc | None = None, op: object = None) -> None:
-        self.message = message
-        self.loc = loc
+        super().__init__(message, loc)
         self.op = op
-        super().__init__(f"{loc}: {message}" if loc is not None else message)
 
 
 class IRSyntaxError(IRError):

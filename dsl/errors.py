@@ -10,6 +10,7 @@ compiler's frames from an error's traceback so that only the user's frames remai
 from __future__ import annotations
 
 import itertools
+import linecache
 import os
 from types import TracebackType
 
@@ -41,6 +42,22 @@ class CompileError(WarpforgeError):
             caret = " " * max(self.column - 1 - indent, 0) + "^"
             text += f"\n    {stripped}\n    {caret}"
         return text
+
+
+def compile_error(err: Exception, kernel: str, target: str) -> CompileError:
+    """A backend's error about kernel ``kernel`` as a :class:`CompileError` at the source
+    line it names (``err.loc``), with the line and a caret."""
+    message = getattr(err, "message", None) or str(err)
+    device = "the simulator" if target == "sim" else "the CPU"
+    text = f"kernel {kernel!r} cannot be compiled for {device}: {message}"
+    if target == "sim" and any(t in message for t in ("f64", "i64", "u64", "f16")):
+        text += ("; 64-bit and f16 arithmetic run on the CPU device today "
+                 "(wf.device('cpu'), or WARPFORGE_DEVICE=cpu)")
+    loc = getattr(err, "loc", None)
+    if loc is None:
+        return CompileError(text)
+    return CompileError(text, loc.file, loc.line, loc.col,
+                        linecache.getline(loc.file, loc.line))
 
 
 class OutsideKernelError(WarpforgeError, RuntimeError):

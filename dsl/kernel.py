@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..compiler.abi import array_arguments
+from ..compiler.errors import CompilerError
 from ..compiler.pipeline import optimize
 from ..compiler.sass import compile_function
 from ..isa import Program, knobs
@@ -31,7 +32,7 @@ from . import cache
 from .binding import Bound, Parameter, bind, bind_types, parameters
 from .cpu import CPU, NativeKernel
 from .devices import Device, get_device, resolve_device
-from .errors import CompileError, hide_compiler_frames
+from .errors import CompileError, compile_error, hide_compiler_frames
 from .freevars import environment_key
 from .frontend import build_function
 from .types import ArrayDType
@@ -259,10 +260,13 @@ class Kernel:
         memo = (spec, target, env) if target == "sim" else (spec, target, env, cpu)
         compiled = self._compiled.get(memo)
         if compiled is None:
-            if target == "sim":
-                compiled = self._build(bound, spec, target, env)
-            else:
-                compiled = self._build_cpu(bound, spec, cpu, env)
+            try:
+                if target == "sim":
+                    compiled = self._build(bound, spec, target, env)
+                else:
+                    compiled = self._build_cpu(bound, spec, cpu, env)
+            except CompilerError as err:
+                raise compile_error(err, self.__name__, target) from None
             self._compiled[memo] = compiled
         _dump(compiled)
         return compiled

@@ -338,6 +338,8 @@ def _rows() -> list[OpcodeInfo]:
                    "d = |b| (two's complement; |INT_MIN| = INT_MIN)."),
         OpcodeInfo("POPC", 0x018, Unit.ALU, CONV, (_rd(), _rb("b", flags=("inv",))), (),
                    "d = number of set bits of b."),
+        OpcodeInfo("BREV", 0x01D, Unit.ALU, CONV, (_rd(), _rb("b")), (),
+                   "d = b with its 32 bits in reverse order (bit i of d is bit 31 - i of b)."),
         OpcodeInfo(
             "FLO", 0x019, Unit.ALU, CONV, (_rd(), _rb("b", flags=("inv",))),
             (ModGroup("type", ("U32", "S32"), required=True), ModGroup("sh", ("SH",))),
@@ -423,6 +425,14 @@ def _rows() -> list[OpcodeInfo]:
             (FTZ, ModGroup("dtype", ("F16", "F32", "F64"), required=True),
              ModGroup("stype", ("F16", "F32", "F64"), required=True), ROUND),
             "d = b converted between f16, f32 and f64 (dtype then stype), rounded as stated.",
+        ),
+        OpcodeInfo(
+            "FRND", 0x033, Unit.SFU, CONV,
+            (_rd(width=pair_if("type", "F64")),
+             _rb("b", "float", fneg, width=pair_if("type", "F64"))),
+            (FTZ, ModGroup("type", ("F64",), implied="F32"),
+             ModGroup("rnd", ("TRUNC", "FLOOR", "CEIL"), implied="RN")),
+            "d = b rounded to an integer value in its own float type (RN: to nearest even).",
         ),
         # --- special registers and constants ------------------------------------
         OpcodeInfo("S2R", 0x040, Unit.ALU, S2R, (_rd(), OperandSpec("sr", Kind.SREG)), (),

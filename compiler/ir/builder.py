@@ -242,11 +242,12 @@ class Builder:
             return a
         return self._value("cast", (a,), loc, result_types=(type,))
 
-    def math(self, name: str, a: Value, loc: SourceLoc | None = None) -> OpResult:
-        """Math function ``name`` (exp log sqrt rsqrt sin cos) of ``a``."""
+    def math(self, name: str, *args: Value, loc: SourceLoc | None = None) -> OpResult:
+        """Math function ``name`` (``exp``, ``sqrt``, ``pow``...: the ops of category
+        ``math``) of ``args``."""
         if OPS.get(name) is None or OPS[name].category != "math":
             raise IRError(f"{name!r} is not a math function", loc or self.loc)
-        return self._value(name, (a,), loc)
+        return self._value(name, args, loc)
 
     # --- thread position ------------------------------------------------------------------
 

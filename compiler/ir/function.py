@@ -76,6 +76,10 @@ class Module:
         self.functions[func.name] = func
         return func
 
+    def remove(self, name: str) -> None:
+        """Drop function ``name`` (KeyError if absent)."""
+        del self.functions[name]
+
     def get(self, name: str) -> Function | None:
         """The function called ``name``, or None."""
         return self.functions.get(name)

@@ -32,8 +32,10 @@ Semantics fixed here, which every pass and backend must honour:
   float to float round to nearest even; float to int truncates toward zero and *saturates*
   to the target's range, NaN giving 0 (F2I, PTX ``cvt.rzi.sat``, ``llvm.fptosi.sat``);
   bool to number gives 0 or 1; number to bool is ``!= 0`` (NaN is true).
-- Math ops (``exp log sqrt rsqrt sin cos``) take f32/f64 and may be approximations
-  (MUFU); they are never constant-folded.
+- Math ops (``exp log sqrt rsqrt sin cos exp2 log2 log10 tan tanh sinh cosh asin acos
+  atan erf erfc cbrt``, and of two operands ``pow atan2 hypot copysign``) take f32/f64
+  and may be approximations (MUFU, or the SASS backend's expansions); ``floor ceil trunc
+  round`` are exact. None is constant-folded.
 - Array indices are 32/64-bit integers, never negative in a correct program (no Python
   wrap-around: the frontend handles negative constants or rejects them).
 - Arrays are not first-class values: they come from parameters and allocations only and
@@ -176,6 +178,17 @@ def _math(name: str, doc: str) -> OpInfo:
                   tr.transcendental, "f32 or f64", category="math")
 
 
+def _exact(name: str, doc: str) -> OpInfo:
+    return _unary(name, f"take {name} of", doc + " (f32/f64; exact).", tr.transcendental,
+                  "f32 or f64", category="math")
+
+
+def _math2(name: str, doc: str) -> OpInfo:
+    return OpInfo(name, (2, 2), ONE, tr.binary(f"take {name} of", tr.transcendental,
+                                              "f32 or f64"),
+                  doc + " (f32/f64; may be approximate).", category="math")
+
+
 def _special(name: str, doc: str, dims: bool = True) -> OpInfo:
     attrs = (AttrSpec("dim", "str", DIMS),) if dims else ()
     return OpInfo(name, NONE_, ONE, tr.special, doc, attrs=attrs,
@@ -212,6 +225,13 @@ _ROWS = (
            "a signed type"),
     _unary("not", "invert", "Bitwise not (logical on bool).", tr.integer_or_bool,
            "int or bool"),
+    _unary("popc", "count the bits of", "The number of set bits of a.", tr.integer, _INT),
+    _unary("clz", "count the leading zeros of", "Leading zero bits of a (its width for 0).",
+           tr.integer, _INT),
+    _unary("brev", "reverse the bits of", "a with its bits in reverse order.", tr.integer,
+           _INT),
+    _unary("ffs", "find the first set bit of", "1 + the index of a's lowest set bit, 0 for "
+           "0 (CUDA's __ffs).", tr.integer, _INT),
     OpInfo("fma", (3, 3), ONE, tr.fma, "a * b + c, rounded once."),
     OpInfo("cmp", (2, 2), ONE, tr.cmp,
            "Compare by type: ints signed/unsigned; floats ordered except ne (unordered).",
@@ -225,6 +245,28 @@ _ROWS = (
     _math("rsqrt", "1 / sqrt(a)"),
     _math("sin", "Sine of a in radians"),
     _math("cos", "Cosine of a in radians"),
+    _math("exp2", "2 ** a"),
+    _math("log2", "Base-2 logarithm"),
+    _math("log10", "Base-10 logarithm"),
+    _math("tan", "Tangent of a in radians"),
+    _math("tanh", "Hyperbolic tangent"),
+    _math("sinh", "Hyperbolic sine"),
+    _math("cosh", "Hyperbolic cosine"),
+    _math("asin", "Arc sine, in [-pi/2, pi/2]"),
+    _math("acos", "Arc cosine, in [0, pi]"),
+    _math("atan", "Arc tangent, in [-pi/2, pi/2]"),
+    _math("erf", "The error function"),
+    _math("erfc", "The complementary error function 1 - erf(a)"),
+    _math("cbrt", "Cube root (negative for negative a)"),
+    _exact("floor", "The largest integer value <= a"),
+    _exact("ceil", "The smallest integer value >= a"),
+    _exact("trunc", "a rounded toward zero to an integer value"),
+    _exact("round", "a rounded to the nearest integer value, ties to even (Python's "
+                    "round, numpy's rint)"),
+    _math2("pow", "a ** b (C's pow: a negative a needs an integer b)"),
+    _math2("atan2", "The angle of the point (b, a) (C's atan2(a, b)), in [-pi, pi]"),
+    _math2("hypot", "sqrt(a*a + b*b) without overflow on the way"),
+    _math2("copysign", "|a| with the sign of b"),
     _special("thread_idx", "This thread's index in its CTA along dim."),
     _special("block_idx", "This CTA's index in the grid along dim."),
     _special("block_dim", "Threads per CTA along dim."),
@@ -246,6 +288,12 @@ _ROWS = (
     OpInfo("barrier", NONE_, NONE_, tr.no_results,
            "syncthreads: waits for every thread of the CTA; orders memory.",
            effects=Effect.BARRIER | READ_WRITE, category="warp"),
+    OpInfo("syncwarp", NONE_, NONE_, tr.no_results,
+           "__syncwarp: the lanes of the warp meet; orders their shared-memory accesses.",
+           effects=Effect.CONVERGENT | READ_WRITE, category="warp"),
+    OpInfo("fence", NONE_, NONE_, tr.no_results,
+           "__threadfence: this thread's writes become visible to every thread before its "
+           "later ones.", effects=READ_WRITE),
     OpInfo("shfl", (2, 2), ONE, tr.shfl,
            "The value of another lane of the warp (xor: lane ^ k, down: lane + k, up: "
            "lane - k, idx: lane k, with k taken modulo 32 as PTX's shfl.sync does); own "

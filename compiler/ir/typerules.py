@@ -224,8 +224,10 @@ def alloc(space: AddressSpace) -> TypeRule:
 
 ATOMIC_TYPES: dict[str, tuple[str, ...]] = {
     "add": ("i32", "u32", "i64", "u64", "f32"),
-    "min": ("i32", "u32", "i64", "u64"),
-    "max": ("i32", "u32", "i64", "u64"),
+    "min": ("i32", "u32", "i64", "u64", "f32"),
+    "max": ("i32", "u32", "i64", "u64", "f32"),
+    "inc": ("u32", "u64"),
+    "dec": ("u32", "u64"),
     "and": ("i32", "u32", "i64", "u64"),
     "or": ("i32", "u32", "i64", "u64"),
     "xor": ("i32", "u32", "i64", "u64"),

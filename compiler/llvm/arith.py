@@ -26,8 +26,19 @@ FLOAT_CMP = {"eq": ("==", True), "ne": ("!=", False), "lt": ("<", True),
              "le": ("<=", True), "gt": (">", True), "ge": (">=", True)}
 """Float predicates: (operator, ordered); ``ne`` is unordered (true on NaN)."""
 MATH = {"exp": "llvm.exp", "log": "llvm.log", "sqrt": "llvm.sqrt", "sin": "llvm.sin",
-        "cos": "llvm.cos"}
+        "cos": "llvm.cos", "exp2": "llvm.exp2", "log2": "llvm.log2", "log10": "llvm.log10",
+        "floor": "llvm.floor", "ceil": "llvm.ceil", "trunc": "llvm.trunc",
+        "round": "llvm.roundeven", "pow": "llvm.pow", "copysign": "llvm.copysign"}
 """Math ops with an LLVM intrinsic of their own."""
+LIBM = ("tan", "tanh", "sinh", "cosh", "asin", "acos", "atan", "erf", "erfc", "cbrt",
+        "atan2", "hypot")
+"""Math ops called in the C library by name (``tanhf`` for f32, ``tanh`` for f64), one
+lane at a time."""
+
+
+def t_llvm(value: ir.Value) -> ir.Type:
+    """The element type of a scalar or vector LLVM value."""
+    return value.type.element if is_vector(value) else value.type
 
 
 class Arith(EmitterBase):
@@ -174,6 +185,18 @@ class Arith(EmitterBase):
             return b.fneg(a) if t.is_float else b.neg(a)
         if op.name == "not":
             return b.not_(a)
+        if op.name == "popc":
+            return call_intrinsic(b, "llvm.ctpop", [a])
+        if op.name == "clz":
+            return call_intrinsic(b, "llvm.ctlz", [a, ir.Constant(I1, 0)],
+                                  overloads=[a.type])
+        if op.name == "brev":
+            return call_intrinsic(b, "llvm.bitreverse", [a])
+        if op.name == "ffs":
+            tz = call_intrinsic(b, "llvm.cttz", [a, ir.Constant(I1, 0)], overloads=[a.type])
+            zero_ = zero(a.type)
+            return b.select(b.icmp_unsigned("==", a, zero_), zero_,
+                            b.add(tz, like(b, t_llvm(a), 1, a, self.W)))
         if op.name == "abs":
             if t.is_float:
                 return call_intrinsic(b, "llvm.fabs", [a])
@@ -186,15 +209,37 @@ class Arith(EmitterBase):
 
     def op_math(self, op: Op) -> ir.Value:
         b = self.b
-        (a,) = self.operands(op)
+        args = self.operands(op)
+        a = args[0]
         if op.name == "rsqrt":
             one = like(b, a.type.element if is_vector(a) else a.type, 1.0, a, self.W)
             return b.fdiv(one, call_intrinsic(b, "llvm.sqrt", [a]))
-        if is_vector(a) and self.vector_isas:
+        if is_vector(a) and self.vector_isas and len(args) == 1:
             fast = vector_call(b, op.name, a, self.vector_isas)
             if fast is not None:
                 return fast
-        return call_intrinsic(b, MATH[op.name], [a])
+        if op.name in LIBM:
+            return self.libm_call(op.name, args)
+        return call_intrinsic(b, MATH[op.name], args)
+
+    def libm_call(self, name: str, args: list[ir.Value]) -> ir.Value:
+        """C library function ``name`` (f32: ``namef``) of scalars, or lane by lane."""
+        b = self.b
+        vector = is_vector(args[0])
+        el = args[0].type.element if vector else args[0].type
+        symbol = name + ("f" if isinstance(el, ir.FloatType) else "")
+        try:
+            fn = b.module.get_global(symbol)
+        except KeyError:
+            fn = ir.Function(b.module, ir.FunctionType(el, [el] * len(args)), symbol)
+        if not vector:
+            return b.call(fn, args)
+        out = ir.Constant(args[0].type, None)
+        for lane in range(args[0].type.count):
+            k = ir.Constant(ir.IntType(32), lane)
+            out = b.insert_element(out, b.call(fn, [b.extract_element(v, k) for v in args]),
+                                   k)
+        return out
 
     def op_cmp(self, op: Op) -> ir.Value:
         b = self.b

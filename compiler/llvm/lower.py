@@ -13,6 +13,7 @@ from ...compiler.analysis.uniformity import analyze_uniformity
 from ...compiler.errors import CompilerError
 from ...compiler.ir.core import Op
 from ...compiler.ir.function import Function
+from ...compiler.ir.ops import ops_in
 from ...isa.program import Param, SourceLoc
 from . import LANE_WIDTHS
 from .arith import Arith
@@ -24,12 +25,12 @@ from .memory import Memory
 from .plan import make_plan
 from .warp import WARP, Warp
 
-WARP_OPS = frozenset({"shfl", "vote"})
+WARP_OPS = frozenset({"shfl", "vote", "syncwarp"})
 """Ops that need a group to be a whole warp (32 lanes)."""
 
 _BINARY = frozenset({"add", "sub", "mul", "div", "floordiv", "mod", "rem", "min", "max",
                      "and", "or", "xor", "shl", "shr"})
-_MATH = frozenset({"exp", "log", "sqrt", "rsqrt", "sin", "cos"})
+_MATH = frozenset(ops_in("math"))
 _SPECIAL = frozenset({"thread_idx", "block_idx", "block_dim", "grid_dim", "lane_id"})
 
 
@@ -65,8 +66,13 @@ class Lowering(EntryFunction, CtaLevel, LaneGroups, LaneControl, Arith, Memory, 
                             "threads" if name == "barrier" else "a call (inline it first)")
         if name in _BINARY:
             value = self.op_binary(op)
-        elif name in ("neg", "abs", "not"):
+        elif name in ("neg", "abs", "not", "popc", "clz", "brev", "ffs"):
             value = self.op_unary(op)
+        elif name == "syncwarp":  # a warp is one lane group here: its lanes run together
+            value = None
+        elif name == "fence":
+            self.b.fence("seq_cst")
+            value = None
         elif name in _MATH:
             value = self.op_math(op)
         elif name in ("load", "store", "atomic", "array_dim", "fma", "cmp", "select", "cast",

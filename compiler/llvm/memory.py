@@ -38,9 +38,10 @@ from .types import (
     zero,
 )
 
-RMW = {"add": ("add", "add", "fadd"), "min": ("min", "umin", None),
-       "max": ("max", "umax", None), "and": ("and", "and", None), "or": ("or", "or", None),
-       "xor": ("xor", "xor", None), "exch": ("xchg", "xchg", "xchg")}
+RMW = {"add": ("add", "add", "fadd"), "min": ("min", "umin", "fmin"),
+       "max": ("max", "umax", "fmax"), "and": ("and", "and", None), "or": ("or", "or", None),
+       "xor": ("xor", "xor", None), "exch": ("xchg", "xchg", "xchg"),
+       "inc": (None, "uinc_wrap", None), "dec": (None, "udec_wrap", None)}
 """IR atomic kind -> LLVM atomicrmw operation for (signed, unsigned, float) elements."""
 
 

@@ -322,6 +322,42 @@ class ArithSelector(Selector):
                   lut=Imm(0x0F))
         return d
 
+    # --- bits -----------------------------------------------------------------------------
+
+    def _int32_arg(self, op: Op) -> VReg:
+        self._need(op, is_i32(op.result.type), "only 32-bit integers")
+        return self.reg(op.operands[0])
+
+    def op_popc(self, op: Op):
+        d = self.vreg()
+        self.emit("POPC", d=d, b=self._int32_arg(op))
+        return d
+
+    def _clz(self, a) -> VReg:
+        top = self.vreg()  # the top set bit's index, -1 for zero: 31 - it is clz (32 for 0)
+        self.emit("FLO", ("U32",), d=top, b=a)
+        d = self.vreg()
+        self.emit("IADD3", d=d, a=top.negated(), b=Imm(31), c=RZ)
+        return d
+
+    def op_clz(self, op: Op):
+        return self._clz(self._int32_arg(op))
+
+    def op_brev(self, op: Op):
+        d = self.vreg()
+        self.emit("BREV", d=d, b=self._int32_arg(op))
+        return d
+
+    def op_ffs(self, op: Op):
+        a = self._int32_arg(op)
+        low = self.vreg()  # a & -a: the lowest set bit alone; 32 - clz of it is ffs
+        neg = self.vreg()
+        self.emit("IADD3", d=neg, a=a.negated(), b=RZ, c=RZ)
+        self.emit("LOP3", ("LUT",), d=low, a=a, b=neg, c=RZ, lut=Imm(LUT["and"]))
+        d = self.vreg()
+        self.emit("IADD3", d=d, a=self._clz(low).negated(), b=Imm(32), c=RZ)
+        return d
+
     # --- compare and select ---------------------------------------------------------------
 
     def op_cmp(self, op: Op):
@@ -410,3 +446,26 @@ class ArithSelector(Selector):
 
     def op_cos(self, op: Op):
         return self._mufu("COS", self._fmul(self._math_arg(op), INV_2PI))
+
+    def op_exp2(self, op: Op):
+        return self._mufu("EX2", self._math_arg(op))
+
+    def op_log2(self, op: Op):
+        return self._mufu("LG2", self._math_arg(op))
+
+    def _frnd(self, op: Op, mode: tuple[str, ...]) -> VReg:
+        d = self.vreg()
+        self.emit("FRND", mode, d=d, b=self._math_arg(op))
+        return d
+
+    def op_floor(self, op: Op):
+        return self._frnd(op, ("FLOOR",))
+
+    def op_ceil(self, op: Op):
+        return self._frnd(op, ("CEIL",))
+
+    def op_trunc(self, op: Op):
+        return self._frnd(op, ("TRUNC",))
+
+    def op_round(self, op: Op):
+        return self._frnd(op, ())

@@ -47,6 +47,7 @@ from dataclasses import replace
 from ...compiler.abi import kernel_params
 from ...compiler.errors import CompilerError
 from ...compiler.ir import ArrayType, Block, Function, Op, Value
+from ...compiler.passes.mathlib import expand_math
 from ...isa.operands import PT, RZ, BarrierReg, Imm, Label, Pred
 from ...isa.program import Program
 from .ctrlcodes import assign_control_codes
@@ -459,6 +460,7 @@ def compile_function(func: Function, *, max_registers: int = MAX_REGISTERS) -> P
     register allocation within ``max_registers`` (the count as ptxas reports it; values
     that do not fit are spilled to local memory), control codes; ``.loc`` from the IR
     ops' locations."""
+    expand_math(func)
     em = lower(func)
     try:
         alloc = assign(schedule(em.code), max_registers=max_registers)

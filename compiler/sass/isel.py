@@ -147,9 +147,8 @@ class Selector:
     def fail(self, op: Op, why: str = "") -> CompilerError:
         """A CompilerError for an op this backend cannot lower."""
         types = ", ".join(str(t) for t in op.operand_types)
-        where = f"{op.loc}: " if op.loc is not None else ""
-        return CompilerError(f"{where}the SASS backend cannot lower {op.name} of ({types})"
-                             + (f": {why}" if why else ""))
+        return CompilerError(f"the simulator's compiler (SASS backend) cannot lower "
+                             f"{op.name} of ({types})" + (f": {why}" if why else ""), op.loc)
 
     def cached(self, key: object, make_value, hoist: bool = False):
         """The value cached under ``key`` in this or an enclosing scope, else

@@ -28,7 +28,7 @@ from .isel import ArrayDesc, Konst, ParamWord, is_wide
 from .mir import MAddr, VReg
 
 ATOM_OPS = {"add": "ADD", "min": "MIN", "max": "MAX", "and": "AND", "or": "OR",
-            "xor": "XOR", "exch": "EXCH", "cas": "CAS"}
+            "xor": "XOR", "exch": "EXCH", "cas": "CAS", "inc": "INC", "dec": "DEC"}
 SHFL_MODES = {"xor": "BFLY", "down": "DOWN", "up": "UP", "idx": "IDX"}
 ALIGN = 16
 """Alignment of each shared and local allocation."""
@@ -200,6 +200,15 @@ class MemorySelector(ArithSelector):
 
     def op_barrier(self, op: Op):
         self.emit("BAR", ("SYNC",), id=Imm(0))
+
+    def op_syncwarp(self, op: Op):
+        """Nothing to emit: the simulator runs a warp's converged lanes together, so their
+        shared-memory accesses are ordered already."""
+        return None
+
+    def op_fence(self, op: Op):
+        """Nothing to emit: the simulator's memory is sequentially consistent."""
+        return None
 
     def op_shfl(self, op: Op):
         kind = op.attr("kind")

@@ -34,7 +34,7 @@ from ...dsl.types import constexpr as constexpr_marker
 from ...dsl.types import from_dtype, to_ir
 from .base import ModuleState, Source
 from .loops import Loops
-from .statements import RETURN
+from .statements import RETURN, NeedResultTypes, has_return
 from .uniformity import divergent_barrier_loops
 
 __all__ = ["CompileError", "build_function", "build_module"]
@@ -71,28 +71,34 @@ def build_module(pyfunc: Callable, arg_types: Mapping[str, object],
         raise
 
 
-def build_device_function(pyfunc: Callable, types: tuple[Type, ...], state: ModuleState,
+def build_device_function(pyfunc: Callable, params: tuple[tuple[str, Type], ...],
+                          static: Mapping[str, object], state: ModuleState,
                           error: Callable[[ast.AST, str], CompileError],
                           node: ast.AST) -> Function:
-    """The device function ``pyfunc`` for argument ``types`` (built once per module)."""
-    key = (pyfunc, types)
+    """The device function ``pyfunc`` for runtime parameters ``params`` (name, type) and
+    compile-time arguments ``static`` (built once per module for each)."""
+    key = (pyfunc, params, tuple((name, _static_key(v)) for name, v in static.items()))
     if key in state.callees:
         return state.callees[key]
     if pyfunc in state.building:
         raise error(node, f"recursive @wf.func calls are not supported "
                           f"({pyfunc.__name__!r})")
-    source, fdef, _ = _parse(pyfunc)
-    names = _param_names(source, fdef)
-    if len(names) != len(types):
-        raise error(node, f"@wf.func {pyfunc.__name__!r} takes {len(names)} arguments, "
-                          f"not {len(types)}")
     state.building.add(pyfunc)
     try:
-        func = _build(pyfunc, dict(zip(names, types, strict=True)), {}, state, False)
+        func = _build(pyfunc, dict(params), dict(static), state, False)
     finally:
         state.building.discard(pyfunc)
     state.callees[key] = func
     return func
+
+
+def _static_key(value: object) -> object:
+    """A hashable stand-in for a compile-time argument."""
+    try:
+        hash(value)
+    except TypeError:
+        return id(value)
+    return value
 
 
 def _parse(pyfunc: Callable) -> tuple[Source, ast.FunctionDef, dict[str, object]]:
@@ -118,20 +124,22 @@ def _parse(pyfunc: Callable) -> tuple[Source, ast.FunctionDef, dict[str, object]
     return source, fdef, names
 
 
-def _param_names(source: Source, fdef: ast.FunctionDef) -> list[str]:
+def _param_names(source: Source, fdef: ast.FunctionDef, is_kernel: bool = True) -> list[str]:
     args = fdef.args
-    if args.vararg or args.kwarg or args.kwonlyargs:
+    if args.vararg or args.kwarg or (args.kwonlyargs and is_kernel):
         raise source.error(fdef, "*args, **kwargs and keyword-only parameters are not "
-                                 "supported in kernels")
-    return [a.arg for a in args.posonlyargs + args.args]
+                                 "supported in kernels" if is_kernel else
+                                 "*args and **kwargs are not supported in @wf.func")
+    return [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
 
 
 def _build(pyfunc: Callable, arg_types: dict[str, object], constexprs: dict[str, object],
            state: ModuleState, is_kernel: bool) -> Function:
     source, fdef, names = _parse(pyfunc)
     params = []
-    arg_nodes = {a.arg: a for a in fdef.args.posonlyargs + fdef.args.args}
-    for name in _param_names(source, fdef):
+    arg_nodes = {a.arg: a for a in fdef.args.posonlyargs + fdef.args.args
+                 + fdef.args.kwonlyargs}
+    for name in _param_names(source, fdef, is_kernel):
         if name in constexprs:
             continue
         if name not in arg_types:
@@ -144,21 +152,38 @@ def _build(pyfunc: Callable, arg_types: dict[str, object], constexprs: dict[str,
             raise source.error(arg_nodes[name], f"parameter {name!r}: {err}") from None
     attrs = {"constexprs": tuple((k, v) for k, v in constexprs.items()
                                  if isinstance(v, (bool, int, float, str)))}
-    func = Function(pyfunc.__name__ if is_kernel else _unique(pyfunc.__name__, state.module),
-                    params, is_kernel=is_kernel, attrs=attrs, loc=source.loc(fdef))
-    state.module.add(func)
-    builder = Builder.for_function(func)
-    tr = FunctionTranslator(source, builder, func, names, state)
-    for param in func.params:
-        tr.env[param.name] = param
-    for name, value in constexprs.items():
-        if isinstance(value, np.generic):
-            try:
-                value = tr.constant(fdef, value.item(), from_dtype(value.dtype).ir)
-            except TypeError as err:
-                raise source.error(arg_nodes.get(name, fdef), str(err)) from None
-        tr.env[name] = value
-    status = tr.stmts(fdef.body)
+    returns_in_loop = not is_kernel and any(
+        isinstance(n, (ast.For, ast.While)) and has_return(n.body) for n in ast.walk(fdef))
+    preset: tuple[Type, ...] | None = None
+    while True:
+        func = Function(pyfunc.__name__ if is_kernel else _unique(pyfunc.__name__,
+                                                                  state.module),
+                        params, is_kernel=is_kernel, attrs=attrs, loc=source.loc(fdef))
+        state.module.add(func)
+        builder = Builder.for_function(func)
+        tr = FunctionTranslator(source, builder, func, names, state)
+        for param in func.params:
+            tr.env[param.name] = param
+        for name, value in constexprs.items():
+            if isinstance(value, np.generic):
+                try:
+                    value = tr.constant(fdef, value.item(), from_dtype(value.dtype).ir)
+                except TypeError as err:
+                    raise source.error(arg_nodes.get(name, fdef), str(err)) from None
+            tr.env[name] = value
+        if returns_in_loop:
+            tr.returns_in_loops = True
+            if preset is not None:
+                tr.preset_results(fdef, preset)
+        try:
+            status = tr.stmts(fdef.body)
+        except NeedResultTypes as need:
+            if preset is not None:
+                raise
+            state.module.remove(func.name)
+            preset = need.types
+            continue
+        break
     if isinstance(tr.env.get("$return"), Value) and func.block.terminator is None:
         results = [tr.env.get(f"$result{i}") for i in range(len(tr.result_types))]
         if status != RETURN and tr.result_types and not all(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import builtins
+import inspect
+import math
 
 from ...compiler.ir.core import Value
 from ...compiler.ir.types import AddressSpace, ArrayType, bool_, f32, i32
@@ -19,15 +21,35 @@ from .base import describe, is_weak
 from .expressions import Expressions
 from .promotion import arithmetic, common_type
 
-MATH = ("exp", "log", "sqrt", "rsqrt", "sin", "cos")
-ATOMICS = {"atomic_add": "add", "atomic_min": "min", "atomic_max": "max",
-           "atomic_exch": "exch", "atomic_cas": "cas", "atomic_and": "and",
-           "atomic_or": "or", "atomic_xor": "xor"}
+MATH = ("exp", "log", "sqrt", "rsqrt", "sin", "cos", "exp2", "log2", "log10", "tan", "tanh",
+        "sinh", "cosh", "asin", "acos", "atan", "erf", "erfc", "cbrt", "floor", "ceil",
+        "trunc", "round")
+MATH2 = ("pow", "atan2", "hypot", "copysign", "fmod")
+FLOAT_TESTS = ("isnan", "isinf", "isfinite")
+BITS = ("popc", "clz", "brev", "ffs")
+ATOMICS = {"atomic_add": "add", "atomic_sub": "sub", "atomic_min": "min",
+           "atomic_max": "max", "atomic_exch": "exch", "atomic_cas": "cas",
+           "atomic_and": "and", "atomic_or": "or", "atomic_xor": "xor",
+           "atomic_inc": "inc", "atomic_dec": "dec"}
 SHUFFLES = {"shfl_xor": "xor", "shfl_down": "down", "shfl_up": "up", "shfl_idx": "idx"}
 VOTES = {"vote_any": "any", "vote_all": "all", "ballot": "ballot"}
-ARITY = {"lane_id": 0, "syncthreads": 0, "shared": 2, "local": 2, "fma": 3, "select": 3,
-         "abs": 1, **dict.fromkeys(MATH, 1), **dict.fromkeys(SHUFFLES, 2),
-         **dict.fromkeys(VOTES, 1), **dict.fromkeys(ATOMICS, 3), "atomic_cas": 4}
+CTA_VOTES = {"syncthreads_count": "count", "syncthreads_and": "and",
+             "syncthreads_or": "or"}
+ARITY = {"lane_id": 0, "syncthreads": 0, "syncwarp": 0, "threadfence": 0, "shared": 2,
+         "local": 2, "dynamic_shared": 1, "fma": 3, "select": 3, "abs": 1,
+         **dict.fromkeys(MATH, 1), **dict.fromkeys(MATH2, 2),
+         **dict.fromkeys(FLOAT_TESTS, 1), **dict.fromkeys(BITS, 1),
+         **dict.fromkeys(SHUFFLES, 2), **dict.fromkeys(VOTES, 1),
+         **dict.fromkeys(CTA_VOTES, 1), **dict.fromkeys(ATOMICS, 3), "atomic_cas": 4}
+PYTHON_MATH = {getattr(math, name): name for name in (
+    "exp", "log", "sqrt", "sin", "cos", "exp2", "log2", "log10", "tan", "tanh", "sinh",
+    "cosh", "asin", "acos", "atan", "erf", "erfc", "cbrt", "pow", "atan2", "hypot",
+    "copysign", "fmod", "isnan", "isinf", "isfinite", "fabs") if hasattr(math, name)}
+"""Python's ``math`` functions a kernel may call, by the intrinsic each means (``fabs``
+is ``abs``); ``math.floor``/``ceil``/``trunc`` and the builtin ``round`` give ints, as
+in Python."""
+PYTHON_MATH_TO_INT = {math.floor: "floor", math.ceil: "ceil", math.trunc: "trunc",
+                      builtins.round: "round"}
 
 
 class Calls(Expressions):
@@ -35,6 +57,8 @@ class Calls(Expressions):
 
     def expr_Call(self, node: ast.Call) -> object:
         target = self.expr(node.func)
+        if is_device_function(target):
+            return self.call_device_function(node, target)
         if node.keywords:
             raise self.error(node, f"keyword arguments are not supported in calls to "
                                    f"{describe(target)}")
@@ -69,13 +93,26 @@ class Calls(Expressions):
             if t is bool_:
                 return self.to_bool(node, args[0])
             return self.value(node, self.scalar(node.args[0], args[0]), t)
+        if target in PYTHON_MATH_TO_INT and not (target is builtins.round and len(args) != 1):
+            if len(args) != 1:
+                raise self.error(node, f"{target.__name__}() takes 1 argument in kernels")
+            x = self.float_arg(node.args[0], args[0])
+            return self.cast(node, self.op(node, PYTHON_MATH_TO_INT[target], (x,)), i32)
+        if PYTHON_MATH.get(target) is not None:
+            name = PYTHON_MATH[target]
+            name = "abs" if name == "fabs" else name
+            expected = ARITY[name]
+            if len(args) != expected:
+                raise self.error(node, f"math.{target.__name__}() takes {expected} "
+                                       f"argument{'s' if expected != 1 else ''}")
+            if name == "abs":
+                return self.absolute(node, [self.float_arg(node.args[0], args[0])])
+            return self.math_values(node, name, args)
         if target is builtins.len:
             if len(args) != 1 or not (isinstance(args[0], Value)
                                       and isinstance(args[0].type, ArrayType)):
                 raise self.error(node, "len() takes one array in kernels")
             return self.op(node, "array_dim", (args[0],), {"axis": 0})
-        if is_device_function(target):
-            return self.call_device_function(node, target, args)
         if callable(target):
             name = getattr(target, "__name__", repr(target))
             raise self.error(node, f"calling a Python function that is not @wf.func: "
@@ -84,10 +121,16 @@ class Calls(Expressions):
 
     def intrinsic(self, node: ast.Call, name: str) -> object:
         """Intrinsics whose translation is table-driven."""
-        if name in MATH:
+        if name in MATH or name in MATH2 or name in FLOAT_TESTS:
+            return self.math_values(node, name, [self.expr(a) for a in node.args])
+        if name in BITS:
             v = self.scalar(node.args[0], self.expr(node.args[0]))
-            t = v.type if v.type.is_float and v.type.bits >= 32 else f32
-            return self.op(node, name, (self.cast(node, v, t),))
+            if not (v.type.is_int or v.type.is_bool):
+                raise self.error(node.args[0], f"type error: wf.{name}() needs an integer, "
+                                               f"not {v.type}")
+            return self.op(node, name, (self.cast(node, v, arithmetic(v.type)),))
+        if name in CTA_VOTES:
+            return self.cta_vote(node, CTA_VOTES[name])
         if name in ATOMICS:
             return self.atomic(node, ATOMICS[name])
         if name in SHUFFLES:
@@ -112,6 +155,48 @@ class Calls(Expressions):
     def call_syncthreads(self, node: ast.Call) -> object:
         self.b.create("barrier", loc=self.loc(node))
         return None
+
+    def call_syncwarp(self, node: ast.Call) -> object:
+        self.b.create("syncwarp", loc=self.loc(node))
+        return None
+
+    def call_threadfence(self, node: ast.Call) -> object:
+        self.b.create("fence", loc=self.loc(node))
+        return None
+
+    def cta_vote(self, node: ast.Call, kind: str) -> Value:
+        """``syncthreads_count/and/or(pred)``: a barrier that also counts the CTA's
+        threads whose pred holds, through a shared counter of its own: reset by thread 0,
+        barrier, an atomic add per true pred, barrier, read, barrier (so that a next
+        round's reset cannot overtake a slow reader)."""
+        pred = self.to_bool(node.args[0], self.expr(node.args[0]))
+        loc = self.loc(node)
+        counter = self.op(node, "shared_alloc", (),
+                          result_type=ArrayType.static(i32, (1,), AddressSpace.SHARED))
+        zero = self.constant(node, 0, i32)
+        first = None
+        for d in ("x", "y", "z"):
+            at_zero = self.op(node, "cmp", (self.op(node, "thread_idx", (), {"dim": d}), zero),
+                              {"pred": "eq"})
+            first = at_zero if first is None else self.op(node, "and", (first, at_zero))
+        with self.b.if_(first, loc=loc) as br, br.then_():
+            self.b.create("store", (counter, zero, zero), loc=loc)
+        self.b.create("barrier", loc=loc)
+        with self.b.if_(pred, loc=loc) as br, br.then_():
+            self.b.create("atomic", (counter, zero, self.constant(node, 1, i32)),
+                          {"kind": "add"}, loc=loc)
+        self.b.create("barrier", loc=loc)
+        count = self.op(node, "load", (counter, zero))
+        self.b.create("barrier", loc=loc)
+        if kind == "count":
+            return count
+        if kind == "or":
+            return self.op(node, "cmp", (count, zero), {"pred": "gt"})
+        threads = self.op(node, "mul", (
+            self.op(node, "mul", (self.op(node, "block_dim", (), {"dim": "x"}),
+                                  self.op(node, "block_dim", (), {"dim": "y"}))),
+            self.op(node, "block_dim", (), {"dim": "z"})))
+        return self.op(node, "cmp", (count, threads), {"pred": "eq"})
 
     def call_shared(self, node: ast.Call) -> Value:
         return self.alloc(node, "shared_alloc")
@@ -150,9 +235,50 @@ class Calls(Expressions):
         values = [self.value(a, self.expr(a), elem) for a in node.args[2:]]
         if kind == "cas":
             values = [values[1], values[0]]
+        if kind == "sub":  # a - v is a + (-v), wrapping for integers as the subtraction does
+            kind = "add"
+            values = [self.op(node, "sub", (self.constant(node, 0, elem), values[0]))
+                      if not elem.is_float else self.op(node, "neg", (values[0],))]
+        if kind in ("inc", "dec") and not (elem.is_int and not elem.is_signed):
+            raise self.error(node.args[0], f"wf.atomic_{kind}() needs an array of unsigned "
+                                           f"integers (u32), not {elem}")
         return self.op(node, "atomic", (array, *indices, *values), {"kind": kind})
 
     # --- math -----------------------------------------------------------------------------
+
+    def float_arg(self, node: ast.AST, x: object) -> Value:
+        """A math function's argument as a float value (integers and weak numbers as f32;
+        f16 computes in f32)."""
+        v = self.scalar(node, x) if not is_weak(x) else self.value(node, float(x), f32)
+        t = v.type if v.type.is_float and v.type.bits >= 32 else f32
+        return self.cast(node, v, t)
+
+    def math_values(self, node: ast.Call, name: str, args: list[object]) -> Value:
+        """Math function ``name`` of evaluated ``args`` (one or two floats of one type)."""
+        if len(args) == 1:
+            x = self.float_arg(node.args[0], args[0])
+            if name == "isnan":
+                return self.op(node, "cmp", (x, x), {"pred": "ne"})
+            if name in ("isinf", "isfinite"):
+                zero = self.constant(node, 0.0, x.type)
+                finite = self.op(node, "cmp", (self.op(node, "sub", (x, x)), zero),
+                                 {"pred": "eq"})
+                if name == "isfinite":
+                    return finite
+                number = self.op(node, "cmp", (x, x), {"pred": "eq"})
+                return self.op(node, "and", (number, self.op(node, "not", (finite,))))
+            return self.op(node, name, (x,))
+        a, b = args
+        ta, tb = self.operand_type(node, a), self.operand_type(node, b)
+        t = f32
+        for other in (ta, tb):
+            if other is not None and other.is_float and other.bits > t.bits:
+                t = other
+        x, y = self.value(node.args[0], a, t), self.value(node.args[1], b, t)
+        return self.math_call(node, "rem" if name == "fmod" else name, [x, y])
+
+    def math_call(self, node: ast.AST, name: str, args: list[Value]) -> Value:
+        return self.op(node, name, tuple(args))
 
     def minmax(self, node: ast.Call, name: str, args: list[object]) -> object:
         """``min``/``max`` of two or more values."""
@@ -192,19 +318,44 @@ class Calls(Expressions):
 
     # --- device functions -----------------------------------------------------------------
 
-    def call_device_function(self, node: ast.Call, target: object, args: list[object]
-                             ) -> object:
-        """A ``call`` op to the device function built for these argument types."""
+    def call_device_function(self, node: ast.Call, target: object) -> object:
+        """A ``call`` op to the device function built for these arguments: positional and
+        keyword arguments bind as in Python, missing ones take their defaults; values are
+        runtime arguments (their types pick the build), anything else (a type, another
+        ``@wf.func``, a tuple, a string) is a compile-time argument of the build."""
         from . import build_device_function
 
-        values = [self.value(a, x) for a, x in zip(node.args, args, strict=True)]
-        types = tuple(v.type for v in values)
-        callee = build_device_function(target, types, self.state, self.error, node)
-        op = self.b.create("call", values, {"callee": callee.name}, callee.result_types,
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(
+                k.arg is None for k in node.keywords):
+            raise self.error(node, "*args and **kwargs are not supported in kernels")
+        try:
+            signature = inspect.signature(target)
+            bound = signature.bind(*node.args, **{k.arg: k.value for k in node.keywords})
+        except (TypeError, ValueError) as err:
+            raise self.error(node, f"@wf.func {target.__name__!r}: {err}") from None
+        runtime: list[Value] = []
+        names: list[str] = []
+        static: dict[str, object] = {}
+        for name, param in signature.parameters.items():
+            if name in bound.arguments:
+                arg_node = bound.arguments[name]
+                x = self.expr(arg_node)
+            elif param.default is not inspect.Parameter.empty:
+                arg_node, x = node, param.default
+            else:  # bind() has checked that every parameter without a default is given
+                continue
+            if isinstance(x, Value) or is_weak(x):
+                runtime.append(self.value(arg_node, x))
+                names.append(name)
+            else:
+                static[name] = x
+        types = tuple(v.type for v in runtime)
+        callee = build_device_function(target, tuple(zip(names, types, strict=True)), static,
+                                       self.state, self.error, node)
+        op = self.b.create("call", runtime, {"callee": callee.name}, callee.result_types,
                            loc=self.loc(node))
         if not op.results:
             return None
         if len(op.results) == 1:
             return op.results[0]
         return tuple(op.results)
-

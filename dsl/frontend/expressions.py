@@ -74,6 +74,11 @@ def may_fault(node: ast.expr) -> bool:
     return any(isinstance(n, (ast.Subscript, ast.Call)) for n in ast.walk(node))
 
 
+def index_count_message(ndim: int, given: int) -> str:
+    """The error for indexing an ``ndim``-d array with ``given`` indices."""
+    return f"a {ndim}-d array needs {ndim} ind{'ex' if ndim == 1 else 'ices'}, not {given}"
+
+
 class Expressions(FrontendBase):
     """Translates expressions to IR values (or compile-time objects)."""
 
@@ -341,9 +346,7 @@ class Expressions(FrontendBase):
         if any(isinstance(item, ast.Slice) for item in items):
             raise self.error(node, "slices are not supported in kernels")
         if len(items) != t.ndim:
-            raise self.error(node, f"a {t.ndim}-d array needs {t.ndim} "
-                                   f"ind{'ex' if t.ndim == 1 else 'ices'}, not "
-                                   f"{len(items)}")
+            raise self.error(node, index_count_message(t.ndim, len(items)))
         return [self.index(item, array, axis) for axis, item in enumerate(items)]
 
     def index(self, item: ast.expr, array: Value, axis: int, x: object = None) -> Value:
@@ -401,8 +404,7 @@ class Expressions(FrontendBase):
         if not (isinstance(base, Value) and isinstance(base.type, ArrayType)):
             return None
         if len(items) != base.type.ndim:
-            raise self.error(node, f"a {base.type.ndim}-d array needs {base.type.ndim} "
-                                   f"indices, not {len(items)}")
+            raise self.error(node, index_count_message(base.type.ndim, len(items)))
         return base, [self.index(item, base, axis) for axis, item in enumerate(items)]
 
     def shape_of(self, node: ast.AST, array: Value) -> tuple[Value, ...]:

@@ -15,21 +15,64 @@ from .promotion import arithmetic, common_type
 from .statements import RETURN, Statements, assigned_names, has_break, has_return
 
 
+class Widen(Exception):
+    """A loop's body gives carried variable ``name`` the wider type ``type``: the loop is
+    translated again with the variable widened before it."""
+
+    def __init__(self, name: str, type: ScalarType) -> None:
+        super().__init__(name)
+        self.name = name
+        self.type = type
+
+
+MAX_WIDENINGS = 8
+"""Retranslations of one loop before giving up (each widens one variable at least)."""
+
+
 class Loops(Statements):
-    """Translates ``for`` and ``while`` loops."""
+    """Translates ``for`` and ``while`` loops.
+
+    A variable the loop carries takes the type its body leaves it with when that is wider
+    (``acc = 0`` then ``acc += x[i]`` of floats makes ``acc`` a float from the start, as
+    Numba types it): the loop is translated again with the variable converted before it.
+    A narrower type converts back at the end of each iteration, as an assignment to a
+    typed variable does; types with no common type are a CompileError."""
+
+    def widening(self, node: ast.For | ast.While, translate) -> str | None:
+        """Run ``translate(node)`` until no carried variable widens (see the class doc)."""
+        for _ in range(MAX_WIDENINGS):
+            block, before = self.b.block, self.b.before
+            mark = len(block.ops) if before is None else block.index(before)
+            env = dict(self.env)
+            try:
+                return translate(node)
+            except Widen as widen:
+                end = len(block.ops) if before is None else block.index(before)
+                for op in reversed(block.ops[mark:end]):
+                    op.erase()
+                self.b.set_insertion_point(block, before)
+                self.env = env
+                self.env[widen.name] = self.cast(node, self.env[widen.name], widen.type)
+        raise self.error(node, "the types of this loop's variables do not settle")
+
+    def breaks(self, body: list[ast.stmt]) -> bool:
+        """True when a loop over ``body`` may be left early: a ``break`` of its own, or a
+        device function's ``return`` at any depth (which breaks out of every loop)."""
+        return has_break(body) or (self.returns_in_loops and has_return(body))
 
     def no_return_in_loop(self, node: ast.For | ast.While) -> None:
-        """Device functions return only outside loops (their calls are inlined into
-        structured IR, which cannot leave a loop and a call at once)."""
-        if not self.func.is_kernel and has_return(node.body):
-            raise self.error(node, "'return' inside a loop of a @wf.func is not supported: "
-                                   "break out of the loop, then return")
+        """A device function returning from a loop must have ``$return`` to carry."""
+        if not self.func.is_kernel and has_return(node.body) and "$return" not in self.env:
+            self.env["$return"] = self.constant(node, False, bool_)
 
     def carried(self, node: ast.AST, body: list[ast.stmt], exclude: Sequence[str] = ()
                 ) -> list[str]:
         """The variables a loop carries: those its body assigns that exist before it."""
         names = []
-        for name in assigned_names(body):
+        extra = []
+        if self.returns_in_loops and has_return(body):
+            extra = ["$return", *(f"$result{i}" for i in range(len(self.result_types or ())))]
+        for name in [*assigned_names(body), *extra]:
             if name in exclude or name not in self.env:
                 continue
             value = self.env[name]
@@ -74,6 +117,9 @@ class Loops(Statements):
             if is_weak(value):
                 value = self.value(node, value, start.type)
             if value.type != start.type:
+                if isinstance(value.type, ScalarType) and \
+                        common_type(value.type, start.type) == value.type:
+                    raise Widen(name, value.type)
                 if not isinstance(value.type, ScalarType) or \
                         common_type(value.type, start.type) != start.type:
                     raise self.error(node, f"the loop changes the type of {name!r} from "
@@ -129,6 +175,10 @@ class Loops(Statements):
         return static, lb, ub, step
 
     def stmt_For(self, node: ast.For) -> str | None:
+        return self.widening(node, self.translate_for)
+
+    def translate_for(self, node: ast.For) -> str | None:
+        """A ``for`` loop (see :mod:`.statements` for ``break``/``continue``)."""
         if node.orelse:
             raise self.error(node, "'for ... else' is not supported in kernels")
         if not isinstance(node.target, ast.Name):
@@ -137,6 +187,9 @@ class Loops(Statements):
         static, lb, ub, step = self.range_args(node)
         if static and has_break(node.body):
             raise self.error(node, "'break' is not supported in wf.static_range loops")
+        if static and self.breaks(node.body):
+            raise self.error(node, "'return' inside a wf.static_range loop of a @wf.func is "
+                                   "not supported: use range()")
         target = node.target.id
         carried = self.carried(node, node.body, exclude=(target,))
         before = self.env
@@ -146,7 +199,7 @@ class Loops(Statements):
         self.loop_depth += 1
         self.nesting += 1
         try:
-            if has_break(node.body):
+            if self.breaks(node.body):
                 results = self.for_as_while(node, lb, ub, step, step_value, carried, init)
             else:
                 loc = self.loc(node)
@@ -209,13 +262,17 @@ class Loops(Statements):
     # --- while ----------------------------------------------------------------------------
 
     def stmt_While(self, node: ast.While) -> str | None:
+        return self.widening(node, self.translate_while)
+
+    def translate_while(self, node: ast.While) -> str | None:
+        """A ``while`` loop, its condition evaluated before each iteration."""
         if node.orelse:
             raise self.error(node, "'while ... else' is not supported in kernels")
         self.no_return_in_loop(node)
         carried = self.carried(node, node.body)
         before = self.env
         init = [before[name] for name in carried]
-        breaks = has_break(node.body)
+        breaks = self.breaks(node.body)
         extra = [self.constant(node, False, bool_)] if breaks else []
         self.loop_depth += 1
         self.nesting += 1

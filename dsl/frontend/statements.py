@@ -64,13 +64,25 @@ def assigned_names(body: list[ast.stmt]) -> list[str]:
     return list(names)
 
 
+class NeedResultTypes(Exception):
+    """A device function returns from inside a loop before any return fixed its result
+    types: it is translated again with them known (its pending results must exist before
+    the loop to be carried through it)."""
+
+    def __init__(self, types: tuple) -> None:
+        super().__init__(types)
+        self.types = types
+
+
 def may_jump(stmt: ast.stmt, loops: bool, returns: bool) -> bool:
     """True if ``stmt`` holds a break/continue of the enclosing loop (not of inner ones)
-    when ``loops``, or a nested return when ``returns``."""
+    when ``loops``, or a nested return when ``returns`` (also inside a nested loop)."""
     if isinstance(stmt, (ast.Break, ast.Continue)):
         return loops
     if isinstance(stmt, ast.Return):
         return returns
+    if isinstance(stmt, (ast.For, ast.While)):
+        return returns and has_return(stmt.body)
     if isinstance(stmt, ast.If):
         return any(may_jump(s, loops, returns) for s in stmt.body + stmt.orelse)
     return False
@@ -94,12 +106,37 @@ def has_break(body: list[ast.stmt], kind: type = ast.Break) -> bool:
 class Statements(Calls):
     """Translates statements; a statement list returns how control left it."""
 
+    returns_in_loops = False
+    """A device function with a ``return`` inside a loop: ``$return`` and the pending
+    results are carried through its loops, and a return there also breaks out."""
+
+    def preset_results(self, node: ast.AST, types: tuple) -> None:
+        """Start a device function with no pending return and zero results of ``types``
+        (so that loops can carry them)."""
+        self.result_types = types
+        self.func.result_types = types
+        self.env["$return"] = self.constant(node, False, bool_)
+        for i, t in enumerate(types):
+            self.env[f"$result{i}"] = self.constant(node, 0 if not t.is_bool else False, t)
+
+    def loop_returned(self, node: ast.stmt) -> None:
+        """After a loop that may return, inside another loop: that loop breaks too."""
+        if not (self.returns_in_loops and self.loop_depth
+                and isinstance(node, (ast.For, ast.While)) and has_return(node.body)):
+            return
+        flag = self.flag("break")
+        current = self.env.get(flag)
+        ret = self.env.get("$return")
+        if isinstance(current, Value) and isinstance(ret, Value):
+            self.env[flag] = self.op(node, "or", (current, ret))
+
     def stmts(self, body: list[ast.stmt]) -> str | None:
         """Translate ``body``; returns None (falls through), "return" or "jump"."""
         for index, stmt in enumerate(body):
             status = self.stmt(stmt)
             if status is not None:
                 return status
+            self.loop_returned(stmt)
             rest = body[index + 1:]
             if rest and may_jump(stmt, self.loop_depth > 0, not self.func.is_kernel):
                 return self.guarded(rest)
@@ -215,6 +252,12 @@ class Statements(Calls):
         value = self.expr(node.value) if node.value is not None else ()
         items = value if isinstance(value, tuple) else (value,)
         values = tuple(self.scalar(node.value, x) for x in items)
+        if self.loop_depth:
+            if "$result0" not in self.env and values:
+                raise NeedResultTypes(tuple(v.type for v in values))
+            status = self.deferred_return(node, values)
+            self.env[self.flag("break")] = self.constant(node, True, bool_)
+            return status
         if self.nesting:
             return self.deferred_return(node, values)
         types = tuple(v.type for v in values)

@@ -1,4 +1,4 @@
-"""Bit manipulation: LOP3, SHF, POPC, FLO, PRMT.
+"""Bit manipulation: LOP3, SHF, POPC, BREV, FLO, PRMT.
 
 SHF shifts the 64-bit funnel ``{c:a}`` by ``b`` taken as unsigned and clamped (to 32 for
 the 32-bit types, 64 for the 64-bit ones), in two half steps so that no single numpy
@@ -145,6 +145,24 @@ def popc(inst: Instruction, mods: Mapping[str, str]) -> Callable:
     return with_transforms(core, [flag_transform(source_operands(inst)[0], "i32")])
 
 
+_BYTE_REVERSED = np.array([int(f"{v:08b}"[::-1], 2) for v in range(256)], np.uint32)
+
+
+def brev(inst: Instruction, mods: Mapping[str, str]) -> Callable:
+    """BREV: b's 32 bits in reverse order (each byte reversed through a table, the bytes
+    swapped)."""
+
+    def core(b):
+        b = np.asarray(b, U32)
+        out = np.zeros_like(b)
+        for k in range(4):
+            byte = (b >> U32(8 * k)) & U32(0xFF)
+            out |= _BYTE_REVERSED[byte] << U32(8 * (3 - k))
+        return (out,)
+
+    return with_transforms(core, [])
+
+
 def flo(inst: Instruction, mods: Mapping[str, str]) -> Callable:
     """FLO.{U32,S32}[.SH]: position of the leading 1 (non-sign bit), 0xffffffff if none.
 
@@ -263,6 +281,6 @@ def prmt(inst: Instruction, mods: Mapping[str, str]) -> Callable:
 
 
 FACTORIES: dict[str, Callable] = {
-    "LOP3": lop3, "SHF": shf, "POPC": popc, "FLO": flo, "PRMT": prmt,
+    "LOP3": lop3, "SHF": shf, "POPC": popc, "BREV": brev, "FLO": flo, "PRMT": prmt,
 }
 """Semantics factories of this module, by opcode."""

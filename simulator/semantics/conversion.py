@@ -206,5 +206,21 @@ def f2f(inst: Instruction, mods: Mapping[str, str]) -> Callable:
                                                  _flag_format(stype))])
 
 
-FACTORIES: dict[str, Callable] = {"I2F": i2f, "F2I": f2i, "F2F": f2f}
+def frnd(inst: Instruction, mods: Mapping[str, str]) -> Callable:
+    """FRND[.FTZ][.F64][.rnd]: b rounded to an integer value, in its own float type (exact:
+    no rounding error is possible)."""
+    stype = mods.get("type", "F32")
+    value = _float_source(stype, mods.get("ftz") == "FTZ")
+    rounding = INTEGER_ROUNDING[mods.get("rnd", "RN")]
+    fmt = _flag_format(stype)
+    pack = _pack(fmt)
+
+    def core(b):
+        with np.errstate(all="ignore"):
+            return (pack(rounding(value(b))),)
+
+    return with_transforms(core, [flag_transform(source_operands(inst)[0], fmt)])
+
+
+FACTORIES: dict[str, Callable] = {"I2F": i2f, "F2I": f2i, "F2F": f2f, "FRND": frnd}
 """Semantics factories of this module, by opcode."""

@@ -41,6 +41,37 @@ func @helper(%v: f32, %w: f32) -> f32, i32 {
   return %0, %1
 }
 
+kernel @more_ops(%a: f32, %b: f32, %u: u32) {
+  %0 = exp2 %a : f32
+  %1 = log2 %0 : f32
+  %2 = log10 %1 : f32
+  %3 = tan %2 : f32
+  %4 = tanh %3 : f32
+  %5 = sinh %4 : f32
+  %6 = cosh %5 : f32
+  %7 = asin %6 : f32
+  %8 = acos %7 : f32
+  %9 = atan %8 : f32
+  %10 = erf %9 : f32
+  %11 = erfc %10 : f32
+  %12 = cbrt %11 : f32
+  %13 = floor %12 : f32
+  %14 = ceil %13 : f32
+  %15 = trunc %14 : f32
+  %16 = round %15 : f32
+  %17 = pow %16, %b : f32
+  %18 = atan2 %17, %b : f32
+  %19 = hypot %18, %b : f32
+  %20 = copysign %19, %b : f32
+  %21 = popc %u : u32
+  %22 = clz %21 : u32
+  %23 = brev %22 : u32
+  %24 = ffs %23 : u32
+  syncwarp
+  fence
+  return
+}
+
 kernel @every_op(%x: array<f32, 2, global>, %c: array<i32, 1, global>, %n: i32, %a: f32, \
 %p: bool) attributes {BM = 64, "do" = "yes", dtype = f16, scale = 0.5, tile = [16, [2, 3]]} {
   %0 = constant 7 : i32
@@ -341,7 +372,7 @@ def test_module_with_two_functions_and_a_call_checked_against_the_callee():
 
 
 def test_parse_function_wants_exactly_one():
-    with pytest.raises(IRSyntaxError, match="expected one function, found 2"):
+    with pytest.raises(IRSyntaxError, match="expected one function, found 3"):
         parse_function(EVERY_OP)
 
 

@@ -254,15 +254,28 @@ def test_loop_variable_assigned_only_inside_the_loop_is_undefined_after():
         build(k, o=wf.i32[:], n=wf.i32)
 
 
-def test_loop_cannot_change_a_variables_type():
+def test_loop_widens_a_variable_its_body_makes_wider():
     def k(o, n):
         acc = 0
         for _i in range(n):
             acc = acc + 0.5
         o[0] = acc
 
-    with pytest.raises(CompileError, match="changes the type of 'acc' from i32 to f32"):
-        build(k, o=wf.f32[:], n=wf.i32)
+    f = build(k, o=wf.f32[:], n=wf.i32)
+    loop = ops(f, "for")[0]
+    assert loop.results[0].type == ir.f32  # carried as f32 from the start, never narrowed
+    assert not any(op.name == "cast" and op.result.type == ir.i32 for op in f.walk())
+
+
+def test_loop_keeps_a_variable_its_body_makes_narrower():
+    def k(o, x, n):
+        acc = 0.0
+        for i in range(n):
+            acc = x[i]
+        o[0] = acc
+
+    f = build(k, o=wf.f64[:], x=wf.i32[:], n=wf.i32)
+    assert ops(f, "for")[0].results[0].type == ir.f32
 
 
 def test_unsigned_range_bounds_count_in_i64():
