@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..isa.errors import UsageError
 from ..simulator import DeviceArray, LaunchError
 from .types import SCALARS, ArrayDType, DType, ScalarDType, constexpr, from_value
 
@@ -38,15 +39,15 @@ def parameters(fn) -> list[Parameter]:
     try:  # annotations may be strings (``from __future__ import annotations``)
         signature = inspect.signature(fn, eval_str=True)
     except Exception as err:  # any error evaluating the user's annotation text
-        raise TypeError(f"kernel {fn.__name__}: cannot evaluate its annotations: {err}") \
+        raise UsageError(f"kernel {fn.__name__}: cannot evaluate its annotations: {err}") \
             from None
     for p in signature.parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            raise TypeError(f"kernel {fn.__name__}: *args and **kwargs are not supported")
+            raise UsageError(f"kernel {fn.__name__}: *args and **kwargs are not supported")
         ann = None if p.annotation is inspect.Parameter.empty else p.annotation
         if ann is not None and ann is not constexpr and not isinstance(
                 ann, (ScalarDType, ArrayDType)):
-            raise TypeError(f"kernel {fn.__name__}: parameter {p.name!r} is annotated "
+            raise UsageError(f"kernel {fn.__name__}: parameter {p.name!r} is annotated "
                             f"{ann!r}; use a warpforge type (wf.f32, wf.f32[:], ...) or "
                             "wf.constexpr")
         out.append(Parameter(p.name, ann))
@@ -137,20 +138,23 @@ def parse_type(text: str) -> DType:
     base, _, dims = spelled.partition("[")
     scalar = SCALARS.get("bool" if base == "bool_" else base)
     if scalar is None:
-        raise ValueError(f"unknown type {text!r}; types: {', '.join(SCALARS)} and arrays "
+        raise UsageError(f"unknown type {text!r}; types: {', '.join(SCALARS)} and arrays "
                          "like f32[:] or f32[:, :]")
     if not dims:
         return scalar
     if not dims.endswith("]") or set(dims[:-1].split(",")) != {":"}:
-        raise ValueError(f"write an array type as {base}[:] or {base}[:, :], not {text!r}")
+        raise UsageError(f"write an array type as {base}[:] or {base}[:, :], not {text!r}")
     return ArrayDType(scalar, len(dims[:-1].split(",")))
 
 
 def bind_types(kernel: str, params: Sequence[Parameter], types: Sequence[DType],
                constexprs: Mapping[str, object]) -> Bound:
     """A specialization from types alone (no values): one type per runtime parameter, in
-    order, and every constexpr's value."""
+    order (none for a kernel whose runtime parameters are all annotated), and every
+    constexpr's value."""
     runtime = [p for p in params if not p.is_constexpr]
+    if not types and runtime and all(p.annotation is not None for p in runtime):
+        types = [p.annotation for p in runtime]  # an annotated kernel needs no types given
     if len(types) != len(runtime):
         raise LaunchError(f"kernel {kernel} has {len(runtime)} runtime parameters "
                           f"({', '.join(p.name for p in runtime)}) but {len(types)} types "

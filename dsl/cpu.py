@@ -28,13 +28,16 @@ from ..compiler.llvm import LANE_WIDTHS
 from ..isa import knobs
 from ..isa.program import Param, SourceLoc
 from ..simulator import (
+    PRESETS,
     BarrierError,
+    ConfigError,
     DeviceArray,
     KernelFault,
     LaunchError,
     LaunchResult,
     LaunchTimeout,
     MemoryFault,
+    ResourceError,
 )
 from ..simulator.launch import NUMPY_TYPES, launch_timeout, normalize_dims, scalar_bytes
 
@@ -44,6 +47,8 @@ if TYPE_CHECKING:
 
 MAX_BLOCK_THREADS = 1024
 """Most threads a CTA may have (as on the GPU)."""
+MAX_SHARED_BYTES = PRESETS["ampere"].max_shared_per_block
+"""Most shared memory (static and dynamic) a CTA may use: the simulated A100's limit."""
 
 FAULT_WORDS = 8
 """int64 words of the fault record an entry fills: kind, site, CTA, thread, axis, index,
@@ -133,12 +138,12 @@ class CPU:
             threads = os.cpu_count() or 1
         if not isinstance(threads, numbers.Integral) or isinstance(threads, bool) \
                 or threads < 1:
-            raise ValueError(f"CPU(threads=...) must be a positive int, got {threads!r}")
+            raise ConfigError(f"CPU(threads=...) must be a positive int, got {threads!r}")
         if lanes is None:
             from ..compiler.llvm.jit import host_lanes
             lanes = host_lanes()
         if lanes not in LANE_WIDTHS:
-            raise ValueError(f"CPU(lanes=...) must be one of {LANE_WIDTHS}, got {lanes!r}")
+            raise ConfigError(f"CPU(lanes=...) must be one of {LANE_WIDTHS}, got {lanes!r}")
         self.threads = int(threads)
         self.lanes = int(lanes)
         self.checked = bool(knobs.get("WARPFORGE_CPU_CHECKED") if checked is None
@@ -161,7 +166,7 @@ class CPU:
 
     def launch(self, kernel: NativeKernel, grid: int | Sequence[int],
                block: int | Sequence[int], args: Sequence[object] = (),
-               timeout: float | None = None) -> LaunchResult:
+               timeout: float | None = None, shared_bytes: int = 0) -> LaunchResult:
         """Run ``kernel`` on ``grid`` CTAs of ``block`` threads with ISA-level ``args``
         (``compiler.abi`` order: numpy arrays or addresses for pointers, numbers for
         scalars, shapes and strides).
@@ -173,12 +178,16 @@ class CPU:
         ``timeout`` seconds (default ``WARPFORGE_LAUNCH_TIMEOUT``; 0 or None: no limit), and
         KeyboardInterrupt on Ctrl-C, within a loop iteration or a CTA of the kernel. A
         checked launch that stops for any of these leaves the arrays as they were.
+        ``shared_bytes`` of dynamic shared memory follow the kernel's own in each worker's
+        arena.
         """
         grid = normalize_dims(grid, "grid")
         block = normalize_dims(block, "block")
         _check_dims(kernel, grid, block)
         limit = launch_timeout(timeout)
+        _check_shared(kernel, shared_bytes)
         slots, arrays = pack_parameters(kernel, args, grid)
+        slots[-1] = shared_bytes
         snapshots = ([(a, a.copy()) for a in arrays if a.flags.writeable]
                      if self.checked else [])
         ctas = grid[0] * grid[1] * grid[2]
@@ -212,15 +221,16 @@ class CPU:
         native code reads at every loop back edge and CTA, and the launch ends once every
         worker has returned."""
         if kernel.shares_grid and workers > 1:
-            slots[-3] = 0
-            slots[-2] = max(1, ctas // (workers * CHUNKS_PER_WORKER))
+            slots[-4] = 0
+            slots[-3] = max(1, ctas // (workers * CHUNKS_PER_WORKER))
             ranges = [(-1, ctas)] * workers
         else:
             share = math.ceil(ctas / workers)
             ranges = [(k * share, min(ctas, (k + 1) * share)) for k in range(workers)]
         params = slots.ctypes.data
+        arena = -(-kernel.arena_bytes // _ARENA_ALIGN) * _ARENA_ALIGN + int(slots[-1])
         pool = self._executor()
-        futures = [pool.submit(self._run_range, kernel, params, first, end)
+        futures = [pool.submit(self._run_range, kernel, params, first, end, arena)
                    for first, end in ranges]
         deadline = time.monotonic() + limit if limit > 0 else None
         try:
@@ -229,11 +239,11 @@ class CPU:
                 pending = wait(pending, timeout=None if deadline is None
                                else max(0.0, deadline - time.monotonic())).not_done
         except BaseException:  # Ctrl-C: stop the workers before the arrays are restored
-            slots[-1] = 1
+            slots[-2] = 1
             wait(futures)
             raise
         if pending:
-            slots[-1] = 1
+            slots[-2] = 1
             wait(futures)
             raise LaunchTimeout(f"kernel '{kernel.name}' ran past its timeout of {limit:g} s "
                                 "and was stopped")
@@ -241,9 +251,9 @@ class CPU:
         return min(faults, key=lambda f: int(f[2])) if faults else None
 
     def _run_range(self, kernel: NativeKernel, params: int, first: int,
-                   end: int) -> np.ndarray | None:
+                   end: int, arena_bytes: int) -> np.ndarray | None:
         fault = np.zeros(FAULT_WORDS, np.int64)
-        arena = self._arena(kernel.arena_bytes)
+        arena = self._arena(arena_bytes)
         if kernel.function(params, arena, first, end, fault.ctypes.data) == 1:
             return fault
         return None
@@ -262,6 +272,18 @@ class CPU:
                 self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="warpforge-cpu")
                 weakref.finalize(self, self._pool.shutdown, wait=False)
             return self._pool
+
+
+def _check_shared(kernel: NativeKernel, shared_bytes: object) -> None:
+    """LaunchError unless ``shared_bytes`` is a size the kernel's shared memory fits in."""
+    if isinstance(shared_bytes, bool) or not isinstance(shared_bytes, numbers.Integral) \
+            or shared_bytes < 0:
+        raise LaunchError(f"kernel '{kernel.name}': shared_bytes must be a non-negative int, "
+                          f"not {shared_bytes!r}")
+    total = kernel.shared_bytes + int(shared_bytes)
+    if total > MAX_SHARED_BYTES:
+        raise ResourceError(f"kernel '{kernel.name}' uses {total} bytes of shared memory per "
+                          f"block, above the limit of {MAX_SHARED_BYTES}")
 
 
 def _check_dims(kernel: NativeKernel, grid: tuple[int, int, int],
@@ -286,7 +308,8 @@ def _check_dims(kernel: NativeKernel, grid: tuple[int, int, int],
 def pack_parameters(kernel: NativeKernel, args: Sequence[object],
                     grid: tuple[int, int, int]) -> tuple[np.ndarray, list[np.ndarray]]:
     """The entry's parameter block (one 8-byte slot per ISA parameter, then grid x, y, z,
-    then the work-sharing counter and chunk and the cancel word, zero here) and the numpy
+    then the work-sharing counter and chunk, the cancel word and the dynamic shared bytes,
+    zero here) and the numpy
     arrays passed by address. A scalar sits in the low bytes of its slot; a pointer slot
     holds the array's address; no array is copied."""
     params = kernel.params
@@ -294,7 +317,7 @@ def pack_parameters(kernel: NativeKernel, args: Sequence[object],
     if len(args) != len(params):
         raise LaunchError(f"kernel '{name}' takes {len(params)} ISA arguments "
                           f"({', '.join(p.name for p in params)}), got {len(args)}")
-    slots = np.zeros(len(params) + 6, np.uint64)
+    slots = np.zeros(len(params) + 7, np.uint64)
     arrays: list[np.ndarray] = []
     for k, (param, value) in enumerate(zip(params, args, strict=True)):
         where = f"kernel '{name}': parameter '{param.name}' ({param.type})"

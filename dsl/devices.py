@@ -69,7 +69,7 @@ def set_device(dev: str | Device) -> Device:
     """Make ``dev`` (a device or its name, ``"sim"`` or ``"cpu"``) the current device;
     returns it."""
     global _default
-    chosen = _named(dev) if isinstance(dev, str) else dev
+    chosen = _named(dev) if isinstance(dev, str) else resolve_device(dev)
     if getattr(_state, "device", None) is not None:
         _state.device = chosen
     else:
@@ -80,7 +80,7 @@ def set_device(dev: str | Device) -> Device:
 @contextlib.contextmanager
 def device(dev: str | Device) -> Iterator[Device]:
     """Use ``dev`` as the current device inside a ``with`` block (per thread)."""
-    chosen = _named(dev) if isinstance(dev, str) else dev
+    chosen = _named(dev) if isinstance(dev, str) else resolve_device(dev)
     previous = getattr(_state, "device", None)
     _state.device = chosen
     try:

@@ -78,13 +78,32 @@ def is_compiler_frame(filename: str) -> bool:
     return path.startswith(_HIDDEN_DIRS) or path in _HIDDEN_FILES
 
 
+_PACKAGE_DIRS = tuple(os.path.join(_PACKAGE_ROOT, d) + os.sep
+                      for d in ("isa", "simulator", "compiler", "dsl", "libs", "warpforge"))
+
+
+def is_internal_frame(filename: str) -> bool:
+    """True for a frame of any of warpforge's own layers."""
+    return os.path.abspath(filename).startswith(_PACKAGE_DIRS)
+
+
+def hide_internal_frames(err: BaseException) -> BaseException:
+    """Remove every warpforge frame from ``err``'s traceback (in place), so that it ends at
+    the user's launch line; returns ``err``."""
+    return _keep_frames(err, lambda name: not is_internal_frame(name))
+
+
 def hide_compiler_frames(err: BaseException) -> BaseException:
     """Remove the compiler's and the frontend's frames from ``err.__traceback__`` (in place;
     re-raise with a bare ``raise`` to keep the trimmed traceback); returns ``err``."""
+    return _keep_frames(err, lambda name: not is_compiler_frame(name))
+
+
+def _keep_frames(err: BaseException, keep) -> BaseException:
     kept: list[TracebackType] = []
     tb = err.__traceback__
     while tb is not None:
-        if not is_compiler_frame(tb.tb_frame.f_code.co_filename):
+        if keep(tb.tb_frame.f_code.co_filename):
             kept.append(tb)
         tb = tb.tb_next
     for first, second in itertools.pairwise(kept):

@@ -13,7 +13,9 @@ CPU. ``k.compile(...)`` returns the :class:`CompiledKernel` with every layer to 
 from __future__ import annotations
 
 import functools
+import os
 import pathlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -25,6 +27,7 @@ from ..compiler.errors import CompilerError
 from ..compiler.pipeline import optimize
 from ..compiler.sass import compile_function
 from ..isa import Program, knobs
+from ..isa.errors import UsageError, WarpforgeError
 from ..isa.program import Param, SourceLoc
 from ..simulator import DeviceArray, LaunchError, LaunchResult
 from ..simulator.launch import normalize_dims
@@ -32,7 +35,7 @@ from . import cache
 from .binding import Bound, Parameter, bind, bind_types, parameters
 from .cpu import CPU, NativeKernel
 from .devices import Device, get_device, resolve_device
-from .errors import CompileError, compile_error, hide_compiler_frames
+from .errors import CompileError, compile_error, hide_compiler_frames, hide_internal_frames
 from .freevars import environment_key
 from .frontend import build_function
 from .types import ArrayDType
@@ -84,18 +87,18 @@ class CompiledKernel:
     def asm(self) -> str:
         """The canonical assembly text (target ``"sim"``)."""
         if self.program is None:
-            raise ValueError(f"kernel {self.name} was compiled for target {self.target!r}, "
+            raise UsageError(f"kernel {self.name} was compiled for target {self.target!r}, "
                              "which has no SASS-like assembly; compile with target='sim' "
                              "for .asm, or read .llvm_ir / .native_asm")
         if self._asm is None:
-            self._asm = str(self.program)
+            self._asm = relative_locs(str(self.program))
         return self._asm
 
     @property
     def llvm_ir(self) -> str:
         """The optimized LLVM IR (target ``"cpu"``)."""
         if self._llvm_ir is None:
-            raise ValueError(f"kernel {self.name} was compiled for target {self.target!r}; "
+            raise UsageError(f"kernel {self.name} was compiled for target {self.target!r}; "
                              "compile with target='cpu' for .llvm_ir and .native_asm")
         return self._llvm_ir
 
@@ -123,6 +126,23 @@ class CompiledKernel:
         if self.native is not None:
             return self.native.shared_bytes
         return self.program.shared_bytes if self.program is not None else 0
+
+
+_LOC = re.compile(r'^\.loc "([^"]*)"', re.MULTILINE)
+
+
+def relative_locs(text: str) -> str:
+    """Assembly text with each ``.loc`` file under the working directory written relative
+    to it (what a user reads and diffs; the program itself keeps absolute paths, which the
+    simulator's messages and the cache need)."""
+    cwd = os.getcwd()
+
+    def shorten(m: re.Match) -> str:
+        path = m.group(1)
+        if os.path.isabs(path) and path.startswith(cwd + os.sep):
+            path = os.path.relpath(path, cwd)
+        return f'.loc "{path}"'
+    return _LOC.sub(shorten, text)
 
 
 def _meta(stages: list, params: list) -> dict:
@@ -211,7 +231,8 @@ def _native_from_meta(name: str, meta: dict, function) -> NativeKernel:
 
 def _user_facing(method: Callable) -> Callable:
     """Re-raise a CompileError from ``method`` with only the user's frames in its traceback
-    (the frames below the user's call are the compiler's, not theirs)."""
+    (the frames below the user's call are the compiler's, not theirs), and any other
+    warpforge error (a fault, a bad launch) with warpforge's frames removed."""
 
     @functools.wraps(method)
     def wrapper(*args, **kwargs):
@@ -219,6 +240,9 @@ def _user_facing(method: Callable) -> Callable:
             return method(*args, **kwargs)
         except CompileError as err:
             hide_compiler_frames(err)
+            raise
+        except WarpforgeError as err:  # faults and launch errors end at the user's line
+            hide_internal_frames(err)
             raise
     return wrapper
 
@@ -252,7 +276,7 @@ class Kernel:
         specializes a ``"cpu"`` build further (default: :func:`cpu_spec` for the default
         block)."""
         if target not in TARGETS:
-            raise ValueError(f"unknown target {target!r}; targets: {', '.join(TARGETS)}")
+            raise UsageError(f"unknown target {target!r}; targets: {', '.join(TARGETS)}")
         spec = bound.key()
         if target == "cpu" and cpu is None:
             cpu = cpu_spec(bound, None)
@@ -365,22 +389,27 @@ class Kernel:
     # --- launching ------------------------------------------------------------------------
 
     def __getitem__(self, config) -> Callable[..., LaunchResult]:
-        if not isinstance(config, tuple) or len(config) != 2:
-            raise LaunchError(f"launch {self.__name__} as {self.__name__}[grid, block](...)")
-        grid, block = config
+        """``k[grid, block]`` or ``k[grid, block, shared_bytes]`` (dynamic shared memory,
+        which ``wf.dynamic_shared`` views): the launcher."""
+        if not isinstance(config, tuple) or len(config) not in (2, 3):
+            raise LaunchError(f"launch {self.__name__} as {self.__name__}[grid, block](...) "
+                              f"or {self.__name__}[grid, block, shared_bytes](...)")
+        grid, block = config[:2]
+        extra = {"shared_bytes": config[2]} if len(config) == 3 else {}
 
         @_user_facing
         def launcher(*args, **kwargs) -> LaunchResult:
-            return self.launch(grid, block, *args, **kwargs)
+            return self.launch(grid, block, *args, **extra, **kwargs)
         return launcher
 
     @_user_facing
     def launch(self, grid, block, *args, device: Device | str | None = None,
-               timeout: float | None = None, **kwargs) -> LaunchResult:
+               timeout: float | None = None, shared_bytes: int = 0,
+               **kwargs) -> LaunchResult:
         """Compile for these arguments (once) and run on ``device`` (default: current; a
         device or a name, ``"sim"`` or ``"cpu"``). Past ``timeout`` seconds (default
         ``WARPFORGE_LAUNCH_TIMEOUT``; 0: none) the launch stops with ``wf.LaunchTimeout``;
-        Ctrl-C stops it too."""
+        Ctrl-C stops it too. ``shared_bytes`` is the CTA's dynamic shared memory."""
         bound = self._bind(args, kwargs)
         dev = resolve_device(device) if device is not None else get_device()
         grid = grid(dict(bound.constexprs)) if callable(grid) else grid
@@ -389,10 +418,11 @@ class Kernel:
             dims = normalize_dims(block, "block")
             compiled = self._compile_bound(bound, "cpu", cpu_spec(bound, dims, dev))
             return dev.launch(compiled.native, grid, dims, _native_arguments(compiled, bound),
-                              timeout=timeout)
+                              timeout=timeout, shared_bytes=shared_bytes)
         compiled = self._compile_bound(bound, "sim")
         isa_args, writebacks = _isa_arguments(compiled, bound)
-        result = dev.launch(compiled.program, grid, block, isa_args, timeout=timeout)
+        result = dev.launch(compiled.program, grid, block, isa_args, timeout=timeout,
+                            shared_bytes=shared_bytes)
         for view, contiguous in writebacks:
             view[...] = contiguous
         return result

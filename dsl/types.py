@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..compiler.ir import types as ir
+from ..isa.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,16 @@ class ScalarDType:
         """``f32[:]`` or ``f32[:, :]``: a global array of this element type."""
         items = dims if isinstance(dims, tuple) else (dims,)
         if not items or not all(isinstance(d, slice) and d == slice(None) for d in items):
-            raise TypeError(f"write an array type as {self.name}[:] or {self.name}[:, :], "
+            raise UsageError(f"write an array type as {self.name}[:] or {self.name}[:, :], "
                             f"not {self.name}[{dims!r}]")
         return ArrayDType(self, len(items))
 
     def __call__(self, value: object) -> np.generic:
         """Outside kernels: ``value`` as a numpy scalar of this type."""
-        return self.ir.np_dtype.type(value)
+        try:
+            return self.ir.np_dtype.type(value)
+        except (TypeError, ValueError, OverflowError) as err:
+            raise UsageError(f"wf.{self.name}({value!r}): {err}") from None
 
     def __str__(self) -> str:
         return self.name
@@ -82,8 +86,14 @@ i32 = ScalarDType(ir.i32)
 u32 = ScalarDType(ir.u32)
 i64 = ScalarDType(ir.i64)
 bool_ = ScalarDType(ir.bool_)
+u64 = ScalarDType(ir.u64)
+i8 = ScalarDType(ir.i8)
+u8 = ScalarDType(ir.u8)
+i16 = ScalarDType(ir.i16)
+u16 = ScalarDType(ir.u16)
 
-SCALARS: dict[str, ScalarDType] = {t.name: t for t in (f16, f32, f64, i32, u32, i64, bool_)}
+SCALARS: dict[str, ScalarDType] = {t.name: t for t in (f16, f32, f64, i32, u32, i64, bool_,
+                                                       u64, i8, u8, i16, u16)}
 """Every DSL scalar type by name."""
 
 DType = ScalarDType | ArrayDType
@@ -95,7 +105,7 @@ def to_ir(t: DType | ir.ScalarType | ir.ArrayType) -> ir.ScalarType | ir.ArrayTy
         return t.ir
     if isinstance(t, (ir.ScalarType, ir.ArrayType)):
         return t
-    raise TypeError(f"{t!r} is not a warpforge type")
+    raise UsageError(f"{t!r} is not a warpforge type")
 
 
 def from_ir(t: ir.ScalarType) -> ScalarDType | None:
@@ -112,7 +122,7 @@ def from_dtype(dtype: object) -> ScalarDType:
     found = _BY_DTYPE.get(dt)
     if found is None:
         names = ", ".join(str(t.ir.np_dtype) for t in SCALARS.values())
-        raise TypeError(f"unsupported dtype {dt} (kernels take {names})")
+        raise UsageError(f"unsupported dtype {dt} (kernels take {names})")
     return found
 
 
@@ -133,5 +143,5 @@ def from_value(value: object) -> DType:
         if ndim < 1:
             return from_dtype(dtype)
         return ArrayDType(from_dtype(dtype), ndim)
-    raise TypeError(f"cannot pass a {type(value).__name__} to a kernel "
+    raise UsageError(f"cannot pass a {type(value).__name__} to a kernel "
                     "(pass numpy arrays, numbers or bools)")

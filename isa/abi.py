@@ -18,6 +18,11 @@ NCTAID_X, NCTAID_Y, NCTAID_Z = 0xC, 0x10, 0x14
 """Offsets of gridDim.x/y/z in bank 0."""
 STACK_POINTER = 0x28
 """Offset of the initial local-memory stack pointer (``MOV R1, c[0x0][0x28]``)."""
+DYNAMIC_SHARED_BYTES = 0x30
+"""Offset of the launch's dynamic shared-memory size in bytes (``k[grid, block, nbytes]``);
+the dynamic array starts after the kernel's static shared memory, 16-byte aligned."""
+SHARED_ALIGN = 16
+"""Alignment of the dynamic shared array's start."""
 PARAM_BASE = 0x160
 """Offset of the first kernel parameter in bank 0."""
 MAX_PARAM_BYTES = 4096

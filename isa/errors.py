@@ -7,6 +7,11 @@ class WarpforgeError(Exception):
     """Base class of every error warpforge raises on purpose."""
 
 
+class UsageError(WarpforgeError, ValueError, TypeError):
+    """An API called with a value it cannot take: a bad setting, device configuration, type
+    or option (also a ``ValueError`` and a ``TypeError``, as Python's own checks are)."""
+
+
 class AssemblyError(WarpforgeError):
     """Bad assembly text or binary: where it is, the line itself, and what was expected.
 

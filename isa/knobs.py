@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from .errors import UsageError
+
 
 @dataclass(frozen=True)
 class Knob:
@@ -62,5 +64,5 @@ def get(name: str) -> object:
             return True
         if value in _FALSE:
             return False
-        raise ValueError(f"{name}={raw!r}: expected one of 1/0, true/false, yes/no, on/off")
+        raise UsageError(f"{name}={raw!r}: expected one of 1/0, true/false, yes/no, on/off")
     return knob.type(raw)

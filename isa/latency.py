@@ -23,7 +23,9 @@ WIDE_HIGH = 5
 """IMAD.WIDE's high result register."""
 GUARD = 13
 """A predicate written by a fixed-latency instruction, read as a guard."""
-FIXED_CLASSES = (Unit.ALU, Unit.FMA, Unit.FP16)
+FP64_RESULT = 10
+"""An FP64 result (DADD, DMUL, DFMA, DSETP) to any consumer (NAK: FP64 -> ALU 10)."""
+FIXED_CLASSES = (Unit.ALU, Unit.FMA, Unit.FP16, Unit.FP64)
 """Units whose results are waited for with stall counts."""
 
 
@@ -34,6 +36,8 @@ def raw_latency(producer: OpcodeInfo, consumer: OpcodeInfo, *, wide_half: int | 
     ``wide_half`` is 0 or 1 for the low or high register of an IMAD.WIDE result;
     ``as_guard`` marks a predicate read as the consumer's guard.
     """
+    if producer.unit == Unit.FP64:
+        return max(FP64_RESULT, GUARD if as_guard else 0)
     if as_guard:
         return GUARD
     if wide_half is not None:

@@ -44,6 +44,7 @@ class Unit(enum.Enum):
     ALU = "alu"
     FMA = "fma"
     FP16 = "fp16"
+    FP64 = "fp64"
     SFU = "sfu"
     LSU = "lsu"
     CBU = "cbu"
@@ -268,6 +269,9 @@ S2R = Latency(16, variable=True)
 SHFL = Latency(24, variable=True)
 BRANCH = Latency(4)
 HMMA = Latency(17, variable=True)
+FP64 = Latency(10)
+"""SM80's FP64 pipe: 10 cycles to a dependent op (NAK's FP64 -> ALU), waited for with
+stall counts (NAK adds a scoreboard as well; the stalls alone cover the dependence)."""
 ADDR = OperandSpec("addr", Kind.ADDR)
 """A shared or local memory address: a 32-bit base register (``[R3+0x10]``)."""
 GADDR = OperandSpec("addr", Kind.ADDR, width=2)
@@ -393,10 +397,37 @@ def _rows() -> list[OpcodeInfo]:
                    "d = pp ? a : b."),
         OpcodeInfo(
             "MUFU", 0x026, Unit.SFU, MUFU, (_rd(), _rb("b", "float", fneg)),
-            (ModGroup("fn", ("EX2", "LG2", "RCP", "RSQ", "SQRT", "SIN", "COS"),
-                      required=True),),
+            (ModGroup("fn", ("EX2", "LG2", "RCP", "RSQ", "SQRT", "SIN", "COS", "RCP64H",
+                             "RSQ64H"), required=True),),
             "Special function: 2^b, log2 b, 1/b, 1/sqrt b, sqrt b; SIN and COS take b in "
-            "turns (radians / 2pi), as Volta+ hardware does after its FMUL.RZ by 1/2pi.",
+            "turns (radians / 2pi), as Volta+ hardware does after its FMUL.RZ by 1/2pi. "
+            "RCP64H and RSQ64H read b as the high word of an f64 (low word 0) and give the "
+            "high word of an approximate f64 1/b or 1/sqrt(b), the start of ptxas's Newton "
+            "sequences for f64 division and square root.",
+        ),
+        # --- double precision ----------------------------------------------------
+        OpcodeInfo(
+            "DADD", 0x028, Unit.FP64, FP64,
+            (_rd(width=2), _ra("a", "float", fneg, width=2), _rb("b", "float", fneg, width=2)),
+            (ROUND,), "d = a + b (f64 pairs, round to nearest even unless stated).",
+        ),
+        OpcodeInfo(
+            "DMUL", 0x029, Unit.FP64, FP64,
+            (_rd(width=2), _ra("a", "float", fneg, width=2), _rb("b", "float", fneg, width=2)),
+            (ROUND,), "d = a * b (f64 pairs).",
+        ),
+        OpcodeInfo(
+            "DFMA", 0x02A, Unit.FP64, FP64,
+            (_rd(width=2), _ra("a", "float", ("neg",), width=2),
+             _rb("b", "float", ("neg",), width=2), _rb("c", "float", ("neg",), width=2)),
+            (ROUND,), "d = a * b + c (f64 pairs), fused: one rounding.",
+        ),
+        OpcodeInfo(
+            "DSETP", 0x02B, Unit.FP64, FP64,
+            (_pd("pu"), _pd("pv"), _ra("a", "float", fneg, width=2),
+             _rb("b", "float", fneg, width=2), _ps("pp")),
+            (FLOAT_CMP, BOOL_OP),
+            "pu = (a cmp b) bop pp; pv = !(a cmp b) bop pp, on f64 pairs (FSETP's conditions).",
         ),
         # --- conversions ---------------------------------------------------------
         OpcodeInfo(

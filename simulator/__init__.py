@@ -12,6 +12,7 @@ from .config import PRESETS, ArchConfig
 from .device import Simulator
 from .errors import (
     BarrierError,
+    ConfigError,
     HazardError,
     KernelFault,
     LaunchError,
@@ -27,6 +28,7 @@ __all__ = [
     "PRESETS",
     "ArchConfig",
     "BarrierError",
+    "ConfigError",
     "DeviceArray",
     "HazardError",
     "KernelFault",

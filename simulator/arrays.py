@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..isa.errors import UsageError
 from .errors import SimulatorError
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class DeviceArray:
         when the values fit, as numpy's ``same_kind`` casting allows)."""
         array = np.asarray(array)
         if array.shape != self.shape:
-            raise ValueError(f"shape {array.shape} does not match the device array's "
+            raise UsageError(f"shape {array.shape} does not match the device array's "
                              f"{self.shape}")
         dst = self._live().buf[: self.nbytes].view(self.dtype).reshape(self.shape)
         np.copyto(dst, array, casting="same_kind")

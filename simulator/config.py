@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, fields
 
+from .errors import ConfigError
+
 KIB = 1024
 
 
@@ -62,11 +64,11 @@ class ArchConfig:
             if f.name in ("name", "clock_hz", "max_block_dims", "max_grid_dims"):
                 continue
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"ArchConfig.{f.name} must be a positive int, got {value!r}")
+                raise ConfigError(f"ArchConfig.{f.name} must be a positive int, got {value!r}")
         if self.warp_size != 32:
-            raise ValueError("ArchConfig.warp_size must be 32 (SASS lane masks are 32 bits)")
+            raise ConfigError("ArchConfig.warp_size must be 32 (SASS lane masks are 32 bits)")
         if not self.clock_hz > 0:
-            raise ValueError(f"ArchConfig.clock_hz must be positive, got {self.clock_hz!r}")
+            raise ConfigError(f"ArchConfig.clock_hz must be positive, got {self.clock_hz!r}")
 
     def replace(self, **overrides: object) -> ArchConfig:
         """A copy with some fields changed; an unknown field is a ``TypeError`` naming the
@@ -74,7 +76,7 @@ class ArchConfig:
         valid = [f.name for f in fields(self)]
         unknown = sorted(set(overrides) - set(valid))
         if unknown:
-            raise TypeError(
+            raise ConfigError(
                 f"unknown ArchConfig field(s) {', '.join(unknown)}; valid fields: "
                 + ", ".join(valid)
             )
@@ -96,7 +98,7 @@ def arch_config(arch: str | ArchConfig = "ampere", **overrides: object) -> ArchC
         try:
             base = PRESETS[arch]
         except (KeyError, TypeError):
-            raise ValueError(
+            raise ConfigError(
                 f"unknown arch {arch!r}; valid archs: {', '.join(sorted(PRESETS))}"
             ) from None
     return base.replace(**overrides) if overrides else base

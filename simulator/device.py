@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..isa import knobs
+from ..isa.abi import DYNAMIC_SHARED_BYTES
 from ..isa.program import Program
 from .arrays import DeviceArray
 from .config import ArchConfig, arch_config
@@ -21,6 +22,7 @@ from .launch import (
     normalize_dims,
     pack_arguments,
     release,
+    with_dynamic_shared,
 )
 from .memory import GlobalMemory
 
@@ -65,7 +67,8 @@ class Simulator:
         return DeviceArray(self, alloc, shape, dtype)
 
     def launch(self, program: Program, grid: int | Sequence[int], block: int | Sequence[int],
-               args: Sequence[object] = (), timeout: float | None = None) -> LaunchResult:
+               args: Sequence[object] = (), timeout: float | None = None,
+               shared_bytes: int = 0) -> LaunchResult:
         """Run ``program`` on a ``grid`` of ``block`` threads with ``args``.
 
         Numpy arrays are copied in and, after a launch that completes, copied back into the
@@ -73,11 +76,14 @@ class Simulator:
         address. Raises LaunchError/ResourceError before running and MemoryFault,
         BarrierError, WarpError or HazardError from inside the kernel; LaunchTimeout past
         ``timeout`` seconds (default ``WARPFORGE_LAUNCH_TIMEOUT``, 0: none). Those, and
-        Ctrl-C, leave numpy arrays as they were.
+        Ctrl-C, leave numpy arrays as they were. ``shared_bytes`` of dynamic shared memory
+        follow the program's static shared memory (16-byte aligned); the kernel reads the
+        size at ``c[0x0][0x30]``.
         """
         start = time.perf_counter()
         grid3 = normalize_dims(grid, "grid")
         block3 = normalize_dims(block, "block")
+        program = with_dynamic_shared(program, shared_bytes)
         check_resources(program, grid3, block3, self.config)
         limit = launch_timeout(timeout)
         deadline = time.monotonic() + limit if limit > 0 else None
@@ -85,6 +91,7 @@ class Simulator:
             raise LaunchError(f"kernel '{program.name}': args must be a sequence with one "
                               f"argument per parameter")
         bank0, staged = pack_arguments(program, list(args), grid3, block3, self.memory, self)
+        bank0.view(np.uint32)[DYNAMIC_SHARED_BYTES >> 2] = shared_bytes
         try:
             try:
                 stats = execute(program, grid3, block3, bank0, self.memory, self.config,

@@ -7,7 +7,7 @@ thread of which block, at which address.
 
 from __future__ import annotations
 
-from ..isa.errors import WarpforgeError
+from ..isa.errors import UsageError, WarpforgeError
 
 
 class SimulatorError(WarpforgeError):
@@ -16,6 +16,11 @@ class SimulatorError(WarpforgeError):
 
 class LaunchError(SimulatorError):
     """A launch that cannot start: wrong arguments, dimensions or resources."""
+
+
+class ConfigError(LaunchError, UsageError):
+    """A device configuration that means nothing: an unknown arch or field, a value out of
+    range (``wf.Simulator(num_sms=0)``, ``wf.CPU(threads=0)``), naming the field."""
 
 
 class LaunchTimeout(LaunchError):

@@ -10,6 +10,7 @@ parameters, laid out by ``isa.abi``) and stages numpy arrays in global memory.
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +38,16 @@ NUMPY_TYPES: dict[str, np.dtype] = {
 """Parameter element type -> numpy dtype."""
 
 
-@dataclass
+def _seconds(s: float) -> str:
+    """A duration with three significant digits in s, ms or us."""
+    if s >= 1:
+        return f"{s:.3g} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.3g} ms"
+    return f"{s * 1e6:.3g} us"
+
+
+@dataclass(repr=False)
 class LaunchResult:
     """What a launch returns: the device, host wall time, cycles and statistics.
 
@@ -51,6 +61,18 @@ class LaunchResult:
     cycles: int | None = None
     stats: dict[str, Any] = field(default_factory=dict)
     kernel: str = ""
+
+    def __repr__(self) -> str:
+        s = self.stats
+        parts = [f"kernel={self.kernel or '?'}", f"device={self.device}"]
+        if "grid" in s:
+            parts.append(f"grid={s['grid']} block={s['block']}")
+        parts.append(f"elapsed={_seconds(self.elapsed_s)}")
+        if self.cycles is not None:
+            parts.append(f"cycles={self.cycles:,}")
+        if "instructions" in s:
+            parts.append(f"warp_instructions={s['instructions']:,}")
+        return f"LaunchResult({', '.join(parts)})"
 
     def report(self) -> str:
         """A short text profile of the launch."""
@@ -107,6 +129,19 @@ def registers_used(program: Program) -> int:
             elif isinstance(op, Const) and op.reg is not None and op.reg != RZ_INDEX:
                 top = max(top, op.reg + 1)
     return top
+
+
+def with_dynamic_shared(program: Program, shared_bytes: int) -> Program:
+    """``program`` with ``shared_bytes`` of dynamic shared memory after its static shared
+    memory (16-byte aligned); LaunchError for a size that is not a non-negative int."""
+    if isinstance(shared_bytes, bool) or not isinstance(shared_bytes, numbers.Integral) \
+            or shared_bytes < 0:
+        raise LaunchError(f"kernel '{program.name}': shared_bytes must be a non-negative "
+                          f"int, not {shared_bytes!r}")
+    if not shared_bytes:
+        return program
+    static = -(-program.shared_bytes // abi.SHARED_ALIGN) * abi.SHARED_ALIGN
+    return dataclasses.replace(program, shared_bytes=static + int(shared_bytes))
 
 
 def check_resources(program: Program, grid: Dims, block: Dims, cfg: ArchConfig) -> None:

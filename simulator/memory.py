@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..isa.errors import UsageError
+
 GLOBAL_BASE = 0x7F00_0000_0000
 """Address of the first global allocation."""
 ALIGNMENT = 256
@@ -100,7 +102,7 @@ class GlobalMemory:
     def alloc(self, nbytes: int) -> Allocation:
         """A new zeroed allocation of ``nbytes`` bytes."""
         if nbytes < 0:
-            raise ValueError(f"cannot allocate {nbytes} bytes")
+            raise UsageError(f"cannot allocate {nbytes} bytes")
         ptr = self._next
         size = -(-max(nbytes, 1) // PADDING) * PADDING
         buf = np.zeros(size, np.uint8)
@@ -115,7 +117,7 @@ class GlobalMemory:
         """Release the allocation at ``ptr``; its addresses fault from now on."""
         i = bisect.bisect_left(self._starts, ptr)
         if i == len(self._starts) or self._starts[i] != ptr:
-            raise ValueError(f"0x{ptr:x} is not the start of a live allocation")
+            raise UsageError(f"0x{ptr:x} is not the start of a live allocation")
         a = self._allocs.pop(i)
         self._starts.pop(i)
         self._freed.append((a.ptr, a.nbytes))

@@ -17,10 +17,12 @@ from .dsl.intrinsics import DIM3S as _DIM3S
 from .dsl.intrinsics import INTRINSICS as _INTRINSICS
 from .dsl.intrinsics import warp_size
 from .dsl.kernel import CompiledKernel, Kernel, kernel
-from .dsl.types import bool_, constexpr, f16, f32, f64, i32, i64, u32
+from .dsl.types import bool_, constexpr, f16, f32, f64, i8, i16, i32, i64, u8, u16, u32, u64
 from .isa import AssemblyError, WarpforgeError
+from .isa.errors import UsageError
 from .simulator import (
     BarrierError,
+    ConfigError,
     DeviceArray,
     HazardError,
     LaunchError,
@@ -43,6 +45,8 @@ __all__ = [
     "CPU",
     "AssemblyError",
     "BarrierError",
+    "ConfigError",
+    "UsageError",
     "CompileError",
     "CompiledKernel",
     "DeviceArray",
@@ -66,6 +70,11 @@ __all__ = [
     "get_device",
     "i32",
     "i64",
+    "i8",
+    "i16",
+    "u8",
+    "u16",
+    "u64",
     "isa",
     "kernel",
     "set_device",

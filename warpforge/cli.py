@@ -373,7 +373,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "host assembly.")
     p_asm.add_argument("kernel", metavar="FILE.py:KERNEL", help="the kernel to compile")
     p_asm.add_argument("--types", default="", metavar="T,T,...",
-                       help="one type per runtime parameter, in order: f32,f32[:],i32")
+                       help="one type per runtime parameter, in order: f32,f32[:],i32 "
+                            "(not needed when every parameter is annotated)")
     p_asm.add_argument("-D", dest="define", action="append", default=[],
                        metavar="NAME=VALUE", help="a constexpr parameter's value")
     shown = p_asm.add_mutually_exclusive_group()

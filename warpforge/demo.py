@@ -131,8 +131,16 @@ def run_example(example: Example, sim: Simulator, rng: np.random.Generator) -> N
     print(f"launch: grid {grid}, block {example.block}: {check(args)}  [ok]")
     print(f"simulated {stats['thread_instructions']:,} thread-instructions "
           f"({stats['instructions']:,} warp-instructions) in {result.elapsed_s:.3f} s: "
-          f"{rate / 1e6:.0f} M thread-instructions/s, {n / result.elapsed_s / 1e6:.1f} M "
-          f"elements/s\n")
+          f"{per_second(rate)} thread-instructions/s, "
+          f"{per_second(n / max(result.elapsed_s, 1e-9))} elements/s\n")
+
+
+def per_second(rate: float) -> str:
+    """A rate with three significant digits and a unit prefix: ``247 M``, ``101 k``."""
+    for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if rate >= scale:
+            return f"{rate / scale:.3g} {prefix}"
+    return f"{rate:.3g}"
 
 
 def _load_dsl(name: str):

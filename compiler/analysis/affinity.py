@@ -31,9 +31,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...compiler.ir.core import Block, Op, Value
-from ...compiler.ir.function import Function
-from ...compiler.ir.types import ScalarType
+from ..ir.core import Block, Op, Value
+from ..ir.function import Function
+from ..ir.types import ScalarType
 from .uniformity import Uniformity, UniformityInfo, analyze_uniformity
 
 

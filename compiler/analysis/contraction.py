@@ -12,8 +12,8 @@ operands of that user are such multiplies, the first operand's is the one contra
 
 from __future__ import annotations
 
-from ...compiler.ir.core import Op
-from ...compiler.ir.types import ScalarType
+from ..ir.core import Op
+from ..ir.types import ScalarType
 
 
 def is_f32(t: object) -> bool:

@@ -16,8 +16,8 @@ a fixed point. After ``return`` nothing is live.
 
 from __future__ import annotations
 
-from ...compiler.ir.core import Block, Op, Value
-from ...compiler.ir.function import Function
+from ..ir.core import Block, Op, Value
+from ..ir.function import Function
 
 
 class LivenessInfo:

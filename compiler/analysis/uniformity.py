@@ -41,9 +41,9 @@ from __future__ import annotations
 
 import enum
 
-from ...compiler.ir.core import Block, Op, Value
-from ...compiler.ir.function import Function
-from ...compiler.ir.types import AddressSpace, ArrayType
+from ..ir.core import Block, Op, Value
+from ..ir.function import Function
+from ..ir.types import AddressSpace, ArrayType
 
 
 class Uniformity(enum.IntEnum):
@@ -58,6 +58,7 @@ class Uniformity(enum.IntEnum):
 
 
 CTA_SOURCES = frozenset({"constant", "block_idx", "block_dim", "grid_dim", "shared_alloc",
+                         "dynamic_shared",
                          "local_alloc"})
 """Ops whose result is CTA-uniform whatever their operands."""
 VARYING_SOURCES = frozenset({"thread_idx", "lane_id", "atomic", "shfl", "call"})

@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
-from ...compiler.errors import IRError
 from ...isa.program import SourceLoc
+from ..errors import IRError
 from .control import ForBuilder, IfBuilder, WhileBuilder
 from .core import Block, Op, OpResult, Region, Value
 from .function import Function

@@ -9,7 +9,7 @@ Copies keep source locations, attributes and name hints.
 
 from __future__ import annotations
 
-from ...compiler.errors import IRError
+from ..errors import IRError
 from .core import Block, Op, Region, Value
 from .function import Function
 

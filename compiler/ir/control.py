@@ -39,8 +39,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING
 
-from ...compiler.errors import IRError
 from ...isa.program import SourceLoc
+from ..errors import IRError
 from .core import Block, BlockArg, Op, OpResult, Value
 from .typerules import describe
 from .types import Type, bool_

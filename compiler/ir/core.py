@@ -26,8 +26,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
-from ...compiler.errors import IRError
 from ...isa.program import SourceLoc
+from ..errors import IRError
 from .ops import OPS, Effect, OpInfo
 from .types import ArrayType, ScalarType, Type
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 
-from ...compiler.errors import IRError
 from ...isa.program import SourceLoc
+from ..errors import IRError
 from .core import AttrValue, Block, BlockArg, Op, Region, check_attr
 from .types import Type
 

@@ -57,7 +57,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ...compiler.errors import IRError
+from ..errors import IRError
 from . import typerules as tr
 from .typerules import TypeRule
 from .types import AddressSpace
@@ -237,6 +237,8 @@ _ROWS = (
            "Compare by type: ints signed/unsigned; floats ordered except ne (unordered).",
            attrs=(AttrSpec("pred", "str", PREDICATES),), key="pred"),
     OpInfo("select", (3, 3), ONE, tr.select, "cond ? a : b (both evaluated)."),
+    OpInfo("bitcast", ONE, ONE, tr.bitcast,
+           "The same bits as another type of the same width (f64 <-> u64, f32 <-> i32)."),
     OpInfo("cast", ONE, ONE, tr.cast,
            "Convert to the result type; float to int truncates and saturates, NaN -> 0."),
     _math("exp", "e ** a"),
@@ -279,6 +281,10 @@ _ROWS = (
     OpInfo("array_dim", ONE, ONE, tr.array_dim, "The array's extent along axis, as i32.",
            attrs=(AttrSpec("axis", "int"),), category="memory"),
     _alloc(AddressSpace.SHARED),
+    OpInfo("dynamic_shared", NONE_, ONE, tr.dynamic_shared,
+           "The CTA's dynamic shared memory (sized at launch) as a 1-d array of the result's "
+           "element type, after every static shared array; every such op views the same "
+           "memory.", category="memory"),
     _alloc(AddressSpace.LOCAL),
     OpInfo("atomic", (3, None), ONE, tr.atomic,
            "Atomically array[indices] = kind(old, value) (cas: value if old == compare); "

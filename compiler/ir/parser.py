@@ -19,8 +19,8 @@ from importlib import resources
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from ...compiler.errors import IRError, IRSyntaxError
 from ...isa.program import SourceLoc
+from ..errors import IRError, IRSyntaxError
 from .core import Block, Op, Value
 from .function import Function, Module
 from .ops import OPS, OpInfo

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ...compiler.errors import IRError
+from ..errors import IRError
 from .types import ScalarType, Type
 
 Scalar = bool | int | float

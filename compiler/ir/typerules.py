@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from ...compiler.errors import IRError
+from ..errors import IRError
 from .types import AddressSpace, ArrayType, ScalarType, Type, bool_, i32, u32
 
 Types = tuple[Type, ...]
@@ -143,6 +143,16 @@ def cast(types: Types, attrs: Mapping[str, object], given: Types | None) -> Type
     return (target,)
 
 
+def bitcast(types: Types, attrs: Mapping[str, object], given: Types | None) -> Types:
+    """A scalar to a scalar type of the same width (not bool): the same bits."""
+    src = _scalar(types[0], "a bitcast's operand")
+    (target,) = _need_given("bitcast", given)
+    target = _scalar(target, "a bitcast's target")
+    if src.is_bool or target.is_bool or src.bits != target.bits:
+        raise IRError(f"cannot bitcast {src} to {target} (same width, not bool)")
+    return (target,)
+
+
 def constant(types: Types, attrs: Mapping[str, object], given: Types | None) -> Types:
     """No operands; the stated scalar type, which the ``value`` attribute must fit."""
     (t,) = _need_given("constant", given)
@@ -220,6 +230,16 @@ def alloc(space: AddressSpace) -> TypeRule:
         return (t,)
 
     return rule
+
+
+def dynamic_shared(types: Types, attrs: Mapping[str, object], given: Types | None) -> Types:
+    """The launch's dynamic shared memory: the stated result is a 1-d shared array of
+    dynamic length."""
+    (t,) = _need_given("dynamic_shared", given)
+    if not isinstance(t, ArrayType) or t.space is not AddressSpace.SHARED or \
+            t.shape is not None or t.ndim != 1:
+        raise IRError(f"dynamic_shared makes a 1-d shared array of dynamic length, not {t}")
+    return (t,)
 
 
 ATOMIC_TYPES: dict[str, tuple[str, ...]] = {

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NoReturn
 
-from ...compiler.errors import IRError
+from ..errors import IRError
 from .core import Block, Op, OpResult, Use, Value, check_attr
 from .function import Function, Module
 from .ops import check_attrs

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from ...compiler.analysis.contraction import contracts_into_user, is_f32
-from ...compiler.ir.core import Op
-from ...compiler.ir.types import ScalarType
+from ..analysis.contraction import contracts_into_user, is_f32
+from ..ir.core import Op
+from ..ir.types import ScalarType
 from .emitter import EmitterBase
 from .types import I1, call_intrinsic, const, is_vector, like, scalar_type, splat, zero
 from .vmath import vector_call
@@ -258,6 +258,11 @@ class Arith(EmitterBase):
         if any(is_vector(v) for v in (cond, a, c)):
             cond, a, c = (splat(self.b, v, self.W) for v in (cond, a, c))
         return self.b.select(cond, a, c)
+
+    def op_bitcast(self, op: Op) -> ir.Value:
+        (a,) = self.operands(op)
+        to = scalar_type(op.results[0].type)
+        return self.b.bitcast(a, ir.VectorType(to, self.W) if is_vector(a) else to)
 
     def op_cast(self, op: Op) -> ir.Value:
         (a,) = self.operands(op)

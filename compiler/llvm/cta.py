@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from ...compiler.analysis.uniformity import Uniformity
-from ...compiler.errors import CompilerError
-from ...compiler.ir.core import Block, Op, Value
+from ..analysis.uniformity import Uniformity
+from ..errors import CompilerError
+from ..ir.core import Block, Op, Value
 from .emitter import EmitterBase
 from .plan import Home, Segment
 from .types import (

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from ...compiler.analysis.affinity import AffinityInfo
-from ...compiler.analysis.uniformity import Uniformity, UniformityInfo
-from ...compiler.errors import CompilerError
-from ...compiler.ir.core import Op, Value
-from ...compiler.ir.function import Function
-from ...compiler.ir.types import ArrayType, ScalarType
+from ..analysis.affinity import AffinityInfo
+from ..analysis.uniformity import Uniformity, UniformityInfo
+from ..errors import CompilerError
+from ..ir.core import Op, Value
+from ..ir.function import Function
+from ..ir.types import ArrayType, ScalarType
 from .plan import Home, Plan, recomputable
 from .types import (
     I1,

@@ -10,7 +10,8 @@ Entry ABI (one native function per kernel; C signature)::
 order; a scalar in the slot's low bytes), then the grid's x, y, z, then two slots for
 work sharing: a counter and a chunk size (int64), then the cancel word: the host sets it
 to stop the launch (Ctrl-C, a timeout), and the code returns 2 at its next loop back edge
-or CTA. ``arena`` is the calling worker's
+or CTA; then the bytes of dynamic shared memory, which sit in the arena after everything
+the plan laid out (64-byte aligned). ``arena`` is the calling worker's
 scratch (:class:`~.plan.Plan`), 64-byte aligned. With ``first_cta >= 0`` the CTAs
 ``first_cta .. end_cta - 1`` run in order (linear id ``bx + gx * (by + gy * bz)``). With
 ``first_cta < 0`` the workers share the CTAs ``0 .. end_cta - 1``: each call takes the next
@@ -25,9 +26,9 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from ...compiler.abi import expand_params
-from ...compiler.ir.core import Value
-from ...compiler.ir.types import ArrayType
+from ..abi import expand_params
+from ..ir.core import Value
+from ..ir.types import ArrayType
 from .emitter import ArrayInfo, EmitterBase
 from .types import (
     I8,
@@ -140,6 +141,8 @@ class EntryFunction(EmitterBase):
         self.chunk = read(I64)
         self.cancel_ptr = b.gep(self.params_ptr, [ir.Constant(I64, 8 * slot)],
                                 source_etype=I8)
+        slot += 1
+        self.dynamic_shared_bytes = read(I64)
 
     def block_index(self, cta: ir.Value) -> list[ir.Value]:
         """block_idx x, y, z of linear CTA id ``cta`` (divisions: once per call of the

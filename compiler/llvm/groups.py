@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from llvmlite import ir
 
-from ...compiler.ir.core import Op
+from ..ir.core import Op
 from .emitter import EmitterBase
 from .plan import Segment, has_return
 from .types import (

@@ -23,7 +23,7 @@ import llvmlite
 import llvmlite.binding as llvm
 import llvmlite.ir
 
-from ...compiler.errors import CompilerError
+from ..errors import CompilerError
 
 _LOCK = threading.RLock()
 """Held around every call into LLVM (target setup, parsing, passes, emission, linking)."""

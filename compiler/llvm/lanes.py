@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from ...compiler.analysis.uniformity import Uniformity
-from ...compiler.ir.core import Block, Op, Value
+from ..analysis.uniformity import Uniformity
+from ..ir.core import Block, Op, Value
 from .emitter import EmitterBase
 from .plan import has_return
 from .types import any_lane, is_vector, scalar_type, splat, vector_of, zero

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 from llvmlite import ir
 
-from ...compiler.analysis.affinity import analyze_affinity
-from ...compiler.analysis.uniformity import analyze_uniformity
-from ...compiler.errors import CompilerError
-from ...compiler.ir.core import Op
-from ...compiler.ir.function import Function
-from ...compiler.ir.ops import ops_in
 from ...isa.program import Param, SourceLoc
+from ..analysis.affinity import analyze_affinity
+from ..analysis.uniformity import analyze_uniformity
+from ..errors import CompilerError
+from ..ir.core import Op
+from ..ir.function import Function
+from ..ir.ops import ops_in
 from . import LANE_WIDTHS
 from .arith import Arith
 from .cta import CtaLevel
@@ -76,9 +76,10 @@ class Lowering(EntryFunction, CtaLevel, LaneGroups, LaneControl, Arith, Memory, 
         elif name in _MATH:
             value = self.op_math(op)
         elif name in ("load", "store", "atomic", "array_dim", "fma", "cmp", "select", "cast",
+                      "bitcast",
                       "shfl", "vote", "constant"):
             value = getattr(self, "op_" + name)(op)
-        elif name in _SPECIAL or name in ("shared_alloc", "local_alloc"):
+        elif name in _SPECIAL or name in ("shared_alloc", "local_alloc", "dynamic_shared"):
             value = self.recompute(op)
         else:
             raise self.fail(op, f"op {name!r}")
@@ -88,7 +89,7 @@ class Lowering(EntryFunction, CtaLevel, LaneGroups, LaneControl, Arith, Memory, 
     def emit_recomputed(self, op: Op) -> object:
         if op.name == "constant":
             return self.op_constant(op)
-        if op.name in ("shared_alloc", "local_alloc"):
+        if op.name in ("shared_alloc", "local_alloc", "dynamic_shared"):
             return self.alloc_array(op)
         if op.name == "array_dim":
             return self.op_array_dim(op)

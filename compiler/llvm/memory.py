@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from ...compiler.ir.core import Op, Value
-from ...compiler.ir.types import AddressSpace, ArrayType
+from ..ir.core import Op, Value
+from ..ir.types import AddressSpace, ArrayType
 from .emitter import ArrayInfo, EmitterBase
 from .types import (
     I32,
@@ -45,6 +45,10 @@ RMW = {"add": ("add", "add", "fadd"), "min": ("min", "umin", "fmin"),
 """IR atomic kind -> LLVM atomicrmw operation for (signed, unsigned, float) elements."""
 
 
+DYNAMIC_ALIGN = 64
+"""Alignment of the dynamic shared array in the arena (the host's arena is 64-aligned)."""
+
+
 class Memory(EmitterBase):
     """Lowering of arrays and memory ops."""
 
@@ -54,8 +58,15 @@ class Memory(EmitterBase):
         return found if found is not None else self.get(value)
 
     def alloc_array(self, op: Op) -> ArrayInfo:
-        """A ``shared_alloc`` or ``local_alloc``: a static array in the arena."""
+        """A ``shared_alloc`` or ``local_alloc``: a static array in the arena; or the
+        ``dynamic_shared`` array, after the plan's arena, its length from the launch."""
         t: ArrayType = op.results[0].type
+        if op.name == "dynamic_shared":
+            b = self.entry_b or self.b
+            start = -(-self.plan.size // DYNAMIC_ALIGN) * DYNAMIC_ALIGN
+            length = b.udiv(self.dynamic_shared_bytes, ir.Constant(I64, t.elem.itemsize))
+            return ArrayInfo(t, self.arena_ptr(start, b), [length], [ir.Constant(I64, 1)],
+                             op.results[0].name or "dynamic shared")
         strides, step = [], 1
         for n in reversed(t.shape):
             strides.append(ir.Constant(I64, step))

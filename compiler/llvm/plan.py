@@ -29,16 +29,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ...compiler.analysis.uniformity import Uniformity, UniformityInfo
-from ...compiler.ir.core import Block, Op, Value
-from ...compiler.ir.function import Function
-from ...compiler.ir.types import ScalarType
+from ..analysis.uniformity import Uniformity, UniformityInfo
+from ..ir.core import Block, Op, Value
+from ..ir.function import Function
+from ..ir.types import ScalarType
 
 ALIGN = 64
 """Alignment of every arena region: one cache line, one zmm register."""
 
 RECOMPUTED = frozenset({"constant", "thread_idx", "block_idx", "block_dim", "grid_dim",
-                        "lane_id", "shared_alloc", "local_alloc", "array_dim"})
+                        "lane_id", "shared_alloc", "local_alloc", "dynamic_shared",
+                        "array_dim"})
 """Ops recomputed wherever they are used rather than kept across barriers."""
 MAX_RECOMPUTED_OPS = 32
 """The most ops an integer expression may have and still be recomputed in each segment

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from ...compiler.ir.types import ScalarType
+from ..ir.types import ScalarType
 
 I1 = ir.IntType(1)
 I8 = ir.IntType(8)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from ...compiler.ir.core import Op
+from ..ir.core import Op
 from .emitter import EmitterBase
 from .types import (
     I32,

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ...compiler.errors import IRError
-from ...compiler.ir.function import Function, Module
-from ...compiler.ir.printer import print_function
-from ...compiler.ir.verifier import verify_function
+from ..errors import IRError
+from ..ir.function import Function, Module
+from ..ir.printer import print_function
+from ..ir.verifier import verify_function
 from .dce import dce
 from .fold import fold
 

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import struct
 
-from ...compiler.ir.core import Block, Op
-from ...compiler.ir.function import Function
-from ...compiler.ir.ops import Effect
+from ..ir.core import Block, Op
+from ..ir.function import Function
+from ..ir.ops import Effect
 
 COMMUTATIVE = frozenset({"add", "mul", "min", "max", "and", "or", "xor"})
 """Binary ops whose operands may be swapped."""

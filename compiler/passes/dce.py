@@ -11,8 +11,8 @@ Unused carried values of ``for``/``if`` stay (a later pass may prune them).
 
 from __future__ import annotations
 
-from ...compiler.ir.core import Block, Op
-from ...compiler.ir.function import Function
+from ..ir.core import Block, Op
+from ..ir.function import Function
 
 
 def dce(func: Function) -> Function:

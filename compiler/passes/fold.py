@@ -17,10 +17,10 @@ Replaced ops are erased; the constants they used stay for :mod:`.dce` to remove.
 
 from __future__ import annotations
 
-from ...compiler.ir.core import Op, Value
-from ...compiler.ir.function import Function
-from ...compiler.ir.semantics import Scalar, evaluate
-from ...compiler.ir.types import ScalarType
+from ..ir.core import Op, Value
+from ..ir.function import Function
+from ..ir.semantics import Scalar, evaluate
+from ..ir.types import ScalarType
 
 FOLDABLE = frozenset({
     "add", "sub", "mul", "div", "floordiv", "mod", "rem", "min", "max", "and", "or", "xor",

@@ -16,10 +16,10 @@ results first).
 
 from __future__ import annotations
 
-from ...compiler.errors import IRError
-from ...compiler.ir.clone import clone_op
-from ...compiler.ir.core import Op, Value
-from ...compiler.ir.function import Function, Module
+from ..errors import IRError
+from ..ir.clone import clone_op
+from ..ir.core import Op, Value
+from ..ir.function import Function, Module
 
 MAX_DEPTH = 64
 """The deepest chain of calls inlined before it is taken for recursion."""

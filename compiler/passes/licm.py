@@ -21,10 +21,10 @@ Loops are processed innermost first, so an op can leave several loops in one run
 
 from __future__ import annotations
 
-from ...compiler.ir.core import Block, Op, Value
-from ...compiler.ir.function import Function
-from ...compiler.ir.ops import Effect
-from ...compiler.ir.types import ScalarType
+from ..ir.core import Block, Op, Value
+from ..ir.function import Function
+from ..ir.ops import Effect
+from ..ir.types import ScalarType
 from .structured import defined_outside
 
 DIVISIONS = frozenset({"div", "rem", "floordiv", "mod"})

@@ -28,10 +28,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from ...compiler.ir.builder import Builder
-from ...compiler.ir.core import Op, Value
-from ...compiler.ir.function import Function
-from ...compiler.ir.types import f32
+from ..ir.builder import Builder
+from ..ir.core import Op, Value
+from ..ir.function import Function
+from ..ir.ops import ops_in
+from ..ir.types import ScalarType, f16, f32, f64, i32, i64, u64
 
 NATIVE = frozenset({"exp", "log", "sqrt", "rsqrt", "sin", "cos", "exp2", "log2", "floor",
                     "ceil", "trunc", "round"})
@@ -39,13 +40,27 @@ NATIVE = frozenset({"exp", "log", "sqrt", "rsqrt", "sin", "cos", "exp2", "log2",
 
 
 class _E:
-    """A tiny expression helper over a builder: constants typed like the op's operands."""
+    """A tiny expression helper over a builder: constants of the float type ``t``."""
 
-    def __init__(self, b: Builder) -> None:
+    def __init__(self, b: Builder, t: ScalarType = f32) -> None:
         self.b = b
+        self.t = t
 
     def k(self, value: float) -> Value:
-        return self.b.constant(value, f32)
+        return self.b.constant(value, self.t)
+
+    def ik(self, value: int, t: ScalarType) -> Value:
+        return self.b.constant(value, t)
+
+    def cast(self, a, t): return self.b.cast(a, t)
+
+    def bitcast(self, a, t):
+        return self.b.create("bitcast", (a,), result_types=(t,)).result
+
+    def shl(self, a, b): return self.b.create("shl", (a, b)).result
+    def shr(self, a, b): return self.b.create("shr", (a, b)).result
+    def band(self, a, b): return self.b.create("and", (a, b)).result
+    def bor(self, a, b): return self.b.create("or", (a, b)).result
 
     def add(self, a, b): return self.b.add(a, b)
     def sub(self, a, b): return self.b.sub(a, b)
@@ -233,22 +248,186 @@ EXPANSIONS: dict[str, Callable] = {
 """Each expanded op's sequence (``rem`` of floats is :func:`_fmod`)."""
 
 
-def _expandable(op: Op) -> Callable | None:
-    if not op.results or op.results[0].type != f32:
-        return None
+# --- f64 exp and log -------------------------------------------------------------------
+
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_EXP_TAYLOR = [1.0 / math.factorial(k) for k in range(14)]
+
+
+def _pow2(e: _E, n):
+    """2.0 ** n for an f64 integer value n in [-1022, 1023], built from its bits."""
+    k = e.cast(n, i64)
+    bits = e.shl(e.cast(e.add(k, e.ik(1023, i64)), u64), e.ik(52, u64))
+    return e.bitcast(bits, f64)
+
+
+def _exp64(e: _E, x):
+    """e ** x in f64: x = n ln2 + r, |r| <= ln2/2, a degree-13 Taylor polynomial (error
+    under 1e-17), times 2**n as two halves (so results down to the subnormals)."""
+    x = e.b.create("max", (e.b.create("min", (x, e.k(710.0))).result, e.k(-746.0))).result
+    n = e.fn("round", e.mul(x, e.k(1.0 / math.log(2.0))))
+    r = e.fma(e.neg(n), e.k(_LN2_HI), x)
+    r = e.fma(e.neg(n), e.k(_LN2_LO), r)
+    p = e.poly(r, _EXP_TAYLOR)
+    half = e.fn("trunc", e.mul(n, e.k(0.5)))
+    return e.mul(e.mul(p, _pow2(e, half)), _pow2(e, e.sub(n, half)))
+
+
+def _log64(e: _E, x):
+    """The natural log in f64: x = m 2**k with m in [sqrt(2)/2, sqrt(2)), log m =
+    2 atanh(s), s = (m-1)/(m+1), an odd series in s to s**21 (error under 1e-17); zero,
+    negative, infinite and NaN inputs give IEEE's results."""
+    tiny = e.cmp("lt", e.abs(x), e.k(2.0 ** -1022))
+    scaled = e.sel(tiny, e.mul(x, e.k(2.0 ** 54)), x)
+    bits = e.bitcast(scaled, u64)
+    exponent = e.sub(e.cast(e.band(e.shr(bits, e.ik(52, u64)), e.ik(0x7FF, u64)), f64),
+                     e.sel(tiny, e.k(1023.0 + 54.0), e.k(1023.0)))
+    mantissa = e.bitcast(e.bor(e.band(bits, e.ik((1 << 52) - 1, u64)),
+                               e.ik(1023 << 52, u64)), f64)
+    big = e.cmp("gt", mantissa, e.k(math.sqrt(2.0)))
+    mantissa = e.sel(big, e.mul(mantissa, e.k(0.5)), mantissa)
+    exponent = e.sel(big, e.add(exponent, e.k(1.0)), exponent)
+    s = e.div(e.sub(mantissa, e.k(1.0)), e.add(mantissa, e.k(1.0)))
+    series = e.odd(s, [2.0 / (2 * k + 1) for k in range(11)])
+    result = e.fma(exponent, e.k(_LN2_HI), e.fma(exponent, e.k(_LN2_LO), series))
+    zero, inf = e.k(0.0), e.k(float("inf"))
+    result = e.sel(e.cmp("eq", x, zero), e.neg(inf), result)
+    result = e.sel(e.cmp("lt", x, zero), e.div(zero, zero), result)
+    return e.sel(e.cmp("eq", x, inf), x, e.sel(e.cmp("ne", x, x), x, result))
+
+
+# --- Python's float // and % (numpy's algorithm, as the CPU backend computes them) ----
+
+def _py_divmod(e: _E, a, b):
+    """(a // b, a % b) for floats, as numpy's ``divmod``."""
+    zero, one = e.k(0.0), e.k(1.0)
+    mod = e.fn("trunc", e.div(a, b))
+    mod = e.fma(e.neg(mod), b, a)  # fmod
+    div = e.div(e.sub(a, mod), b)
+    fix = e.and_(e.cmp("ne", mod, zero), e.cmp("ne", e.cmp("lt", b, zero),
+                                                 e.cmp("lt", mod, zero)))
+    mod = e.sel(fix, e.add(mod, b), mod)
+    div = e.sel(fix, e.sub(div, one), div)
+    mod = e.sel(e.cmp("eq", mod, zero), e.fn("copysign", zero, b), mod)
+    floor = e.fn("floor", div)
+    floor = e.sel(e.cmp("gt", e.sub(div, floor), e.k(0.5)), e.add(floor, one), floor)
+    floor = e.sel(e.cmp("eq", div, zero), e.fn("copysign", zero, e.div(a, b)), floor)
+    by_zero = e.cmp("eq", b, zero)  # a // 0 is a / 0 (inf or NaN); a % 0 is NaN
+    return (e.sel(by_zero, e.div(a, b), floor), e.sel(by_zero, e.div(zero, zero), mod))
+
+
+# --- 64-bit integer division ---------------------------------------------------------------
+
+def _udivmod64(e: _E, n, d):
+    """(n // d, n % d) of u64 values: 64 steps of binary long division in a loop."""
+    zero = e.ik(0, u64)
+    one = e.ik(1, u64)
+    b = e.b
+    with b.for_(b.constant(63, i32), b.constant(-1, i32), b.constant(-1, i32),
+                init=[zero, zero]) as loop:
+        i = e.cast(loop.iv, u64)
+        q, r = loop.carried
+        r = e.bor(e.shl(r, one), e.band(e.shr(n, i), one))
+        ge = e.cmp("ge", r, d)
+        r = e.sel(ge, e.sub(r, d), r)
+        q = e.bor(q, e.sel(ge, e.shl(one, i), zero))
+        b.create("yield", (q, r))
+    return loop.results[0], loop.results[1]
+
+
+def _int64_division(e: _E, op: Op):
+    """``div rem floordiv mod`` of i64/u64 through :func:`_udivmod64` and sign fixes."""
+    a, b = op.operands
+    t = op.result.type
+    if not t.is_signed:
+        q, r = _udivmod64(e, a, b)
+        return q if op.name in ("div", "floordiv") else r
+    zero = e.ik(0, i64)
+    neg_a, neg_b = e.cmp("lt", a, zero), e.cmp("lt", b, zero)
+    ua = e.cast(e.sel(neg_a, e.sub(zero, a), a), u64)
+    ub = e.cast(e.sel(neg_b, e.sub(zero, b), b), u64)
+    uq, ur = _udivmod64(e, ua, ub)
+    q, r = e.cast(uq, i64), e.cast(ur, i64)
+    q = e.sel(e.cmp("ne", neg_a, neg_b), e.sub(zero, q), q)
+    r = e.sel(neg_a, e.sub(zero, r), r)
+    if op.name == "div":
+        return q
     if op.name == "rem":
-        return _fmod
-    return EXPANSIONS.get(op.name)
+        return r
+    adjust = e.and_(e.cmp("ne", r, zero), e.cmp("ne", neg_a, neg_b))
+    if op.name == "floordiv":
+        return e.sel(adjust, e.sub(q, e.ik(1, i64)), q)
+    return e.sel(adjust, e.add(r, b), r)
+
+
+# --- f16: computed in f32 ------------------------------------------------------------------
+
+_F16_PROMOTED = frozenset({"add", "sub", "mul", "div", "floordiv", "mod", "rem", "min", "max",
+                           "neg", "abs", "fma", "cmp", *ops_in("math")})
+
+
+def _promote_f16(e: _E, op: Op):
+    """An f16 op computed in f32 and rounded back: for + - * / and sqrt that is exactly
+    f16's own correctly rounded result (f32 has more than 2 * 11 + 2 bits)."""
+    args = [e.cast(v, f32) if v.type == f16 else v for v in op.operands]
+    result_type = f32 if op.results[0].type == f16 else op.results[0].type
+    new = e.b.create(op.name, args, dict(op.attrs), (result_type,)).result
+    return e.cast(new, f16) if op.results[0].type == f16 else new
+
+
+def _rewrite(op: Op) -> Callable | None:
+    """How to rewrite ``op`` for the SASS backend, or None to keep it."""
+    if not op.results or len(op.results) != 1:
+        return None
+    t = op.results[0].type
+    operand_types = op.operand_types
+    if op.name in _F16_PROMOTED and (t == f16 or f16 in operand_types):
+        return _promote_f16
+    if op.name in ("div", "rem", "floordiv", "mod") and isinstance(t, ScalarType) \
+            and t.is_int and t.bits == 64:
+        return _int64_division
+    if op.name in ("floordiv", "mod") and t in (f32, f64):
+        return lambda e, op: _py_divmod(e, *op.operands)[op.name == "mod"]
+    if op.name == "rem" and t in (f32, f64):
+        return lambda e, op: _fmod(e, *op.operands)
+    if t == f64 and op.name in ("exp", "log"):
+        return lambda e, op: (_exp64 if op.name == "exp" else _log64)(e, op.operands[0])
+    if t == f64 and op.name == "log2":
+        return lambda e, op: e.mul(_log64(e, op.operands[0]), e.k(1.0 / math.log(2.0)))
+    if t == f64 and op.name == "log10":
+        return lambda e, op: e.mul(_log64(e, op.operands[0]), e.k(1.0 / math.log(10.0)))
+    if t == f64 and op.name == "exp2":
+        return lambda e, op: _exp64(e, e.mul(op.operands[0], e.k(math.log(2.0))))
+    if t == f64 and op.name == "copysign":
+        return lambda e, op: _copysign(e, *op.operands)
+    if t == f32 and op.name in EXPANSIONS:
+        return lambda e, op: EXPANSIONS[op.name](e, *op.operands)
+    return None
 
 
 def expand_math(func: Function) -> Function:
-    """Rewrite the f32 math ops outside :data:`NATIVE` (and float ``rem``) in place."""
-    for op in list(func.walk()):
-        expansion = _expandable(op)
-        if expansion is None or op.parent is None:
-            continue
-        b = Builder.before_op(op, op.loc)
-        result = expansion(_E(b), *op.operands)
-        op.results[0].replace_all_uses_with(result)
-        op.erase()
+    """Rewrite, in place, what the SASS backend has no instructions for (see the module
+    docstring): f16 arithmetic, 64-bit integer division, Python's float ``//`` and ``%``,
+    float ``rem``, the f32 math functions outside :data:`NATIVE`, and f64 ``exp``/``log``.
+    Rewrites may produce ops that are rewritten in turn."""
+    for _ in range(4):
+        changed = False
+        for op in list(func.walk()):
+            if op.parent is None:
+                continue
+            rewrite = _rewrite(op)
+            if rewrite is None:
+                continue
+            t = op.results[0].type
+            float_type = t if t in (f32, f64) else f32
+            if op.name == "cmp" or t == f16:
+                float_type = f32
+            b = Builder.before_op(op, op.loc)
+            result = rewrite(_E(b, float_type), op)
+            op.results[0].replace_all_uses_with(result)
+            op.erase()
+            changed = True
+        if not changed:
+            break
     return func

@@ -24,9 +24,9 @@ alone (their loads and stores stay memory operations).
 
 from __future__ import annotations
 
-from ...compiler.ir.core import Block, Op, Value
-from ...compiler.ir.function import Function
-from ...compiler.ir.types import ArrayType, ScalarType
+from ..ir.core import Block, Op, Value
+from ..ir.function import Function
+from ..ir.types import ArrayType, ScalarType
 from .structured import extend_for, extend_if, extend_yield
 from .unroll import static_value
 

@@ -22,10 +22,10 @@ each iteration (equal under wrapping arithmetic). The multiplications left unuse
 
 from __future__ import annotations
 
-from ...compiler.ir.builder import Builder
-from ...compiler.ir.core import Op, Value
-from ...compiler.ir.function import Function
-from ...compiler.ir.types import ScalarType
+from ..ir.builder import Builder
+from ..ir.core import Op, Value
+from ..ir.function import Function
+from ..ir.types import ScalarType
 from .structured import defined_outside, extend_for
 
 NON_NEGATIVE_SOURCES = frozenset({"thread_idx", "block_idx", "block_dim", "grid_dim",

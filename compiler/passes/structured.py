@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ...compiler.ir.core import Block, BlockArg, Op, Value
-from ...compiler.ir.types import Type
+from ..ir.core import Block, BlockArg, Op, Value
+from ..ir.types import Type
 
 
 def defined_outside(value: Value, op: Op) -> bool:

@@ -18,11 +18,11 @@ promises a compile-time trip count). ``unroll = N`` (partial unrolling) is left 
 
 from __future__ import annotations
 
-from ...compiler.errors import IRError
-from ...compiler.ir.clone import inline_region_before
-from ...compiler.ir.core import Op, Value
-from ...compiler.ir.function import Function
-from ...compiler.ir.semantics import Scalar, evaluate
+from ..errors import IRError
+from ..ir.clone import inline_region_before
+from ..ir.core import Op, Value
+from ..ir.function import Function
+from ..ir.semantics import Scalar, evaluate
 from .fold import FOLDABLE
 
 MAX_TRIPS = 4096

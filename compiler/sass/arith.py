@@ -17,12 +17,31 @@ from __future__ import annotations
 
 import math
 
-from ...compiler.analysis.contraction import contracts_into_user, is_f32, is_i32
-from ...compiler.ir import Op
 from ...isa.operands import NOT_PT, PT, RZ, RZ_INDEX, Imm, Pred, Reg
+from ..analysis.contraction import contracts_into_user, is_f32, is_i32
+from ..ir import Op
 from .divide import float_divide, int_divide
 from .isel import FLOAT_CMP, INT_CMP, LUT, MIRROR, Konst, LazyCmp, Selector, is_wide
 from .mir import VPred, VReg
+from .wide import (
+    ONE,
+    f64_binary,
+    f64_divide,
+    f64_fma,
+    f64_minmax,
+    f64_sqrt,
+    f64_unary,
+    int64_abs,
+    int64_minmax,
+    int64_mul,
+    int64_negate,
+    int64_not,
+    int64_shift,
+    is_f64,
+    is_int64,
+    pair_const,
+    wide_cmp,
+)
 
 NEG_RZ = Reg(RZ_INDEX, neg=True)
 """``-RZ``: adding it keeps the sign of a zero (``x + -0 = x``)."""
@@ -80,6 +99,8 @@ class ArithSelector(Selector):
             return d
         if t.is_int and is_wide(t):
             return self._add64(op, negate=False)
+        if is_f64(t):
+            return f64_binary(self, op)
         raise self.fail(op)
 
     def op_sub(self, op: Op):
@@ -104,6 +125,8 @@ class ArithSelector(Selector):
             return d
         if t.is_int and is_wide(t):
             return self._add64(op, negate=True)
+        if is_f64(t):
+            return f64_binary(self, op)
         raise self.fail(op)
 
     def _neg_b(self, v, float_: bool):
@@ -183,6 +206,10 @@ class ArithSelector(Selector):
 
     def op_mul(self, op: Op):
         t = op.result.type
+        if is_f64(t):
+            return f64_binary(self, op)
+        if is_int64(t):
+            return int64_mul(self, op)
         a, b, _ = self._ab(op, True)
         d = self.vreg()
         if is_f32(t):
@@ -194,6 +221,8 @@ class ArithSelector(Selector):
         return d
 
     def op_fma(self, op: Op):
+        if is_f64(op.result.type):
+            return f64_fma(self, op)
         self._need(op, is_f32(op.result.type))
         a, b, c = op.operands
         if not self.is_reg(a) and self.is_reg(b):
@@ -209,6 +238,8 @@ class ArithSelector(Selector):
         t = op.result.type
         if is_f32(t):
             return float_divide(self, op)
+        if is_f64(t):
+            return f64_divide(self, *(self.reg(v) for v in op.operands))
         return int_divide(self, op, "div")
 
     def op_rem(self, op: Op):
@@ -222,6 +253,10 @@ class ArithSelector(Selector):
 
     def _minmax(self, op: Op, is_min: bool):
         t = op.result.type
+        if is_f64(t):
+            return f64_minmax(self, op)
+        if is_int64(t):
+            return int64_minmax(self, op)
         a, b, _ = self._ab(op, True)
         d = self.vreg()
         pp = PT if is_min else NOT_PT
@@ -268,6 +303,8 @@ class ArithSelector(Selector):
         return self._logic(op, "xor")
 
     def op_shl(self, op: Op):
+        if is_int64(op.result.type):
+            return int64_shift(self, op)
         self._need(op, is_i32(op.result.type))
         d = self.vreg()
         self.emit("SHF", ("L", "U32"), d=d, a=self.reg(op.operands[0]),
@@ -276,6 +313,8 @@ class ArithSelector(Selector):
 
     def op_shr(self, op: Op):
         t = op.result.type
+        if is_int64(t):
+            return int64_shift(self, op)
         self._need(op, is_i32(t))
         d = self.vreg()
         self.emit("SHF", ("R", "S32" if t.is_signed else "U32", "HI"), d=d, a=RZ,
@@ -286,6 +325,10 @@ class ArithSelector(Selector):
 
     def op_neg(self, op: Op):
         t = op.result.type
+        if is_f64(t):
+            return f64_unary(self, op)
+        if is_int64(t):
+            return int64_negate(self, self.reg(op.operands[0]))
         a = self.reg(op.operands[0])
         d = self.vreg()
         if is_f32(t):
@@ -298,6 +341,10 @@ class ArithSelector(Selector):
 
     def op_abs(self, op: Op):
         t = op.result.type
+        if is_f64(t):
+            return f64_unary(self, op)
+        if is_int64(t):
+            return int64_abs(self, op)
         a = self.reg(op.operands[0])
         d = self.vreg()
         if is_f32(t):
@@ -316,6 +363,8 @@ class ArithSelector(Selector):
             if isinstance(p, Pred):
                 return Konst(p.neg, t)
             return p.negated()
+        if is_int64(t):
+            return int64_not(self, op)
         self._need(op, is_i32(t))
         d = self.vreg()
         self.emit("LOP3", ("LUT",), d=d, a=self.reg(op.operands[0]), b=RZ, c=RZ,
@@ -371,13 +420,15 @@ class ArithSelector(Selector):
             self.emit("PLOP3", ("LUT",), pu=d, pv=PT, a=self.pred(x), b=self.pred(y), c=PT,
                       lut=Imm(lut), lut2=Imm(0))
             return d
-        if not (is_f32(t) or is_i32(t)):
+        if not (is_f32(t) or is_i32(t) or is_f64(t) or is_int64(t)):
             raise self.fail(op)
         return LazyCmp(pred, self.lowered(x), self.lowered(y), t)
 
     def emit_cmp(self, lazy: LazyCmp) -> VPred:
         """The ISETP/FSETP of a comparison, emitted here (see :class:`LazyCmp`)."""
         pred, x, y, t = lazy.pred, lazy.x, lazy.y, lazy.type
+        if is_wide(t):
+            return wide_cmp(self, lazy)
         if not isinstance(x, (VReg, VPred)) and isinstance(y, (VReg, VPred)):
             x, y, pred = y, x, MIRROR[pred]
         d = self.vpred()
@@ -436,9 +487,14 @@ class ArithSelector(Selector):
         return self._fmul(self._mufu("LG2", self._math_arg(op)), LN2)
 
     def op_sqrt(self, op: Op):
+        if is_f64(op.result.type):
+            return f64_sqrt(self, self.reg(op.operands[0]))
         return self._mufu("SQRT", self._math_arg(op))
 
     def op_rsqrt(self, op: Op):
+        if is_f64(op.result.type):
+            root = f64_sqrt(self, self.reg(op.operands[0]))
+            return f64_divide(self, pair_const(self, ONE), root)
         return self._mufu("RSQ", self._math_arg(op))
 
     def op_sin(self, op: Op):
@@ -454,6 +510,10 @@ class ArithSelector(Selector):
         return self._mufu("LG2", self._math_arg(op))
 
     def _frnd(self, op: Op, mode: tuple[str, ...]) -> VReg:
+        if is_f64(op.result.type):
+            d = self.vreg(2)
+            self.emit("FRND", ("F64", *mode), d=d, b=self.reg(op.operands[0]))
+            return d
         d = self.vreg()
         self.emit("FRND", mode, d=d, b=self._math_arg(op))
         return d

@@ -29,7 +29,7 @@ from ...isa.operands import PT, RZ, Imm
 from .mir import VReg
 
 if TYPE_CHECKING:
-    from ...compiler.ir import Op
+    from ..ir import Op
     from .isel import Selector
 
 

@@ -44,12 +44,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ...compiler.abi import kernel_params
-from ...compiler.errors import CompilerError
-from ...compiler.ir import ArrayType, Block, Function, Op, Value
-from ...compiler.passes.mathlib import expand_math
 from ...isa.operands import PT, RZ, BarrierReg, Imm, Label, Pred
 from ...isa.program import Program
+from ..abi import kernel_params
+from ..errors import CompilerError
+from ..ir import ArrayType, Block, Function, Op, Value
+from ..passes.mathlib import expand_math
 from .ctrlcodes import assign_control_codes
 from .isel import ArrayDesc, LazyCmp, ParamWord
 from .memory import MemorySelector
@@ -108,7 +108,7 @@ class Emitter(MemorySelector):
         """True when the threads of a warp may choose differently at ``op``."""
         if self.uniformity is None:
             return True
-        from ...compiler.analysis.uniformity import Uniformity
+        from ..analysis.uniformity import Uniformity
         return self.uniformity.decision(op) > Uniformity.WARP
 
     def open_sync(self, op: Op, target: str) -> BarrierReg | None:
@@ -412,7 +412,7 @@ def _negate(p: VPred | Pred) -> VPred | Pred:
 def _uniformity(func: Function):
     """The uniformity analysis of ``func``, or None if it cannot analyze it."""
     try:
-        from ...compiler.analysis.uniformity import analyze_uniformity
+        from ..analysis.uniformity import analyze_uniformity
         return analyze_uniformity(func)
     except Exception:  # any failure just means "assume divergent"
         return None

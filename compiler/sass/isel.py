@@ -32,11 +32,11 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from ...compiler.abi import ParamSlot
-from ...compiler.errors import CompilerError
-from ...compiler.ir import ArrayType, Op, ScalarType, Value, i32
 from ...isa.abi import NCTAID_X, NTID_X
 from ...isa.operands import NOT_PT, PT, RZ, Const, Imm, Pred, SpecialReg
+from ..abi import ParamSlot
+from ..errors import CompilerError
+from ..ir import ArrayType, Op, ScalarType, Value, i32
 from .mir import MInst, VPred, VReg, make
 
 DIM_INDEX = {"x": 0, "y": 1, "z": 2}

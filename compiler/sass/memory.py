@@ -20,9 +20,10 @@ Shuffles are ``SHFL`` over the full warp (c = 0x1f; 0 for ``up``, as PTX); votes
 
 from __future__ import annotations
 
-from ...compiler.ir import ArrayType, Op, ScalarType
-from ...compiler.ir.types import AddressSpace
+from ...isa.abi import DYNAMIC_SHARED_BYTES, SHARED_ALIGN
 from ...isa.operands import NOT_PT, PT, RZ, Const, Imm
+from ..ir import ArrayType, Op, ScalarType
+from ..ir.types import AddressSpace
 from .arith import ArithSelector
 from .isel import ArrayDesc, Konst, ParamWord, is_wide
 from .mir import MAddr, VReg
@@ -68,11 +69,29 @@ class MemorySelector(ArithSelector):
     def op_local_alloc(self, op: Op):
         return self._alloc(op, AddressSpace.LOCAL)
 
+    def op_dynamic_shared(self, op: Op):
+        """The dynamic shared array: after every static one (all of them, wherever they
+        are in the kernel), 16-byte aligned."""
+        static = 0
+        for other in self.func.walk():
+            if other.name == "shared_alloc":
+                static = -(-static // ALIGN) * ALIGN + other.results[0].type.nbytes
+        base = -(-static // SHARED_ALIGN) * SHARED_ALIGN
+        return ArrayDesc(op.result.type, None, base)
+
     def op_array_dim(self, op: Op):
         desc: ArrayDesc = self.lowered(op.operands[0])
         axis = op.attr("axis")
         if desc.slot is not None:
             return ParamWord(desc.slot.shapes[axis], op.result.type)
+        if desc.type.shape is None:  # dynamic shared memory: its bytes / the element size
+            shift = desc.type.elem.itemsize.bit_length() - 1
+            nbytes = ParamWord(DYNAMIC_SHARED_BYTES, op.result.type)
+            if shift == 0:
+                return nbytes
+            d = self.vreg()
+            self.emit("SHF", ("R", "U32", "HI"), d=d, a=RZ, b=Imm(shift), c=self.reg(nbytes))
+            return d
         return Konst(desc.type.shape[axis], op.result.type)
 
     def _index_reg(self, v) -> VReg:
@@ -240,6 +259,21 @@ class MemorySelector(ArithSelector):
         return q
 
     # --- casts ----------------------------------------------------------------------------
+
+    def op_bitcast(self, op: Op):
+        """The same registers, seen as another type of the same width."""
+        x = self.lowered(op.operands[0])
+        if isinstance(x, Konst):
+            import struct
+            t = op.result.type
+            bits = x.bits
+            if t.is_float:
+                fmt = {64: ("<Q", "<d"), 32: ("<I", "<f"), 16: ("<H", "<e")}[t.bits]
+                return Konst(struct.unpack(fmt[1], struct.pack(fmt[0], bits))[0], t)
+            if t.is_signed and bits >= 1 << (t.bits - 1):
+                bits -= 1 << t.bits
+            return Konst(bits, t)
+        return self.reg(op.operands[0])
 
     def op_cast(self, op: Op):
         (src,) = op.operands

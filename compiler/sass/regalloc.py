@@ -14,7 +14,9 @@ general register is free, :func:`assign` with ``spill=True`` spills the live val
 interval ends furthest (the one being placed included) to local memory (:mod:`.spill`;
 R1 becomes the stack pointer) and allocates again. Without spilling, or with nothing left
 to spill, a kernel that needs more raises :class:`CompilerError` ("needs more than 255
-registers"); predicates are never spilled ("more than 7 predicates").
+registers"). Predicates that do not fit P0..P6 live in general registers as 0/1
+(:func:`.spill.spill_predicate`), chosen the same way, before general registers are
+assigned.
 
 Copies that allocation turns into no-ops (``MOV R3, R3``) are dropped.
 
@@ -27,11 +29,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...compiler.errors import CompilerError
 from ...isa.operands import MAX_GPR, PT, PT_INDEX, RZ, Addr, Pred, Reg
 from ...isa.program import Instruction
+from ..errors import CompilerError
 from .mir import MAddr, MInst, VPred, VReg, accesses
-from .spill import STACK_REGISTER, SpillFrame
+from .spill import STACK_REGISTER, SpillFrame, spill_predicate
 
 RESERVED_REGISTERS = 2
 """Registers added to the count, as ptxas does."""
@@ -154,6 +156,13 @@ def assign(code: list[MInst], *, max_registers: int = MAX_REGISTERS,
                             f"{MAX_REGISTERS}, not {max_registers}")
     limit = min(MAX_GPR + 1, max_registers - RESERVED_REGISTERS)
     frame: SpillFrame | None = None
+    while True:  # predicates that do not fit P0-P6 move to general registers first
+        _, preds = intervals(code)
+        try:
+            pmap = _scan(preds, {}, PT_INDEX)
+            break
+        except _OutOfRegisters as err:
+            code = spill_predicate(code, max(err.live)[1])
     while True:
         regs, preds = intervals(code)
         widths = _widths(code)
@@ -176,11 +185,7 @@ def assign(code: list[MInst], *, max_registers: int = MAX_REGISTERS,
                                     "at once" + (" even with spilling" if spill else "")
                                     ) from None
             code = frame.spill(code, victim[1], widths.get(victim[1], 1))
-    try:
-        pmap = _scan(preds, {}, PT_INDEX)
-    except _OutOfRegisters:
-        raise CompilerError("the kernel needs more than 7 predicates at once (predicates "
-                            "are not spilled)") from None
+    pmap = _scan(preds, {}, PT_INDEX)
     if frame is not None:
         rmap[frame.sp.id] = STACK_REGISTER
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field, replace
 
 from ...isa.abi import STACK_POINTER
 from ...isa.opcodes import OPCODES, Kind
-from ...isa.operands import PT, Const
-from .mir import MAddr, MInst, VReg, accesses, make
+from ...isa.operands import PT, RZ, Const, Imm
+from .mir import MAddr, MInst, VPred, VReg, accesses, make
 
 STACK_REGISTER = 1
 """The physical register that holds the stack pointer (R1, as ptxas uses it)."""
@@ -125,3 +125,47 @@ def _rename(op: object, old: int, new: int) -> object:
     if isinstance(op, MAddr) and op.base is not None and op.base.id == old:
         return replace(op, base=replace(op.base, id=new))
     return op
+
+
+def spill_predicate(code: list[MInst], victim: int) -> list[MInst]:
+    """``code`` with virtual predicate ``victim`` kept in a general register as 0 or 1, as
+    ptxas spills predicates when P0-P6 run out: each instruction that writes it writes a
+    fresh short-lived predicate and ``SEL`` stores that as 0/1 (loading the old value first
+    when the write is guarded); each that reads it gets the value back with
+    ``ISETP.NE`` just before. The register is allocated (or spilled) like any other."""
+    top = max((v for inst in code for ids in accesses(inst) for v in ids), default=0)
+    home = VReg(top + 1)
+    next_id = top + 2
+    out: list[MInst] = []
+    for inst in code:
+        if inst.opcode == "LABEL":
+            out.append(inst)
+            continue
+        _, _, reads, writes = accesses(inst)
+        if victim not in reads and victim not in writes:
+            out.append(inst)
+            continue
+        temp = VPred(next_id)
+        next_id += 1
+        if victim in reads or inst.guard != PT:
+            out.append(make("ISETP", ("NE", "U32", "AND"), loc=inst.loc, pu=temp, pv=PT,
+                            a=home, b=RZ, pp=PT))
+        guard = inst.guard
+        if isinstance(guard, VPred) and guard.id == victim:
+            guard = VPred(temp.id, guard.neg)
+        out.append(MInst(inst.opcode, inst.modifiers,
+                         tuple(VPred(temp.id, op.neg) if isinstance(op, VPred)
+                               and op.id == victim else op for op in inst.operands),
+                         guard, inst.loc))
+        if victim in writes:
+            out.append(make("SEL", loc=inst.loc, d=home, a=_one_register(out, home, inst),
+                            b=RZ, pp=temp))
+    return out
+
+
+def _one_register(out: list[MInst], home: VReg, inst: MInst) -> object:
+    """The constant 1 for a SEL's register slot: an immediate is not allowed there, so a
+    MOV of 1 into a fresh register goes just before (the SEL is appended next)."""
+    one = VReg(home.id + 100000 + len(out))
+    out.append(make("MOV", loc=inst.loc, d=one, b=Imm(1)))
+    return one

@@ -29,9 +29,9 @@ from ...compiler.ir.core import Value
 from ...compiler.ir.function import Function, Module
 from ...compiler.ir.types import Type
 from ...compiler.ir.verifier import verify_function
-from ...dsl.errors import CompileError, hide_compiler_frames
-from ...dsl.types import constexpr as constexpr_marker
-from ...dsl.types import from_dtype, to_ir
+from ..errors import CompileError, hide_compiler_frames
+from ..types import constexpr as constexpr_marker
+from ..types import from_dtype, to_ir
 from .base import ModuleState, Source
 from .loops import Loops
 from .statements import RETURN, NeedResultTypes, has_return

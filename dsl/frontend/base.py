@@ -20,8 +20,8 @@ from ...compiler.ir.function import Function, Module
 from ...compiler.ir.semantics import evaluate
 from ...compiler.ir.types import ArrayType, ScalarType, Type
 from ...compiler.passes.fold import FOLDABLE
-from ...dsl.errors import CompileError
 from ...isa.program import SourceLoc
+from ..errors import CompileError
 from .promotion import Weak, describe_operand, literal_type
 
 

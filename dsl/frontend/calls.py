@@ -14,9 +14,10 @@ import math
 
 from ...compiler.ir.core import Value
 from ...compiler.ir.types import AddressSpace, ArrayType, bool_, f32, i32
-from ...dsl import intrinsics as wi
-from ...dsl.func import is_device_function
-from ...dsl.types import ArrayDType, ScalarDType
+from .. import intrinsics as wi
+from ..errors import CompileError
+from ..func import is_device_function
+from ..types import ArrayDType, ScalarDType
 from .base import describe, is_weak
 from .expressions import Expressions
 from .promotion import arithmetic, common_type
@@ -48,6 +49,18 @@ PYTHON_MATH = {getattr(math, name): name for name in (
 """Python's ``math`` functions a kernel may call, by the intrinsic each means (``fabs``
 is ``abs``); ``math.floor``/``ceil``/``trunc`` and the builtin ``round`` give ints, as
 in Python."""
+COMPILE_TIME_MATH = {
+    **{name: getattr(math, name) for name in (
+        "exp", "log", "sqrt", "sin", "cos", "exp2", "log2", "log10", "tan", "tanh", "sinh",
+        "cosh", "asin", "acos", "atan", "erf", "erfc", "cbrt", "floor", "ceil", "trunc",
+        "pow", "atan2", "hypot", "copysign", "fmod", "isnan", "isinf", "isfinite")
+       if hasattr(math, name)},
+    "rsqrt": lambda x: 1.0 / math.sqrt(x), "round": lambda x: float(round(x)),
+}
+"""Math of compile-time numbers, evaluated in Python (double precision) at compile time;
+``floor``/``ceil``/``trunc`` give floats here, as the ``wf.`` functions do."""
+for _name in ("floor", "ceil", "trunc"):
+    COMPILE_TIME_MATH[_name] = (lambda f: lambda x: float(f(x)))(getattr(math, _name))
 PYTHON_MATH_TO_INT = {math.floor: "floor", math.ceil: "ceil", math.trunc: "trunc",
                       builtins.round: "round"}
 
@@ -77,6 +90,8 @@ class Calls(Expressions):
         if isinstance(target, ScalarDType):
             if len(args) != 1:
                 raise self.error(node, f"wf.{target.name}() takes 1 argument")
+            if is_weak(args[0]) and not (isinstance(args[0], float) and target.ir.is_int):
+                return self.value(node, args[0], target.ir)  # wf.f64(0.1) is f64's 0.1
             return self.value(node, self.scalar(node.args[0], args[0]), target.ir)
         if isinstance(target, ArrayDType):
             raise self.error(node, "array types cannot be called in kernels")
@@ -201,6 +216,15 @@ class Calls(Expressions):
     def call_shared(self, node: ast.Call) -> Value:
         return self.alloc(node, "shared_alloc")
 
+    def call_dynamic_shared(self, node: ast.Call) -> Value:
+        """``wf.dynamic_shared(dtype)``: the launch's dynamic shared memory as a 1-d array."""
+        dtype = self.expr(node.args[0])
+        if not isinstance(dtype, ScalarDType) or dtype.ir.is_bool:
+            raise self.error(node.args[0], "wf.dynamic_shared() takes an element type such "
+                                           f"as wf.f32, not {describe(dtype)}")
+        t = ArrayType(dtype.ir, 1, AddressSpace.SHARED)
+        return self.op(node, "dynamic_shared", (), result_type=t)
+
     def call_local(self, node: ast.Call) -> Value:
         return self.alloc(node, "local_alloc")
 
@@ -208,9 +232,16 @@ class Calls(Expressions):
         """``wf.shared(shape, dtype)`` / ``wf.local(shape, dtype)``: a static shape."""
         shape_arg = self.expr(node.args[0])
         items = shape_arg if isinstance(shape_arg, tuple) else (shape_arg,)
-        shape = tuple(self.constant_int(node.args[0], s, "an array's shape") for s in items)
+        hint = (" (for shared memory sized at launch, use wf.dynamic_shared(dtype) and "
+                "launch with k[grid, block, shared_bytes])" if name == "shared_alloc" else "")
+        try:
+            shape = tuple(self.constant_int(node.args[0], s, "an array's shape")
+                          for s in items)
+        except CompileError as err:
+            raise self.error(node.args[0], err.message + hint) from None
         if not shape or any(n <= 0 for n in shape):
-            raise self.error(node.args[0], f"an array's shape must be positive, not {shape}")
+            raise self.error(node.args[0], f"an array's shape must be positive, not "
+                                           f"{shape}{hint}")
         dtype = self.expr(node.args[1])
         if not isinstance(dtype, ScalarDType):
             raise self.error(node.args[1], f"an array's element type must be a wf scalar "
@@ -253,8 +284,14 @@ class Calls(Expressions):
         t = v.type if v.type.is_float and v.type.bits >= 32 else f32
         return self.cast(node, v, t)
 
-    def math_values(self, node: ast.Call, name: str, args: list[object]) -> Value:
-        """Math function ``name`` of evaluated ``args`` (one or two floats of one type)."""
+    def math_values(self, node: ast.Call, name: str, args: list[object]) -> object:
+        """Math function ``name`` of evaluated ``args`` (one or two floats of one type);
+        of compile-time numbers, the compile-time number Python computes."""
+        if all(is_weak(a) for a in args) and name in COMPILE_TIME_MATH:
+            try:
+                return COMPILE_TIME_MATH[name](*(float(a) for a in args))
+            except (ValueError, OverflowError) as err:
+                raise self.error(node, f"{name}{tuple(args)}: {err}") from None
         if len(args) == 1:
             x = self.float_arg(node.args[0], args[0])
             if name == "isnan":

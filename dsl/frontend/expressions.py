@@ -3,25 +3,28 @@ logic, conditional expressions, subscripts (loads) and attributes.
 
 Operators follow :mod:`.promotion`'s typing rules; ``//`` and ``%`` are Python's
 (``floordiv``/``mod`` ops, rounding toward -inf), ``/`` is true division, comparisons
-chain, ``and``/``or`` take bools (numbers are tested ``!= 0``) and give a bool, both sides
-evaluated (operands have no side effects worth skipping). ``x if c else y`` is a
-``select`` (both evaluated) when neither branch reads memory or calls anything, else an
-``if`` op that evaluates only the branch taken, as Python does (``x[i] if i < n else 0``
-must not load out of bounds).
+chain; two compile-time numbers combine in Python, at compile time. ``and``/``or`` take
+bools (numbers are tested ``!= 0``) and give a bool; both sides are evaluated unless a
+later operand reads memory or calls anything: then the later operands run only when the
+earlier ones do not decide, as in Python (``i < n and x[i] > 0`` is a bounds guard).
+``x if c else y`` is a ``select`` (both evaluated) when neither branch reads memory or
+calls anything, else an ``if`` op that evaluates only the branch taken, as Python does
+(``x[i] if i < n else 0`` must not load out of bounds).
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import operator
 import types
 
 import numpy as np
 
 from ...compiler.ir.core import Value
-from ...compiler.ir.types import ArrayType, ScalarType, i32
-from ...dsl.intrinsics import Dim3
-from ...dsl.types import from_dtype
+from ...compiler.ir.types import ArrayType, ScalarType, bool_, i32
+from ..intrinsics import Dim3
+from ..types import from_dtype
 from .base import FrontendBase, Undefined, constant_of, describe, is_weak
 from .promotion import (
     arithmetic,
@@ -47,6 +50,17 @@ BIT_OPS = {
     ast.LShift: ("shl", "shift {a} by {b}"),
     ast.RShift: ("shr", "shift {a} by {b}"),
 }
+PYTHON_OPS = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.BitAnd: operator.and_, ast.BitOr: operator.or_, ast.BitXor: operator.xor,
+    ast.LShift: operator.lshift, ast.RShift: operator.rshift,
+}
+"""Operators evaluated in Python when both operands are compile-time numbers (``**`` is
+handled by :meth:`Expressions.power`)."""
+OP_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
+              ast.Mod: "%", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
+              ast.LShift: "<<", ast.RShift: ">>"}
 COMPARE_OPS = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt",
                ast.GtE: "ge"}
 UNSUPPORTED_EXPRS = {
@@ -178,8 +192,19 @@ class Expressions(FrontendBase):
         t = self.common(node, a, b, template)
         return self.value(node, a, t), self.value(node, b, t)
 
-    def binary(self, node: ast.AST, op: type, a: object, b: object) -> Value:
-        """``a op b`` for a Python binary operator class ``op``."""
+    def binary(self, node: ast.AST, op: type, a: object, b: object) -> object:
+        """``a op b`` for a Python binary operator class ``op``; two compile-time numbers
+        give the compile-time number Python computes (``2.0 * math.pi`` keeps double
+        precision until it meets a typed value)."""
+        if is_weak(a) and is_weak(b) and op in PYTHON_OPS:
+            try:
+                value = PYTHON_OPS[op](a, b)
+            except (ZeroDivisionError, OverflowError, ValueError, TypeError) as err:
+                raise self.error(node, f"{a!r} {OP_SYMBOLS[op]} {b!r}: {err}") from None
+            if isinstance(value, int) and not isinstance(value, bool) and \
+                    literal_type(value) is None:
+                raise self.error(node, f"the integer {value} does not fit in 64 bits")
+            return value
         if op in ARITH_OPS:
             name, template = ARITH_OPS[op]
             x, y = self.promote(node, a, b, template)
@@ -312,9 +337,37 @@ class Expressions(FrontendBase):
     def expr_BoolOp(self, node: ast.BoolOp) -> object:
         name = "and" if isinstance(node.op, ast.And) else "or"
         result = self.to_bool(node.values[0], self.expr(node.values[0]))
-        for value in node.values[1:]:
+        for k, value in enumerate(node.values[1:], start=1):
+            if any(may_fault(v) for v in node.values[k:]):
+                return self.short_circuit(node, name, result, node.values[k:])
             result = self.op(node, name, (result, self.to_bool(value, self.expr(value))))
         return result
+
+    def short_circuit(self, node: ast.BoolOp, name: str, first: Value,
+                      rest: list[ast.expr]) -> Value:
+        """``first and rest...`` (or ``or``) evaluating ``rest`` only when ``first`` does not
+        decide, as Python does: ``i < n and x[i] > 0`` never reads ``x[n]``."""
+        known = constant_of(first)
+        if known is not None:
+            if bool(known) == (name == "or"):
+                return first
+            if len(rest) == 1:
+                return self.to_bool(rest[0], self.expr(rest[0]))
+            return self.expr_BoolOp(ast.BoolOp(node.op, rest, lineno=node.lineno,
+                                               col_offset=node.col_offset))
+        decide = first if name == "or" else self.op(node, "not", (first,))
+        with self.b.if_(decide, loc=self.loc(node)) as br:
+            with br.then_():
+                self.b.create("yield", (self.constant(node, name == "or", bool_),),
+                              loc=self.loc(node))
+            with br.else_():
+                if len(rest) == 1:
+                    value = self.to_bool(rest[0], self.expr(rest[0]))
+                else:
+                    value = self.expr_BoolOp(ast.BoolOp(node.op, rest, lineno=node.lineno,
+                                                        col_offset=node.col_offset))
+                self.b.create("yield", (value,), loc=self.loc(node))
+        return br.results[0]
 
     def expr_IfExp(self, node: ast.IfExp) -> object:
         cond = self.to_bool(node.test, self.expr(node.test))

@@ -30,7 +30,7 @@ import ast
 
 from ...compiler.ir.core import Value
 from ...compiler.ir.types import ArrayType, ScalarType, bool_
-from ...dsl.types import ScalarDType
+from ..types import ScalarDType
 from .base import Undefined, constant_of, describe, is_weak
 from .calls import Calls
 from .promotion import common_type, type_name

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from ...isa.program import Instruction
-from . import bitwise, conversion, floating, half, integer, mufu
+from . import bitwise, conversion, double, floating, half, integer, mufu
 from .atomic import atomic_combine, atomic_function
 from .predicate import plop3
 
@@ -32,6 +32,7 @@ SEMANTICS: dict[str, Factory] = {
     **integer.FACTORIES,
     **bitwise.FACTORIES,
     **floating.FACTORIES,
+    **double.FACTORIES,
     **mufu.FACTORIES,
     **conversion.FACTORIES,
     **half.FACTORIES,

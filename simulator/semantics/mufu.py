@@ -75,8 +75,30 @@ FUNCTIONS: dict[str, Callable] = {
 """Each MUFU function: uint32 bits -> float32 result."""
 
 
+def _high_word(fn: Callable) -> Callable:
+    """RCP64H/RSQ64H: ``fn`` of the f64 whose high word is b (low word 0), truncated to
+    its high word: about 20 correct bits, over f64's whole exponent range."""
+
+    def core(b):
+        x = (np.asarray(b, np.uint64) << np.uint64(32)).view(F64)
+        with np.errstate(all="ignore"):
+            r = np.asarray(fn(x), F64)
+        return ((r.view(np.uint64) >> np.uint64(32)).astype(np.uint32),)
+    return core
+
+
+HIGH_WORD: dict[str, Callable] = {
+    "RCP64H": _high_word(lambda x: np.divide(1.0, x)),
+    "RSQ64H": _high_word(lambda x: np.divide(1.0, np.sqrt(x))),
+}
+"""The MUFU functions on the high word of an f64 (uint32 in, uint32 out)."""
+
+
 def mufu(inst: Instruction, mods: Mapping[str, str]) -> Callable:
     """MUFU.fn: special function of b (flags applied), see the module's accuracy notes."""
+    if mods["fn"] in HIGH_WORD:
+        return with_transforms(HIGH_WORD[mods["fn"]],
+                               [flag_transform(source_operands(inst)[0], "f32")])
     func = FUNCTIONS[mods["fn"]]
 
     def core(b):

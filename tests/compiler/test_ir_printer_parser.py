@@ -67,6 +67,7 @@ kernel @more_ops(%a: f32, %b: f32, %u: u32) {
   %22 = clz %21 : u32
   %23 = brev %22 : u32
   %24 = ffs %23 : u32
+  %25 = bitcast %24 : f32
   syncwarp
   fence
   return

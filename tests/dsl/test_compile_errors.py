@@ -70,7 +70,8 @@ def test_type_error_names_both_types_with_a_caret():
     ("o[0] = n.real", 12, "attribute 'real' of a i32 value is not supported in kernels"),
     ("wf.syncthreads(1)", 5, "wf.syncthreads() takes 0 arguments, not 1"),
     ("s = wf.shared((n, 4), wf.f32)", 19,
-     "an array's shape must be a compile-time integer constant"),
+     "an array's shape must be a compile-time integer constant (for shared memory sized "
+     "at launch, use wf.dynamic_shared(dtype) and launch with k[grid, block, shared_bytes])"),
     ("s = wf.shared((4,), float)", 25,
      "an array's element type must be a wf scalar type such as wf.f32, not 'float'"),
     ("for i in [1, 2]: pass", 14,

@@ -30,11 +30,10 @@ import textwrap
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, note, reject, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import warpforge as wf
-from warpforge.compiler.errors import CompilerError
 
 from .kernels import six_breaks
 from .random_kernels import (
@@ -258,14 +257,7 @@ def test_random_kernel_matches_reference(workdir, kernel, seed):
     a, b, x, y = random_inputs(seed)
     out_i = np.zeros(T * len(INT_VARS), np.int32)
     out_f = np.zeros(T * len(FLOAT_VARS), np.float32)
-    try:
-        launch(load_kernel(workdir, source), a, b, x, y, out_i, out_f)
-    except CompilerError as err:
-        # Known limitation, pinned by test_loop_with_six_breaks_compiles: predicates are
-        # never spilled, so kernels with many live conditions don't compile.
-        if "predicates at once" in str(err):
-            reject()
-        raise
+    launch(load_kernel(workdir, source), a, b, x, y, out_i, out_f)
     want_i, want_f, bound, ok = reference_outputs(kernel, a, b, x, y)
     got_i = out_i.reshape(T, -1)[ok]
     got_f = out_f.reshape(T, -1)[ok].astype(np.float64)
@@ -389,11 +381,9 @@ def test_floor_division_and_modulo_of_negative_numbers(workdir):
     np.testing.assert_array_equal(out, want.astype(np.int32))
 
 
-@pytest.mark.xfail(strict=True, raises=CompilerError, reason=(
-    "a loop with six data-dependent `if c: break` statements fails to compile: "
-    "CompilerError 'the kernel needs more than 7 predicates at once (predicates are not "
-    "spilled)' from the SASS register allocator (five breaks compile and run correctly)"))
 def test_loop_with_six_breaks_compiles():
+    """Regression: more live conditions than P0-P6 used to fail to compile; predicates
+    now move to general registers when they run out."""
     a = np.arange(-4, 60, dtype=np.int32)
     out = np.zeros(T, np.int32)
     launch(six_breaks, a, out)
