@@ -50,7 +50,7 @@ def test_from_value(value, expected):
 def test_from_value_rejects_unsupported_dtypes_by_name():
     with pytest.raises(TypeError, match="complex128"):
         wt.from_value(np.zeros(2, np.complex128))
-    with pytest.raises(TypeError, match="float128|longdouble"):
+    with pytest.raises(TypeError, match=r"float128|longdouble"):
         wt.from_value(np.zeros(2, np.longdouble))
     with pytest.raises(TypeError, match="str"):
         wt.from_value("hello")
