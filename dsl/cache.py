@@ -11,18 +11,23 @@ entry (:func:`store_object`) holds the host object file instead, with its SHA-25
 metadata to load and call it (entry symbol, arena size, lanes, fault sites, LLVM IR); its
 key also names the block, lanes, checking, contiguity and the host CPU. Entries are
 written to a temporary file and renamed into place; an entry that cannot be read or
-decoded is ignored and rebuilt.
+decoded is ignored and rebuilt. Every entry carries a checksum over its metadata and its
+payload, and its metadata is checked against a schema (:data:`SIM_META`,
+:data:`CPU_META`) before use; anything else is removed and rebuilt.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
+import contextlib
 import hashlib
 import importlib.metadata
 import inspect
 import json
 import os
 import pathlib
+import stat
 import tempfile
 from collections.abc import Callable
 from functools import lru_cache
@@ -30,7 +35,7 @@ from functools import lru_cache
 from ..isa import AssemblyError, Program, decode, knobs
 from .func import is_device_function
 
-FORMAT = 1
+FORMAT = 2
 """Version of the entry layout; part of every key."""
 
 
@@ -109,67 +114,148 @@ def cache_key(fn: Callable, specialization: tuple, target: str, environment: str
 
 
 def cache_dir() -> pathlib.Path | None:
-    """The cache folder (``WARPFORGE_CACHE_DIR``), or None when caching is off."""
+    """The cache folder (``WARPFORGE_CACHE_DIR``; its default when empty), or None when
+    caching is off."""
     if not knobs.get("WARPFORGE_CACHE"):
         return None
-    return pathlib.Path(str(knobs.get("WARPFORGE_CACHE_DIR"))).expanduser()
+    folder = str(knobs.get("WARPFORGE_CACHE_DIR")).strip()
+    if not folder:
+        folder = str(knobs.KNOBS["WARPFORGE_CACHE_DIR"].default)
+    return pathlib.Path(folder).expanduser()
 
 
-def load(key: str) -> tuple[Program, dict] | None:
-    """The cached program and metadata for ``key``, or None (missing or unreadable)."""
+MAX_ENTRY_BYTES = 256 << 20
+"""An entry larger than this is not read (it cannot be one of ours)."""
+
+# --- entry schemas -------------------------------------------------------------------------
+# A schema is a type, a tuple of alternatives, a list ``[item]`` (a list of items), a
+# fixed-length ``("tuple", a, b, ...)``, a dict of required keys, or a predicate.
+
+_STR, _INT, _BOOL = str, int, bool
+_NONNEG = ("check", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0)
+_LANES = ("check", lambda v: v in (8, 16, 32) and not isinstance(v, bool))
+_STAGE = ("tuple", _STR, _STR)
+_PARAM = ("tuple", _STR, ("check", lambda v: v in ("array", "scalar")), _STR, _NONNEG)
+_LOC = ("tuple", _STR, _NONNEG, _NONNEG)
+
+SIM_META = {"stages": [_STAGE], "params": [_PARAM], "written": [_STR]}
+"""What a simulator entry's metadata holds."""
+CPU_META = {
+    **SIM_META, "entry": _STR, "arena_bytes": _NONNEG, "lanes": _LANES,
+    "shared_bytes": _NONNEG, "block": ("tuple", _NONNEG, _NONNEG, _NONNEG),
+    "isa_params": [("tuple", _STR, _STR)], "fault_sites": [("or", None, _LOC)],
+    "fault_what": [_STR], "fault_space": [_STR], "shares_grid": _BOOL, "llvm_ir": _STR,
+    "local_bytes": _NONNEG,
+}
+"""What a CPU entry's metadata holds."""
+
+
+def conforms(value: object, schema: object) -> bool:
+    """True when ``value`` has the shape ``schema`` describes (see the comment above)."""
+    if schema is None:
+        return value is None
+    if isinstance(schema, dict):
+        return isinstance(value, dict) and all(
+            k in value and conforms(value[k], v) for k, v in schema.items())
+    if isinstance(schema, list):
+        return isinstance(value, list) and all(conforms(v, schema[0]) for v in value)
+    if isinstance(schema, tuple):
+        kind, *parts = schema
+        if kind == "check":
+            return bool(parts[0](value))
+        if kind == "or":
+            return any(conforms(value, p) for p in parts)
+        return isinstance(value, list) and len(value) == len(parts) and all(
+            conforms(v, p) for v, p in zip(value, parts, strict=True))
+    if schema is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, schema)
+
+
+def _checksum(meta: object, payload: str) -> str:
+    h = hashlib.sha256(json.dumps(meta, sort_keys=True).encode())
+    h.update(b"\0")
+    h.update(payload.encode())
+    return h.hexdigest()
+
+
+def _read_entry(key: str, payload_key: str, schema: dict) -> tuple[bytes, dict] | None:
+    """The payload bytes and metadata of entry ``key``, or None. An entry that is not a
+    regular file of a sane size, not JSON, of another format or key, whose checksum (over
+    the metadata and the payload) fails, or whose metadata does not match ``schema`` is
+    removed, so it is rebuilt: never an exception."""
     folder = cache_dir()
     if folder is None:
         return None
     path = folder / f"{key}.json"
     try:
-        entry = json.loads(path.read_text())
-        if entry.get("format") != FORMAT or entry.get("key") != key:
-            return None
-        program = decode(base64.b64decode(entry["program"], validate=True))
-        return program, entry["meta"]
-    except FileNotFoundError:
+        info = os.lstat(path)
+    except OSError:
         return None
-    except (OSError, ValueError, KeyError, TypeError, AssemblyError):
-        return None  # a corrupt entry: ignored, and rebuilt by the caller
+    try:
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+            raise ValueError("not a regular file of a sane size")
+        with open(path, "rb") as f:
+            entry = json.loads(f.read(MAX_ENTRY_BYTES + 1))
+        if not isinstance(entry, dict) or entry.get("format") != FORMAT \
+                or entry.get("key") != key:
+            raise ValueError("another format or key")
+        meta, payload = entry.get("meta"), entry.get(payload_key)
+        if not isinstance(payload, str) or entry.get("checksum") != _checksum(meta, payload):
+            raise ValueError("checksum")
+        if not conforms(meta, schema):
+            raise ValueError("metadata")
+        return base64.b64decode(payload, validate=True), meta
+    except (OSError, ValueError, TypeError, RecursionError, binascii.Error):
+        _remove(path)
+        return None
+
+
+def _remove(path: pathlib.Path) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def load(key: str) -> tuple[Program, dict] | None:
+    """The cached program and metadata for ``key``, or None (missing or invalid: removed)."""
+    found = _read_entry(key, "program", SIM_META)
+    if found is None:
+        return None
+    data, meta = found
+    try:
+        return decode(data), meta
+    except AssemblyError:
+        folder = cache_dir()
+        if folder is not None:
+            _remove(folder / f"{key}.json")
+        return None
 
 
 def store(key: str, program: Program, meta: dict) -> None:
     """Write the entry for ``key`` atomically (temporary file, then rename)."""
-    _write(key, {"format": FORMAT, "key": key, "meta": meta,
-                 "program": base64.b64encode(program.encode()).decode()})
+    payload = base64.b64encode(program.encode()).decode()
+    _write(key, {"format": FORMAT, "key": key, "meta": meta, "program": payload,
+                 "checksum": _checksum(meta, payload)})
 
 
 def load_object(key: str) -> tuple[bytes, dict] | None:
-    """The cached native object file and metadata for ``key``, or None (missing,
-    unreadable, or an object whose hash does not match)."""
-    folder = cache_dir()
-    if folder is None:
-        return None
-    try:
-        entry = json.loads((folder / f"{key}.json").read_text())
-        if entry.get("format") != FORMAT or entry.get("key") != key:
-            return None
-        data = base64.b64decode(entry["object"], validate=True)
-        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-            return None
-        return data, entry["meta"]
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # a corrupt entry: ignored, and rebuilt by the caller
+    """The cached native object file and metadata for ``key``, or None (missing or
+    invalid: removed)."""
+    return _read_entry(key, "object", CPU_META)
 
 
 def store_object(key: str, data: bytes, meta: dict) -> None:
     """Write the native entry for ``key`` (object file ``data`` and ``meta``) atomically."""
-    _write(key, {"format": FORMAT, "key": key, "meta": meta,
-                 "sha256": hashlib.sha256(data).hexdigest(),
-                 "object": base64.b64encode(data).decode()})
+    payload = base64.b64encode(data).decode()
+    _write(key, {"format": FORMAT, "key": key, "meta": meta, "object": payload,
+                 "checksum": _checksum(meta, payload)})
 
 
 def _write(key: str, entry: dict) -> None:
     folder = cache_dir()
     if folder is None:
         return
+    tmp = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
@@ -177,4 +263,5 @@ def _write(key: str, entry: dict) -> None:
             json.dump(entry, out)
         os.replace(tmp, folder / f"{key}.json")
     except OSError:
-        return  # a cache that cannot be written only costs a recompile
+        if tmp is not None:  # a cache that cannot be written only costs a recompile
+            _remove(pathlib.Path(tmp))

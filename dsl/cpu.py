@@ -37,18 +37,23 @@ from ..simulator import (
     LaunchResult,
     LaunchTimeout,
     MemoryFault,
-    ResourceError,
 )
-from ..simulator.launch import NUMPY_TYPES, launch_timeout, normalize_dims, scalar_bytes
+from ..simulator.launch import (
+    NUMPY_TYPES,
+    check_dims,
+    check_memory,
+    launch_timeout,
+    normalize_dims,
+    scalar_bytes,
+)
 
 if TYPE_CHECKING:
     from ..compiler.llvm.jit import NativeFunction
 
 
-MAX_BLOCK_THREADS = 1024
-"""Most threads a CTA may have (as on the GPU)."""
-MAX_SHARED_BYTES = PRESETS["ampere"].max_shared_per_block
-"""Most shared memory (static and dynamic) a CTA may use: the simulated A100's limit."""
+LIMITS = PRESETS["ampere"]
+"""The limits a CPU launch obeys (dimensions, threads, shared and local memory): the
+simulated A100's, so that a launch runs on both devices or on neither."""
 
 FAULT_WORDS = 8
 """int64 words of the fault record an entry fills: kind, site, CTA, thread, axis, index,
@@ -92,6 +97,10 @@ class NativeKernel:
     shares_grid: bool = False
     """The entry takes CTAs from a shared counter when called with ``first_cta < 0`` (every
     kernel the LLVM backend lowers; see compiler/llvm/entry.py)."""
+    written: tuple[str, ...] | None = None
+    """The pointer parameters the kernel may write (None: any of them)."""
+    local_bytes: int = 0
+    """Bytes of ``wf.local`` arrays per thread."""
 
 
 class NativeMemoryFault(MemoryFault):
@@ -188,7 +197,8 @@ class CPU:
         _check_shared(kernel, shared_bytes)
         slots, arrays = pack_parameters(kernel, args, grid)
         slots[-1] = shared_bytes
-        snapshots = ([(a, a.copy()) for a in arrays if a.flags.writeable]
+        snapshots = ([(a, a.copy()) for name, a in arrays
+                      if a.flags.writeable and (kernel.written is None or name in kernel.written)]
                      if self.checked else [])
         ctas = grid[0] * grid[1] * grid[2]
         workers = min(self.threads, ctas)
@@ -275,53 +285,47 @@ class CPU:
 
 
 def _check_shared(kernel: NativeKernel, shared_bytes: object) -> None:
-    """LaunchError unless ``shared_bytes`` is a size the kernel's shared memory fits in."""
+    """LaunchError unless ``shared_bytes`` is a size the kernel's shared memory fits in;
+    ResourceError past the limits of shared and local memory (the simulated GPU's)."""
     if isinstance(shared_bytes, bool) or not isinstance(shared_bytes, numbers.Integral) \
             or shared_bytes < 0:
         raise LaunchError(f"kernel '{kernel.name}': shared_bytes must be a non-negative int, "
                           f"not {shared_bytes!r}")
-    total = kernel.shared_bytes + int(shared_bytes)
-    if total > MAX_SHARED_BYTES:
-        raise ResourceError(f"kernel '{kernel.name}' uses {total} bytes of shared memory per "
-                          f"block, above the limit of {MAX_SHARED_BYTES}")
+    check_memory(kernel.name, kernel.shared_bytes + int(shared_bytes), kernel.local_bytes,
+                 LIMITS)
 
 
 def _check_dims(kernel: NativeKernel, grid: tuple[int, int, int],
                 block: tuple[int, int, int]) -> None:
-    name = kernel.name
-    for dims, what in ((grid, "grid"), (block, "block")):
-        for axis, v in zip("xyz", dims, strict=True):
-            if v < 1:
-                raise LaunchError(f"kernel '{name}': {what} dimension {axis} is {v}; every "
-                                  f"dimension must be at least 1")
-            if v >= 2**31:
-                raise LaunchError(f"kernel '{name}': {what} dimension {axis} is {v}, above "
-                                  f"the limit of {2**31 - 1}")
+    """The simulated GPU's limits (one set for both devices), and the block compiled for."""
+    check_dims(kernel.name, grid, block, LIMITS)
     if block != kernel.block:
-        raise LaunchError(f"kernel '{name}' was compiled for block {kernel.block}, launched "
-                          f"with block {block}")
-    if block[0] * block[1] * block[2] > MAX_BLOCK_THREADS:
-        raise LaunchError(f"kernel '{name}': {block[0] * block[1] * block[2]} threads per "
-                          f"block, above the limit of {MAX_BLOCK_THREADS}")
+        raise LaunchError(f"kernel '{kernel.name}' was compiled for block {kernel.block}, "
+                          f"launched with block {block}")
 
 
 def pack_parameters(kernel: NativeKernel, args: Sequence[object],
-                    grid: tuple[int, int, int]) -> tuple[np.ndarray, list[np.ndarray]]:
+                    grid: tuple[int, int, int]
+                    ) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
     """The entry's parameter block (one 8-byte slot per ISA parameter, then grid x, y, z,
     then the work-sharing counter and chunk, the cancel word and the dynamic shared bytes,
-    zero here) and the numpy
-    arrays passed by address. A scalar sits in the low bytes of its slot; a pointer slot
-    holds the array's address; no array is copied."""
+    zero here) and the numpy arrays passed by address, with their parameters' names. A
+    scalar sits in the low bytes of its slot; a pointer slot holds the array's address; no
+    array is copied. A read-only array passed where the kernel writes is a LaunchError."""
     params = kernel.params
     name = kernel.name
     if len(args) != len(params):
         raise LaunchError(f"kernel '{name}' takes {len(params)} ISA arguments "
                           f"({', '.join(p.name for p in params)}), got {len(args)}")
     slots = np.zeros(len(params) + 7, np.uint64)
-    arrays: list[np.ndarray] = []
+    arrays: list[tuple[str, np.ndarray]] = []
     for k, (param, value) in enumerate(zip(params, args, strict=True)):
         where = f"kernel '{name}': parameter '{param.name}' ({param.type})"
         if param.is_pointer:
+            if isinstance(value, np.ndarray) and not value.flags.writeable and (
+                    kernel.written is None or param.name in kernel.written):
+                raise LaunchError(f"{where}: the kernel writes this array, but the array "
+                                  "passed is read-only")
             slots[k] = _address(param, value, where, arrays)
         else:
             _store_scalar(slots, k, param, value, name)
@@ -329,7 +333,8 @@ def pack_parameters(kernel: NativeKernel, args: Sequence[object],
     return slots, arrays
 
 
-def _address(param: Param, value: object, where: str, arrays: list[np.ndarray]) -> int:
+def _address(param: Param, value: object, where: str,
+             arrays: list[tuple[str, np.ndarray]]) -> int:
     if isinstance(value, DeviceArray):
         raise LaunchError(f"{where}: a simulator DeviceArray cannot run on the CPU; pass a "
                           f"numpy array (DeviceArray.copy_to_host() gives one)")
@@ -337,8 +342,8 @@ def _address(param: Param, value: object, where: str, arrays: list[np.ndarray]) 
         want = NUMPY_TYPES[param.element_type]
         if value.dtype != want and not (want == np.uint8 and value.dtype == np.bool_):
             raise LaunchError(f"{where} needs an array of {want}, got {value.dtype}")
-        if not any(a is value for a in arrays):
-            arrays.append(value)
+        if not any(a is value for _, a in arrays):
+            arrays.append((param.name, value))
         return value.ctypes.data
     if isinstance(value, (numbers.Integral, np.integer)) and not isinstance(
             value, (bool, np.bool_)) and 0 <= int(value) < 2**64:

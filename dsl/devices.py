@@ -55,13 +55,16 @@ def resolve_device(dev: str | Device) -> Device:
 
 
 def get_device() -> Device:
-    """The device launches use when none is given."""
+    """The device launches use when none is given (made once, whichever thread asks
+    first)."""
     global _default
     current = getattr(_state, "device", None)
     if current is not None:
         return current
     if _default is None:
-        _default = _named(str(knobs.get("WARPFORGE_DEVICE")))
+        with _by_name_lock:
+            if _default is None:
+                _default = _named(str(knobs.get("WARPFORGE_DEVICE")))
     return _default
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..compiler.abi import array_arguments
+from ..compiler.analysis.effects import written_parameters
 from ..compiler.errors import CompilerError
 from ..compiler.pipeline import optimize
 from ..compiler.sass import compile_function
@@ -73,6 +74,8 @@ class CompiledKernel:
     params: list[tuple[str, str, str, int]]
     key: str = ""
     from_cache: bool = False
+    written: tuple[str, ...] = ()
+    """The array parameters the kernel may write (stores and atomics)."""
     _asm: str | None = field(default=None, repr=False)
     native: NativeKernel | None = field(default=None, repr=False)
     _llvm_ir: str | None = field(default=None, repr=False)
@@ -145,8 +148,9 @@ def relative_locs(text: str) -> str:
     return _LOC.sub(shorten, text)
 
 
-def _meta(stages: list, params: list) -> dict:
-    return {"stages": [list(s) for s in stages], "params": [list(p) for p in params]}
+def _meta(stages: list, params: list, written: tuple[str, ...]) -> dict:
+    return {"stages": [list(s) for s in stages], "params": [list(p) for p in params],
+            "written": list(written)}
 
 
 def _param_list(bound: Bound) -> list[tuple[str, str, str, int]]:
@@ -208,7 +212,7 @@ def cpu_spec(bound: Bound, block: object, device: CPU | None = None) -> CpuSpec:
 
 
 def _native_meta(stages: list, params: list, native: NativeKernel, llvm_ir: str) -> dict:
-    return {**_meta(stages, params), "entry": native.function.name,
+    return {**_meta(stages, params, native.written), "entry": native.function.name,
             "arena_bytes": native.arena_bytes, "lanes": native.lanes,
             "shared_bytes": native.shared_bytes, "block": list(native.block),
             "isa_params": [[p.name, p.type] for p in native.params],
@@ -216,6 +220,7 @@ def _native_meta(stages: list, params: list, native: NativeKernel, llvm_ir: str)
                             for loc in native.fault_sites],
             "fault_what": list(native.fault_what),
             "fault_space": list(native.fault_space), "shares_grid": native.shares_grid,
+            "local_bytes": native.local_bytes,
             "llvm_ir": llvm_ir}
 
 
@@ -226,7 +231,8 @@ def _native_from_meta(name: str, meta: dict, function) -> NativeKernel:
         int(meta["shared_bytes"]),
         tuple(None if s is None else SourceLoc(s[0], int(s[1]), int(s[2]))
               for s in meta["fault_sites"]),
-        tuple(meta["fault_what"]), tuple(meta["fault_space"]), bool(meta["shares_grid"]))
+        tuple(meta["fault_what"]), tuple(meta["fault_space"]), bool(meta["shares_grid"]),
+        tuple(meta["written"]), int(meta["local_bytes"]))
 
 
 def _user_facing(method: Callable) -> Callable:
@@ -316,7 +322,8 @@ class Kernel:
             return CompiledKernel(self.__name__, "cpu", None,
                                   [tuple(s) for s in meta["stages"]],
                                   [tuple(p) for p in meta["params"]], key, True,
-                                  native=native, _llvm_ir=meta["llvm_ir"])
+                                  native=native, _llvm_ir=meta["llvm_ir"],
+                                  written=tuple(meta["written"]))
         from ..compiler.llvm import lower_kernel
         func, stages = self._frontend(bound)
         lowered = lower_kernel(func, name=self.__name__, block=cpu.block, lanes=cpu.lanes,
@@ -328,11 +335,13 @@ class Kernel:
                               tuple(lowered.params), cpu.block, lowered.lanes,
                               lowered.arena_bytes, lowered.shared_bytes,
                               tuple(lowered.fault_sites), tuple(lowered.fault_what),
-                              tuple(lowered.fault_space), shares_grid=True)
+                              tuple(lowered.fault_space), shares_grid=True,
+                              written=written_parameters(func),
+                              local_bytes=lowered.local_bytes)
         params = _param_list(bound)
         cache.store_object(key, data, _native_meta(stages, params, native, llvm_ir))
         return CompiledKernel(self.__name__, "cpu", None, stages, params, key,
-                              native=native, _llvm_ir=llvm_ir)
+                              native=native, _llvm_ir=llvm_ir, written=native.written)
 
     def _build(self, bound: Bound, spec: tuple, target: str, env: str) -> CompiledKernel:
         key = cache.cache_key(self.fn, spec, target, env)
@@ -341,12 +350,15 @@ class Kernel:
             program, meta = hit
             return CompiledKernel(self.__name__, target, program,
                                   [tuple(s) for s in meta["stages"]],
-                                  [tuple(p) for p in meta["params"]], key, True)
+                                  [tuple(p) for p in meta["params"]], key, True,
+                                  written=tuple(meta["written"]))
         func, stages = self._frontend(bound)
+        written = written_parameters(func)
         program = compile_function(func)
         params = _param_list(bound)
-        cache.store(key, program, _meta(stages, params))
-        return CompiledKernel(self.__name__, target, program, stages, params, key)
+        cache.store(key, program, _meta(stages, params, written))
+        return CompiledKernel(self.__name__, target, program, stages, params, key,
+                              written=written)
 
     @_user_facing
     def compile(self, *args, target: str = "sim", block=None, **kwargs) -> CompiledKernel:
@@ -417,6 +429,7 @@ class Kernel:
         if isinstance(dev, CPU):
             dims = normalize_dims(block, "block")
             compiled = self._compile_bound(bound, "cpu", cpu_spec(bound, dims, dev))
+            _refuse_read_only(compiled, bound)
             return dev.launch(compiled.native, grid, dims, _native_arguments(compiled, bound),
                               timeout=timeout, shared_bytes=shared_bytes)
         compiled = self._compile_bound(bound, "sim")
@@ -430,14 +443,18 @@ class Kernel:
 
 def _isa_arguments(compiled: CompiledKernel, bound: Bound) -> tuple[list, list]:
     """The ISA-level arguments (``compiler.abi``'s order) and the non-contiguous arrays
-    to update after the launch."""
+    to update after the launch. A read-only array the kernel writes is a LaunchError; one
+    it only reads passes as a copy (the simulator copies arrays back after a launch)."""
     args: list = []
     writebacks: list = []
     for name, kind, dtype, _ndim in compiled.params:
         value = bound.values[name]
         if kind == "scalar":
-            args.append(np.dtype(dtype).type(value) if dtype != "|b1" else int(bool(value)))
+            args.append(int(bool(value)) if dtype == "|b1" else value)
             continue
+        if isinstance(value, np.ndarray) and not value.flags.writeable:
+            _refuse_read_only(compiled, bound)
+            value = value.copy()
         if isinstance(value, DeviceArray):
             strides = _contiguous_strides(value.shape)
         else:
@@ -452,6 +469,15 @@ def _isa_arguments(compiled: CompiledKernel, bound: Bound) -> tuple[list, list]:
             value = value.view(np.uint8)
         args.extend(array_arguments(value, value.shape, strides))
     return args, writebacks
+
+
+def _refuse_read_only(compiled: CompiledKernel, bound: Bound) -> None:
+    """LaunchError, before anything runs, for a read-only array where the kernel writes."""
+    for name in compiled.written:
+        value = bound.values.get(name)
+        if isinstance(value, np.ndarray) and not value.flags.writeable:
+            raise LaunchError(f"kernel {compiled.name}: parameter {name!r}: the kernel "
+                              "writes this array, but the array passed is read-only")
 
 
 def _native_arguments(compiled: CompiledKernel, bound: Bound) -> list:

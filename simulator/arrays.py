@@ -33,6 +33,11 @@ class DeviceArray:
         return self._live().ptr
 
     @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return len(self.shape)
+
+    @property
     def nbytes(self) -> int:
         """Size in bytes."""
         return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
@@ -70,7 +75,12 @@ class DeviceArray:
     def free(self) -> None:
         """Release the memory; later use of this array is an error."""
         if self._alloc is not None:
-            self.device.memory.free(self._alloc.ptr)
+            lock = getattr(self.device, "_lock", None)
+            if lock is None:
+                self.device.memory.free(self._alloc.ptr)
+            else:
+                with lock:
+                    self.device.memory.free(self._alloc.ptr)
             self._alloc = None
 
     def __repr__(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 
@@ -43,6 +44,9 @@ class Simulator:
             check_hazards = bool(knobs.get("WARPFORGE_CHECK_HAZARDS"))
         self.check_hazards = check_hazards
         self.memory = GlobalMemory()
+        self._lock = threading.RLock()
+        """Held by each launch and allocation: threads may share a device; its launches run
+        one at a time (they hold the GIL while they run anyway)."""
 
     def __repr__(self) -> str:
         return f"Simulator(arch={self.config.name!r})"
@@ -55,7 +59,8 @@ class Simulator:
         if array.dtype.hasobject:
             raise LaunchError("cannot copy an object array to the device")
         data = np.ascontiguousarray(array)
-        alloc = self.memory.alloc(data.nbytes)
+        with self._lock:
+            alloc = self.memory.alloc(data.nbytes)
         alloc.buf[: data.nbytes] = data.reshape(-1).view(np.uint8)
         return DeviceArray(self, alloc, array.shape, array.dtype)
 
@@ -63,7 +68,8 @@ class Simulator:
         """A new zero-filled device array."""
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
         dtype = np.dtype(dtype)
-        alloc = self.memory.alloc(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize)
+        with self._lock:
+            alloc = self.memory.alloc(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize)
         return DeviceArray(self, alloc, shape, dtype)
 
     def launch(self, program: Program, grid: int | Sequence[int], block: int | Sequence[int],
@@ -80,6 +86,11 @@ class Simulator:
         follow the program's static shared memory (16-byte aligned); the kernel reads the
         size at ``c[0x0][0x30]``.
         """
+        with self._lock:
+            return self._launch(program, grid, block, args, timeout, shared_bytes)
+
+    def _launch(self, program: Program, grid, block, args, timeout, shared_bytes
+                ) -> LaunchResult:
         start = time.perf_counter()
         grid3 = normalize_dims(grid, "grid")
         block3 = normalize_dims(block, "block")

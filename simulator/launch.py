@@ -144,9 +144,9 @@ def with_dynamic_shared(program: Program, shared_bytes: int) -> Program:
     return dataclasses.replace(program, shared_bytes=static + int(shared_bytes))
 
 
-def check_resources(program: Program, grid: Dims, block: Dims, cfg: ArchConfig) -> None:
-    """Raise :class:`ResourceError` when the device cannot run this launch."""
-    name = program.name
+def check_dims(name: str, grid: Dims, block: Dims, cfg: ArchConfig) -> None:
+    """:class:`ResourceError` for grid or block dimensions outside ``cfg``'s limits (both
+    devices apply the same limits, the configured GPU's)."""
     for dims, what, limits in ((block, "block", cfg.max_block_dims),
                                (grid, "grid", cfg.max_grid_dims)):
         for axis, v, lim in zip("xyz", dims, limits, strict=True):
@@ -160,6 +160,25 @@ def check_resources(program: Program, grid: Dims, block: Dims, cfg: ArchConfig) 
     if threads > cfg.max_threads_per_block:
         raise ResourceError(f"kernel '{name}': {threads} threads per block, above the limit "
                             f"of {cfg.max_threads_per_block}")
+
+
+def check_memory(name: str, shared_bytes: int, local_bytes: int, cfg: ArchConfig) -> None:
+    """:class:`ResourceError` for more shared memory per block or local memory per thread
+    than ``cfg`` allows."""
+    if shared_bytes > cfg.max_shared_per_block:
+        raise ResourceError(f"kernel '{name}' uses {shared_bytes} bytes of shared "
+                            f"memory per block, above the limit of {cfg.max_shared_per_block}")
+    if local_bytes > cfg.max_local_per_thread:
+        raise ResourceError(f"kernel '{name}' uses {local_bytes} bytes of local "
+                            f"memory per thread, above the limit of "
+                            f"{cfg.max_local_per_thread}")
+
+
+def check_resources(program: Program, grid: Dims, block: Dims, cfg: ArchConfig) -> None:
+    """Raise :class:`ResourceError` when the device cannot run this launch."""
+    name = program.name
+    check_dims(name, grid, block, cfg)
+    threads = block[0] * block[1] * block[2]
     regs = program.registers
     used = registers_used(program)
     if regs < used:
@@ -172,13 +191,7 @@ def check_resources(program: Program, grid: Dims, block: Dims, cfg: ArchConfig) 
         raise ResourceError(f"kernel '{name}': {regs} registers x {threads} threads = "
                             f"{regs * threads} registers per block, above the limit of "
                             f"{cfg.max_registers_per_block}")
-    if program.shared_bytes > cfg.max_shared_per_block:
-        raise ResourceError(f"kernel '{name}' uses {program.shared_bytes} bytes of shared "
-                            f"memory per block, above the limit of {cfg.max_shared_per_block}")
-    if program.local_bytes > cfg.max_local_per_thread:
-        raise ResourceError(f"kernel '{name}' uses {program.local_bytes} bytes of local "
-                            f"memory per thread, above the limit of "
-                            f"{cfg.max_local_per_thread}")
+    check_memory(name, program.shared_bytes, program.local_bytes, cfg)
     if program.shared_bytes < 0 or program.local_bytes < 0:
         raise ResourceError(f"kernel '{name}' has a negative shared or local size")
 

@@ -48,6 +48,8 @@ class LoweredKernel:
     fault_what: tuple[str, ...]
     fault_space: tuple[str, ...]
     """Per fault site: the array's address space ("global", "shared" or "local")."""
+    local_bytes: int = 0
+    """Bytes of ``local`` arrays per thread."""
 
 
 class Lowering(EntryFunction, CtaLevel, LaneGroups, LaneControl, Arith, Memory, Warp):
@@ -137,4 +139,6 @@ def lower_kernel(func: Function, *, name: str, block: tuple[int, int, int], lane
                          plan.shared_bytes, lowering.isa_params,
                          tuple(loc for loc, _, _ in lowering.fault_sites),
                          tuple(what for _, what, _ in lowering.fault_sites),
-                         tuple(space for _, _, space in lowering.fault_sites))
+                         tuple(space for _, _, space in lowering.fault_sites),
+                         sum(op.results[0].type.nbytes for op in func.walk()
+                             if op.name == "local_alloc"))

@@ -115,7 +115,8 @@ class Memory(EmitterBase):
                     term, offset = splat(b, term, self.W), splat(b, offset, self.W)
                 offset = b.add(offset, term)
         if arr.per_thread:  # element e of thread t at e * lanes_padded + t
-            scaled = b.mul(offset, ir.Constant(I64, self.plan.lanes_padded))
+            padded = ir.Constant(I64, self.plan.lanes_padded)
+            scaled = b.mul(offset, splat(b, padded, self.W) if is_vector(offset) else padded)
             first = b.mul(self.group, ir.Constant(I64, self.W))
             if consecutive and not lanes:
                 return b.add(scaled, first), True

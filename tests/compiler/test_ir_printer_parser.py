@@ -68,6 +68,7 @@ kernel @more_ops(%a: f32, %b: f32, %u: u32) {
   %23 = brev %22 : u32
   %24 = ffs %23 : u32
   %25 = bitcast %24 : f32
+  %26 = dynamic_shared : array<f32, 1, shared>
   syncwarp
   fence
   return

@@ -3,7 +3,9 @@ and disk caches, WARPFORGE_DUMP, and the launch forms of DESIGN.md's public API.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import pathlib
 
 import numpy as np
@@ -106,7 +108,12 @@ def test_compiled_kernel_shows_every_layer():
     x = np.zeros(8, np.float32)
     ck = saxpy.compile(1.0, x, x, 8)
     assert isinstance(ck, wf.CompiledKernel)
-    assert wf.isa.assemble(ck.asm) == ck.program          # the isa round trip
+    assert wf.isa.assemble(str(ck.program)) == ck.program  # the isa round trip
+    again = wf.isa.assemble(ck.asm)  # .asm shows source paths relative to the working dir
+    assert again.instructions == tuple(
+        dataclasses.replace(i, loc=dataclasses.replace(
+            i.loc, file=os.path.relpath(i.loc.file))) if i.loc else i
+        for i in ck.program.instructions)
     assert ck.registers == ck.program.registers > 0
     assert ck.shared_bytes == 0
     assert ck.stages[0][0] == "input" and ck.stages[-1][1] == ck.ir
