@@ -79,8 +79,11 @@ def _refs_of_source(source: str) -> tuple[FreeRef, ...]:
         for child in ast.iter_child_nodes(node):
             visit(child)
 
-    for stmt in fdef.body:
-        visit(stmt)
+    try:
+        for stmt in fdef.body:
+            visit(stmt)
+    except RecursionError:  # the frontend reports such a kernel; no key is needed
+        return tuple(found)
     for arg in fdef.args.posonlyargs + fdef.args.args:  # annotations: wf.f32[:] ...
         if arg.annotation is not None:
             visit(arg.annotation)

@@ -25,10 +25,14 @@ from .literals import is_integer, parse_integer, unquote
 from .opcodes import OPCODES
 from .operands import PT, RZ_INDEX, Addr, Const, Label, Pred
 from .program import (
+    MAX_HEADER_VALUE,
+    MAX_REGISTERS_DECLARED,
     MAX_STALL,
     NO_BARRIER,
     NUM_SCOREBOARDS,
+    PARAM_NAME,
     PARAM_SCALAR_TYPES,
+    PARAM_TYPES,
     Control,
     Instruction,
     Param,
@@ -52,10 +56,9 @@ DIRECTIVES = (".kernel", ".param", ".shared", ".local", ".registers", ".loc", ".
 """Every directive the text may use."""
 HEADER_DIRECTIVES = (".param", ".shared", ".local", ".registers")
 """Directives that belong before the first instruction."""
-MAX_REGISTERS = 255
+MAX_REGISTERS = MAX_REGISTERS_DECLARED
 """A thread can have R0..R254."""
-PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-PARAM_TYPES = (*PARAM_SCALAR_TYPES, *(t + "*" for t in PARAM_SCALAR_TYPES))
+
 """Every parameter type: the scalars and a pointer to each."""
 _CONTROL = re.compile(r"\[B(?P<wait>[^:\]]*):R(?P<read>[^:\]]*):W(?P<write>[^:\]]*):"
                       r"(?P<yield_>[^:\]]*):S(?P<stall>[^:\]]*)\]\Z")
@@ -384,7 +387,13 @@ class _Assembly:
         if not is_integer(arg.text):
             raise self.error(f"bad count '{arg.text}' for {name}", arg.line, arg.column,
                              "a hex or decimal integer")
-        value = parse_integer(arg.text)
+        try:
+            value = parse_integer(arg.text)
+        except ValueError as err:
+            raise self.error(str(err), arg.line, arg.column) from None
+        if value > MAX_HEADER_VALUE:
+            raise self.error(f"{name} {arg.text} is too large (at most {MAX_HEADER_VALUE})",
+                             arg.line, arg.column)
         if name == ".registers" and value > MAX_REGISTERS:
             raise self.error(f".registers {value} is too many: a thread has at most "
                              f"{MAX_REGISTERS} (R0..R{MAX_REGISTERS - 1})", arg.line,
@@ -403,7 +412,14 @@ class _Assembly:
             if not is_integer(arg.text):
                 raise self.error(f"bad number '{arg.text}' in .loc", arg.line, arg.column,
                                  "a decimal integer")
-            numbers.append(parse_integer(arg.text))
+            try:
+                value = parse_integer(arg.text)
+            except ValueError as err:
+                raise self.error(str(err), arg.line, arg.column) from None
+            if value > MAX_HEADER_VALUE:
+                raise self.error(f"{arg.text} is too large for a .loc line or column",
+                                 arg.line, arg.column)
+            numbers.append(value)
         self.loc = SourceLoc(file, *numbers)
 
     def label(self, token: Token) -> None:

@@ -50,8 +50,8 @@ class _Writer:
         self.out = bytearray()
 
     def uint(self, value: int, what: str) -> None:
-        if not isinstance(value, int) or value < 0:
-            raise AssemblyError(f"{what} must be a non-negative integer, got {value!r}")
+        if not isinstance(value, int) or value < 0 or value >= 1 << 64:
+            raise AssemblyError(f"{what} must be an integer in 0..2**64-1, got {value!r}")
         while True:
             byte = value & 0x7F
             value >>= 7
@@ -92,11 +92,15 @@ class _Reader:
 
     def uint(self, what: str) -> int:
         value = shift = 0
-        for _ in range(self.MAX_VARINT_BYTES):
+        for k in range(self.MAX_VARINT_BYTES):
             byte = self.take(1, what)[0]
             value |= (byte & 0x7F) << shift
             shift += 7
             if not byte & 0x80:
+                if k and not byte:  # a zero last byte: an overlong (non-canonical) varint
+                    break
+                if value >= 1 << 64:
+                    break
                 return value
         raise binary_error(f"bad binary: {what} at offset {self.pos} is not a valid varint")
 

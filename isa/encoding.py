@@ -93,7 +93,9 @@ from . import container
 from .errors import AssemblyError
 from .opcodes import BY_CODE, OPCODES, Kind, ModGroup, OpcodeInfo, OperandSpec
 from .operands import (
+    MAX_GPR,
     NUM_BARRIERS,
+    RZ_INDEX,
     SPECIAL_REGISTERS,
     Addr,
     BarrierReg,
@@ -105,7 +107,14 @@ from .operands import (
     SpecialReg,
 )
 from .printer import format_instruction
-from .program import NO_BARRIER, NUM_SCOREBOARDS, Control, Instruction, Program
+from .program import (
+    NO_BARRIER,
+    NUM_SCOREBOARDS,
+    Control,
+    Instruction,
+    Program,
+    header_problem,
+)
 
 OPCODE_BITS = 12
 GUARD_SHIFT = 12
@@ -436,7 +445,15 @@ def _decode(value: int, info: OpcodeInfo, label_for: Callable[[int], str] | None
         if spec.kind in REGISTER_SOURCES:
             reused = ordinal < REUSE_SLOTS and bool(reuse >> ordinal & 1)
             ordinal += 1
-        operands.append(_decode_operand(spec, width, stream, payload, reused, label_for))
+        operand = _decode_operand(spec, width, stream, payload, reused, label_for)
+        if width > 1 and isinstance(operand, Reg) and operand.index != RZ_INDEX:
+            _need(operand.index % width == 0 and operand.index + width - 1 <= MAX_GPR,
+                  f"R{operand.index} cannot start a group of {width} registers (the "
+                  "assembler refuses it)")
+        if isinstance(operand, Addr) and operand.wide and operand.reg != RZ_INDEX:
+            _need(operand.reg % 2 == 0 and operand.reg + 1 <= MAX_GPR,
+                  f"R{operand.reg} cannot be a 64-bit address base (an even register pair)")
+        operands.append(operand)
     read, write = _field(value, READ_SHIFT, 3), _field(value, WRITE_SHIFT, 3)
     for name, barrier in (("read", read), ("write", write)):
         _need(barrier < NUM_SCOREBOARDS or barrier == NO_BARRIER,
@@ -476,8 +493,10 @@ def _decode_operand(spec: OperandSpec, width: int, bits: _Bits, payload: int, re
             return Imm(field)
         if form == RB_IMM:
             return Imm(payload)
-        return Const(_field(payload, CONST_OFFSET_BITS, CONST_BANK_BITS),
-                     _field(payload, 0, CONST_OFFSET_BITS),
+        offset = _field(payload, 0, CONST_OFFSET_BITS)
+        _need(offset % 4 == 0, f"constant offset 0x{offset:x} is not a multiple of 4 (the "
+                               "assembler refuses it)")
+        return Const(_field(payload, CONST_OFFSET_BITS, CONST_BANK_BITS), offset,
                      neg=flags.get("neg", False), abs=flags.get("abs", False))
     if kind is Kind.ADDR:
         offset = _field(payload, 0, ADDR_OFFSET_BITS)
@@ -560,5 +579,9 @@ def decode(data: bytes) -> Program:
         if i >= len(words):
             raise container.binary_error(f"label reference for instruction {i}, past the end")
     p = header.program
-    return Program(p.name, p.params, tuple(instructions), p.labels, p.registers,
-                   p.shared_bytes, p.local_bytes)
+    program = Program(p.name, p.params, tuple(instructions), p.labels, p.registers,
+                      p.shared_bytes, p.local_bytes)
+    problem = header_problem(program)  # what the assembler would refuse, the decoder refuses
+    if problem is not None:
+        raise container.binary_error(f"bad binary: {problem}")
+    return program

@@ -49,8 +49,16 @@ def is_decimal(text: str) -> bool:
     return bool(_DECIMAL.match(text))
 
 
+MAX_INTEGER_DIGITS = 40
+"""Longer integer spellings are refused before conversion (Python itself refuses decimal
+strings of over 4,300 digits, with a ValueError that names no line)."""
+
+
 def parse_integer(text: str) -> int:
-    """The value of an unsigned hex or decimal integer; ``ValueError`` if it is neither."""
+    """The value of an unsigned hex or decimal integer; ``ValueError`` if it is neither, or
+    is spelled with more than :data:`MAX_INTEGER_DIGITS` digits."""
+    if len(text) > MAX_INTEGER_DIGITS + 2:
+        raise ValueError(f"'{text[:12]}...' is too large ({len(text)} characters)")
     if _HEX.match(text):
         return int(text, 16)
     if _DECIMAL_INT.match(text):

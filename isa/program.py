@@ -9,6 +9,7 @@ below the compiler can name the user's source line without knowing the compiler.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -149,3 +150,67 @@ class Program:
 
     def __len__(self) -> int:
         return len(self.instructions)
+
+
+def registers_used(program: Program) -> int:
+    """One more than the highest register any instruction reads or writes (RZ excluded)."""
+    from .opcodes import OPCODES
+    from .operands import RZ_INDEX, Addr, Const, Reg
+
+    top = 0
+    for inst in program.instructions:
+        widths = OPCODES[inst.opcode].widths(inst.modifiers)
+        for op, width in zip(inst.operands, widths, strict=True):
+            if isinstance(op, Reg) and op.index != RZ_INDEX:
+                top = max(top, op.index + width)
+            elif isinstance(op, Addr) and op.reg != RZ_INDEX:
+                top = max(top, op.reg + (2 if op.wide else 1))
+            elif isinstance(op, Const) and op.reg is not None and op.reg != RZ_INDEX:
+                top = max(top, op.reg + 1)
+    return top
+
+
+PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+"""A parameter's name."""
+PARAM_TYPES = (*PARAM_SCALAR_TYPES, *(t + "*" for t in PARAM_SCALAR_TYPES))
+"""Every parameter type: a scalar type or a pointer to one."""
+WORD = re.compile(r"\.?[A-Za-z_][A-Za-z0-9_.$]*\Z")
+"""A kernel or label name as the assembler's lexer reads it."""
+MAX_REGISTERS_DECLARED = 255
+"""The most registers a thread may declare (R0..R254)."""
+MAX_HEADER_VALUE = 2**32 - 1
+"""The largest ``.shared``/``.local`` size and ``.loc`` line or column."""
+
+
+def header_problem(program: Program) -> str | None:
+    """Why ``program``'s header is one the assembler would refuse, or None: the same rules
+    the assembler applies (the decoder checks what it decoded with them)."""
+    if not WORD.match(program.name) or program.name.startswith("."):
+        return f"bad kernel name {program.name!r}"
+    seen: set[str] = set()
+    for p in program.params:
+        if not PARAM_NAME.match(p.name) or p.name in seen:
+            return f"bad or duplicate parameter name {p.name!r}"
+        if p.type not in PARAM_TYPES:
+            return f"unknown parameter type {p.type!r}"
+        seen.add(p.name)
+    names: set[str] = set()
+    for name, index in program.labels:
+        if not WORD.match(name) or name in names or not 0 <= index <= len(
+                program.instructions):
+            return f"bad or duplicate label {name!r}"
+        names.add(name)
+    if not 1 <= program.registers <= MAX_REGISTERS_DECLARED:
+        return f"bad register count {program.registers}"
+    if not (0 <= program.shared_bytes <= MAX_HEADER_VALUE
+            and 0 <= program.local_bytes <= MAX_HEADER_VALUE):
+        return "a shared or local size out of range"
+    for inst in program.instructions:
+        loc = inst.loc
+        if loc is not None and not (0 <= loc.line <= MAX_HEADER_VALUE
+                                    and 0 <= loc.col <= MAX_HEADER_VALUE):
+            return f"a .loc line or column out of range ({loc.line}, {loc.col})"
+    used = registers_used(program)
+    if used > program.registers:
+        return f".registers {program.registers} is too few: the instructions use {used}"
+    return None

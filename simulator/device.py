@@ -13,7 +13,7 @@ from ..isa.abi import DYNAMIC_SHARED_BYTES
 from ..isa.program import Program
 from .arrays import DeviceArray
 from .config import ArchConfig, arch_config
-from .errors import LaunchError, LaunchTimeout
+from .errors import ConfigError, LaunchError, LaunchTimeout
 from .executor import execute
 from .launch import (
     LaunchResult,
@@ -38,8 +38,17 @@ class Simulator:
     """
 
     def __init__(self, arch: str | ArchConfig = "ampere", *,
-                 check_hazards: bool | None = None, **overrides: object) -> None:
+                 check_hazards: bool | None = None, max_instructions: int | None = None,
+                 **overrides: object) -> None:
         self.config = arch_config(arch, **overrides)
+        if max_instructions is not None and (
+                isinstance(max_instructions, bool) or not isinstance(max_instructions, int)
+                or max_instructions < 1):
+            raise ConfigError(f"Simulator(max_instructions=...) must be a positive int, got "
+                              f"{max_instructions!r}")
+        self.max_instructions = max_instructions
+        """Issue steps (an instruction executed by every thread at one PC of a wave) a
+        launch may take before LaunchTimeout: a deterministic stop for runaway kernels."""
         if check_hazards is None:
             check_hazards = bool(knobs.get("WARPFORGE_CHECK_HAZARDS"))
         self.check_hazards = check_hazards
@@ -106,10 +115,12 @@ class Simulator:
         try:
             try:
                 stats = execute(program, grid3, block3, bank0, self.memory, self.config,
-                                self.check_hazards, deadline)
-            except LaunchTimeout:
-                raise LaunchTimeout(f"kernel '{program.name}' ran past its timeout of "
-                                    f"{limit:g} s and was stopped") from None
+                                self.check_hazards, deadline, self.max_instructions)
+            except LaunchTimeout as err:
+                what = (f"its limit of {self.max_instructions:,} instructions"
+                        if err.instructions else f"its timeout of {limit:g} s")
+                raise LaunchTimeout(f"kernel '{program.name}' ran past {what} and was "
+                                    "stopped", err.instructions) from None
             copy_back(staged)
         finally:
             release(staged, self.memory)

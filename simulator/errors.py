@@ -25,8 +25,13 @@ class ConfigError(LaunchError, UsageError):
 
 class LaunchTimeout(LaunchError):
     """A launch stopped because it ran past its ``timeout`` (``k.launch(...,
-    timeout=seconds)`` or ``WARPFORGE_LAUNCH_TIMEOUT``); the arrays are as they were
+    timeout=seconds)`` or ``WARPFORGE_LAUNCH_TIMEOUT``), or on the simulator past its
+    ``max_instructions`` (``instructions`` is then True); the arrays are as they were
     before it."""
+
+    def __init__(self, message: str, instructions: bool = False) -> None:
+        super().__init__(message)
+        self.instructions = instructions
 
 
 class ResourceError(LaunchError):

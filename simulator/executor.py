@@ -132,16 +132,24 @@ class WaveRunner:
     """Runs one wave on a machine with decoded handlers, counting instructions; with a
     ``deadline`` (``time.monotonic()`` seconds), raises LaunchTimeout past it."""
 
-    def __init__(self, m: Machine, code: Decoded, deadline: float | None = None) -> None:
+    def __init__(self, m: Machine, code: Decoded, deadline: float | None = None,
+                 max_steps: int | None = None) -> None:
         self.m = m
         self.code = code
         self.instructions = 0
         self.thread_instructions = 0
         self.deadline = deadline
+        self.max_steps = max_steps
+        """Issue steps this wave may take (the simulator's ``max_instructions``)."""
+        self.watched = deadline is not None or max_steps is not None
 
     def poll(self) -> None:
-        """Every POLL_STEPS steps: LaunchTimeout once past the deadline."""
-        if self.deadline is not None and self.m.clock % POLL_STEPS == 0 \
+        """LaunchTimeout past the step budget, or (every POLL_STEPS steps) the deadline."""
+        clock = self.m.clock
+        if self.max_steps is not None and clock > self.max_steps:
+            raise LaunchTimeout(f"kernel '{self.m.program.name}' ran past its instruction "
+                                "limit and was stopped", instructions=True)
+        if self.deadline is not None and clock % POLL_STEPS == 0 \
                 and time.monotonic() > self.deadline:
             raise LaunchTimeout(f"kernel '{self.m.program.name}' ran past its timeout and "
                                 "was stopped")
@@ -165,7 +173,7 @@ class WaveRunner:
         warps = m.W if live is None else _warps(live, idx)
         n_live = st.n_live
         steps = 0
-        poll = self.poll if self.deadline is not None else None
+        poll = self.poll if self.watched else None
         try:
             while True:
                 kind = kinds[pc]
@@ -265,7 +273,7 @@ class WaveRunner:
             idx = np.flatnonzero(mask) if n * SPARSE < T else None
             handlers[p](mask, idx)
             m.clock += 1
-            if self.deadline is not None:
+            if self.watched:
                 self.poll()
             self.instructions += _warps(mask, idx)
             self.thread_instructions += n
@@ -293,16 +301,18 @@ def wave_size(program: Program, block: tuple[int, int, int], total: int,
 
 def execute(program: Program, grid: tuple[int, int, int], block: tuple[int, int, int],
             bank0: np.ndarray, memory: GlobalMemory, cfg: ArchConfig,
-            check_hazards: bool, deadline: float | None = None) -> dict:
+            check_hazards: bool, deadline: float | None = None,
+            max_instructions: int | None = None) -> dict:
     """Run every CTA of the grid; return the statistics. Past ``deadline``
-    (``time.monotonic()`` seconds), LaunchTimeout."""
+    (``time.monotonic()`` seconds), or past ``max_instructions`` issue steps in all,
+    LaunchTimeout."""
     total = grid[0] * grid[1] * grid[2]
     per_sm, per_wave = wave_size(program, block, total, cfg)
     waves = -(-total // per_wave)
     machines: dict[int, tuple[Machine, Decoded]] = {}
     holder: list = [None]
     hazards = check_hazards
-    stats = {"instructions": 0, "thread_instructions": 0}
+    stats = {"instructions": 0, "thread_instructions": 0, "steps": 0}
     with np.errstate(all="ignore"):
         for w in range(waves):
             first = w * per_wave
@@ -317,10 +327,14 @@ def execute(program: Program, grid: tuple[int, int, int], block: tuple[int, int,
             m.start_wave(first, count)
             if hazards:
                 holder[0] = HazardChecker(program, m.T)
-            runner = WaveRunner(m, code, deadline)
+            budget = None
+            if max_instructions is not None:
+                budget = max_instructions - stats["steps"]
+            runner = WaveRunner(m, code, deadline, budget)
             runner.run()
             stats["instructions"] += runner.instructions
             stats["thread_instructions"] += runner.thread_instructions
+            stats["steps"] += m.clock
     threads = block[0] * block[1] * block[2]
     stats.update(waves=waves, ctas=total, threads=total * threads, ctas_per_sm=per_sm,
                  ctas_per_wave=per_wave, grid=grid, block=block,

@@ -18,9 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..isa import abi, knobs
-from ..isa.opcodes import OPCODES
-from ..isa.operands import RZ_INDEX, Addr, Const, Reg
-from ..isa.program import Param, Program
+from ..isa.program import Param, Program, registers_used
 from .arrays import DeviceArray
 from .config import ArchConfig
 from .errors import LaunchError, ResourceError
@@ -114,21 +112,6 @@ def normalize_dims(value: object, what: str) -> Dims:
         raise LaunchError(f"{what} must be an int or a tuple of 1 to 3 ints, got {value!r}")
     dims = [int(v) for v in items] + [1] * (3 - len(items))
     return dims[0], dims[1], dims[2]
-
-
-def registers_used(program: Program) -> int:
-    """One more than the highest register any instruction reads or writes (RZ excluded)."""
-    top = 0
-    for inst in program.instructions:
-        widths = OPCODES[inst.opcode].widths(inst.modifiers)
-        for op, width in zip(inst.operands, widths, strict=True):
-            if isinstance(op, Reg) and op.index != RZ_INDEX:
-                top = max(top, op.index + width)
-            elif isinstance(op, Addr) and op.reg != RZ_INDEX:
-                top = max(top, op.reg + (2 if op.wide else 1))
-            elif isinstance(op, Const) and op.reg is not None and op.reg != RZ_INDEX:
-                top = max(top, op.reg + 1)
-    return top
 
 
 def with_dynamic_shared(program: Program, shared_bytes: int) -> Program:

@@ -93,6 +93,7 @@ class EntryFunction(EmitterBase):
         self.b.position_at_end(body)
         self.cta = cta
         self.block_idx = dict(zip("xyz", index, strict=True))
+        self.zero_arrays()
         if self.plan.alive_offset is not None:
             self.init_alive()
         self.close(self.emit_cta_block(self.func.block), self.cta_latch)
@@ -105,6 +106,19 @@ class EntryFunction(EmitterBase):
         self.b.branch(header)
         self.b.position_at_end(done)
         self.b.ret(ir.Constant(I32, 0))
+
+    def zero_arrays(self) -> None:
+        """Zero the CTA's shared and local arrays and its dynamic shared memory."""
+        b = self.b
+        ptr_t = self.arena.type
+        memset = self.module.declare_intrinsic("llvm.memset", [ptr_t, I64])
+        false = ir.Constant(ir.IntType(1), 0)
+        if self.plan.zeroed_bytes:
+            b.call(memset, [self.arena, ir.Constant(I8, 0),
+                            ir.Constant(I64, self.plan.zeroed_bytes), false])
+        start = -(-self.plan.size // 64) * 64
+        b.call(memset, [self.arena_ptr(start), ir.Constant(I8, 0), self.dynamic_shared_bytes,
+                        false])
 
     def load_params(self) -> None:
         """Read every parameter slot into a scalar (arrays: pointer, shape, strides)."""

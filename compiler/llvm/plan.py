@@ -77,6 +77,10 @@ class Plan:
     alive_offset: int | None = None
     """Arena offset of the per-group masks of running threads (None: not tracked)."""
     size: int = 0
+    zeroed_bytes: int = 0
+    """The arena's first bytes, shared and local arrays, which every CTA starts with zeroed
+    (as the simulator does), so that no CTA sees what another one, or another launch,
+    left there."""
     shared_bytes: int = 0
 
     def take(self, nbytes: int) -> int:
@@ -129,6 +133,7 @@ def make_plan(func: Function, uniformity: UniformityInfo, lanes: int,
     for op in func.walk():
         if op.name == "local_alloc":
             plan.buffers[op] = plan.take(op.results[0].type.nbytes * padded)
+    plan.zeroed_bytes = plan.size
     _split_blocks(plan, func.block)
     segments = [s for items in plan.items.values() for s in items if isinstance(s, Segment)]
     if len(segments) > 1 and any(has_return(op) for s in segments for op in s.ops):

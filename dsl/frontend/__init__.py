@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import sys
 import textwrap
 from collections.abc import Callable, Mapping
 
@@ -39,6 +40,10 @@ from .uniformity import divergent_barrier_loops
 
 __all__ = ["CompileError", "build_function", "build_module"]
 
+RECURSION_LIMIT = 20_000
+"""Python frames the frontend may use: the translation recurses through expressions, and
+Python itself compiles an expression of about 3,000 terms; deeper is a CompileError."""
+
 
 class FunctionTranslator(Loops):
     """Translates one Python function (a kernel or a device function)."""
@@ -51,6 +56,8 @@ def build_function(pyfunc: Callable, arg_types: Mapping[str, object],
     """The IR of kernel ``pyfunc``: every non-constexpr parameter typed by ``arg_types``
     (DSL or IR types), constexpr parameters replaced by their values. The result's
     ``module`` attribute holds the device functions it calls."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
     try:
         state = ModuleState()
         func = _build(pyfunc, dict(arg_types), dict(constexprs or {}), state, True)
@@ -59,6 +66,13 @@ def build_function(pyfunc: Callable, arg_types: Mapping[str, object],
     except CompileError as err:
         hide_compiler_frames(err)
         raise
+    except RecursionError:
+        err = CompileError(f"kernel {getattr(pyfunc, '__name__', '?')!r} nests expressions "
+                           "too deeply to compile: split the longest expression into "
+                           "several assignments")
+        raise err from None
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def build_module(pyfunc: Callable, arg_types: Mapping[str, object],
