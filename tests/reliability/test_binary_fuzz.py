@@ -52,7 +52,7 @@ def test_whatever_decodes_is_a_valid_program(data):
     assert again.encode() == blob
 
 
-PRINTABLE = st.sampled_from(list("RPc[]x.,;:0123456789abcdefFX- @!`'\"\n\t") + ["0x7fffffff"])
+PRINTABLE = st.sampled_from([*"RPc[]x.,;:0123456789abcdefFX- @!`'\"\n\t", "0x7fffffff"])
 
 
 @SETTINGS

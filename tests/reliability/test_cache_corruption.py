@@ -61,7 +61,7 @@ def corruptions(original: dict) -> list[tuple[str, object]]:
         flipped = copy.deepcopy(original)
         flipped[key[:-1] + chr(ord(key[-1]) ^ 1)] = flipped.pop(key)
         out.append((f"{key} renamed by a bit flip", flipped))
-    for key, value in original["meta"].items():
+    for key in original["meta"]:
         for name, bad in (("missing", ...), ("null", None), ("wrong type", "x"),
                           ("negative", -5), ("zero", 0), ("huge", 2**62)):
             damaged = copy.deepcopy(original)
@@ -117,7 +117,7 @@ def test_damaged_files_are_ignored_and_replaced(entry, damage):
 
 def test_bad_cache_setting_names_the_variable(monkeypatch):
     monkeypatch.setenv("WARPFORGE_CACHE", "maybe")
-    with pytest.raises(wf.UsageError, match="WARPFORGE_CACHE='maybe'.*1/0"):
+    with pytest.raises(wf.UsageError, match=r"WARPFORGE_CACHE='maybe'.*1/0"):
         cache.cache_dir()
 
 

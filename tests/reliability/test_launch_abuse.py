@@ -117,7 +117,7 @@ def test_no_launch_or_cta_sees_another_ones_shared_or_local_memory(dev):
 def test_max_instructions_stops_the_simulator_deterministically():
     x = np.zeros(64, np.int32)
     sim = wf.Simulator(arch="test", max_instructions=50)
-    with pytest.raises(wf.LaunchTimeout, match="instruction limit|50 instructions") as err:
+    with pytest.raises(wf.LaunchTimeout, match=r"instruction limit|50 instructions") as err:
         spin_forever.launch(1, 64, x, device=sim)
     assert err.value.instructions
     np.testing.assert_array_equal(x, 0)
