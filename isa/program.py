@@ -200,7 +200,7 @@ def header_problem(program: Program) -> str | None:
                 program.instructions):
             return f"bad or duplicate label {name!r}"
         names.add(name)
-    if not 1 <= program.registers <= MAX_REGISTERS_DECLARED:
+    if not 0 <= program.registers <= MAX_REGISTERS_DECLARED:
         return f"bad register count {program.registers}"
     if not (0 <= program.shared_bytes <= MAX_HEADER_VALUE
             and 0 <= program.local_bytes <= MAX_HEADER_VALUE):

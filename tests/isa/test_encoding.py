@@ -201,7 +201,7 @@ def test_header_round_trip_with_locations_and_params():
     insts = tuple(Instruction("NOP", loc=loc) for loc in (None, loc_a, loc_a, loc_b, None,
                                                           loc_a))
     params = tuple(Param(f"p{i}", t) for i, t in enumerate(("i8", "f64", "u16*", "f32*")))
-    program = Program("kernel_é", params, insts, (("end", 6),), registers=200,
+    program = Program("kernel_e", params, insts, (("end", 6),), registers=200,
                       shared_bytes=49152, local_bytes=16)
     assert decode(program.encode()) == program
 
@@ -390,3 +390,13 @@ def test_every_control_code_round_trips():
                      range(64), (0, 5, 7), (0, 3, 7), (0, 1), (0, 1, 15)))
     program = Program("k", instructions=nops)
     assert decode(program.encode()) == program
+
+
+def test_a_header_the_assembler_refuses_does_not_decode():
+    """Whatever decodes must print as text that assembles: a name the assembler's lexer
+    refuses, a bad parameter type or too few registers never decode."""
+    for program in (Program("kernel_é"), Program("k", (Param("x", "w32*"),)),
+                    Program("k", (), (Instruction("MOV", (), (Reg(9), Imm(1))),),
+                            registers=3)):
+        with pytest.raises(AssemblyError, match="bad binary"):
+            decode(program.encode())
