@@ -68,7 +68,7 @@ def test_read_only_memmap(tmp_path, dev):
     y, h = np.zeros(32, np.float32), np.zeros(1, np.int32)
     scale.launch(1, 32, mapped, y, h, device=device(dev))  # read: fine
     np.testing.assert_array_equal(y, np.arange(32) * 2)
-    with pytest.raises(wf.LaunchError, match="'y'.*read-only"):
+    with pytest.raises(wf.LaunchError, match=r"'y'.*read-only"):
         scale.launch(1, 32, y, mapped, h, device=device(dev))  # written: refused
     np.testing.assert_array_equal(np.fromfile(path, np.float32), np.arange(32))
 
