@@ -20,17 +20,34 @@ def _outside(what: str) -> OutsideKernelError:
 
 class Intrinsic:
     """A function only kernels may call; ``name`` is how it is written (``wf.name``), and
-    its docstring (``help(wf.name)``) gives its signature and meaning."""
+    its docstring (``help(wf.name)``) gives its signature and meaning. ``spelled`` is how
+    users write it (``cuda.shared.array`` for the Numba front's); ``params`` names its
+    parameters, so that calls may pass them by keyword."""
 
-    def __init__(self, name: str, doc: str) -> None:
+    def __init__(self, name: str, doc: str, spelled: str = "",
+                 params: tuple[str, ...] = ()) -> None:
         self.name = name
         self.__doc__ = doc
+        self.spelled = spelled or f"wf.{name}"
+        self.params = params
 
     def __call__(self, *args: object, **kwargs: object) -> object:
-        raise _outside(f"wf.{self.name}()")
+        raise _outside(f"{self.spelled}()")
 
     def __repr__(self) -> str:
-        return f"wf.{self.name}"
+        return self.spelled
+
+
+class SpecialValue:
+    """A name that reads a value of the running thread (``cuda.laneid``): in kernels it
+    is the IR op ``op``."""
+
+    def __init__(self, op: str, spelled: str) -> None:
+        self.op = op
+        self.spelled = spelled
+
+    def __repr__(self) -> str:
+        return self.spelled
 
 
 class Dim3:

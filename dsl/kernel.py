@@ -39,6 +39,7 @@ from .devices import Device, get_device, resolve_device
 from .errors import CompileError, compile_error, hide_compiler_frames, hide_internal_frames
 from .freevars import environment_key
 from .frontend import build_function
+from .frontend.promotion import WARPFORGE, Dialect
 from .types import ArrayDType
 
 if TYPE_CHECKING:
@@ -256,10 +257,12 @@ def _user_facing(method: Callable) -> Callable:
 class Kernel:
     """A ``@wf.kernel`` function: compiled per specialization, launched on a device."""
 
-    def __init__(self, fn: Callable) -> None:
+    def __init__(self, fn: Callable, dialect: Dialect = WARPFORGE) -> None:
         self.fn = fn
         self.__name__ = fn.__name__
         self.__doc__ = fn.__doc__
+        self.dialect = dialect
+        """The typing rules its source is written under (Numba's for ``cuda.jit``)."""
         self.params: list[Parameter] = parameters(fn)
         self._compiled: dict[tuple, CompiledKernel] = {}
 
@@ -283,7 +286,7 @@ class Kernel:
         block)."""
         if target not in TARGETS:
             raise UsageError(f"unknown target {target!r}; targets: {', '.join(TARGETS)}")
-        spec = bound.key()
+        spec = (bound.key(), self.dialect.name)
         if target == "cpu" and cpu is None:
             cpu = cpu_spec(bound, None)
         env = environment_key(self.fn)
@@ -303,7 +306,7 @@ class Kernel:
 
     def _frontend(self, bound: Bound) -> tuple[Function, list[tuple[str, str]]]:
         """The kernel's IR for ``bound``, optimized, and the IR after each pass."""
-        func = build_function(self.fn, bound.types, bound.constexprs)
+        func = build_function(self.fn, bound.types, bound.constexprs, self.dialect)
         stages: list[tuple[str, str]] = []
         optimize(func, dump=lambda name, text: stages.append((name, text)),
                  module=getattr(func, "module", None))

@@ -169,7 +169,7 @@ EXTENDED = ModGroup("e", ("E",))
 ATOM_OP = ModGroup(
     "op", ("ADD", "MIN", "MAX", "EXCH", "CAS", "AND", "OR", "XOR", "INC", "DEC"), required=True
 )
-ATOM_TYPE = ModGroup("type", ("S32", "F32", "U64", "S64"), implied="U32")
+ATOM_TYPE = ModGroup("type", ("S32", "F32", "U64", "S64", "F64"), implied="U32")
 INT_CMP = ModGroup("cmp", ("F", "LT", "EQ", "LE", "GT", "NE", "GE", "T"), required=True)
 FLOAT_CMP = ModGroup(
     "cmp",
@@ -198,7 +198,7 @@ def wide(mods: Modifiers) -> int:
 
 def atom_width(mods: Modifiers) -> int:
     """64-bit atomics operate on register pairs."""
-    return 2 if mods.get("type") in ("U64", "S64") else 1
+    return 2 if mods.get("type") in ("U64", "S64", "F64") else 1
 
 
 def pair_if(group: str, *options: str) -> WidthRule:

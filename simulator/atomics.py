@@ -61,7 +61,7 @@ def apply(view: np.ndarray, ix: np.ndarray, op: str, typ: str, b: np.ndarray,
     counts = np.diff(np.append(firsts, n))
     uniq = sx[firsts]
     cur = view[uniq]
-    if (op in ASSOCIATIVE and typ != "F32") or op in ("MIN", "MAX"):
+    if (op in ASSOCIATIVE and typ not in ("F32", "F64")) or op in ("MIN", "MAX"):
         sold, final = _scan(op, typ, cur, sb, sc, seg, rank, firsts, counts)
     elif op == "EXCH":
         sold = np.empty_like(sb)

@@ -231,7 +231,7 @@ def atomic_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
     mods = info.resolve(inst.modifiers)
     widths = info.widths(inst.modifiers)
     op, typ = mods["op"], mods.get("type", "U32")
-    size = 8 if typ in ("U64", "S64") else 4
+    size = 8 if typ in ("U64", "S64", "F64") else 4
     if inst.opcode == "RED":
         dest, (addr, b) = None, inst.operands
         c = None

@@ -8,7 +8,7 @@ for a tour.
 
 from importlib import metadata as _metadata
 
-from . import isa, simulator
+from . import cuda, isa, simulator
 from .dsl.cpu import CPU
 from .dsl.devices import device, get_device, set_device, to_device
 from .dsl.errors import CompileError
@@ -62,6 +62,7 @@ __all__ = [
     "__version__",
     "bool_",
     "constexpr",
+    "cuda",
     "device",
     "f16",
     "f32",

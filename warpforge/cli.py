@@ -391,7 +391,53 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo = sub.add_parser("demo", help="a guided tour of warpforge",
                             description="Run the guided tour of warpforge's layers.")
     p_demo.set_defaults(func=cmd_demo)
+
+    p_numba = sub.add_parser(
+        "numba", help="run a script written for Numba's CUDA target on warpforge",
+        description="Run SCRIPT.py with 'import numba' (and 'from numba import cuda') served "
+                    "by warpforge, as NUMBA_ENABLE_CUDASIM=1 serves Numba's simulator: its "
+                    "@cuda.jit kernels run on the simulator or natively on the CPU.")
+    p_numba.add_argument("--device", choices=("sim", "cpu"), default=None,
+                         help="where kernels run (default: WARPFORGE_DEVICE, else sim)")
+    p_numba.add_argument("--profile", action="store_true",
+                         help="print each launch's report after it")
+    p_numba.add_argument("script", metavar="SCRIPT.py", help="the script to run")
+    p_numba.add_argument("args", nargs=argparse.REMAINDER, help="the script's arguments")
+    p_numba.set_defaults(func=cmd_numba)
     return parser
+
+
+def cmd_numba(args: argparse.Namespace) -> int:
+    """``warpforge numba [--device D] [--profile] SCRIPT.py [args]``."""
+    import runpy
+
+    from .dsl import numba_front
+    from .dsl.devices import set_device
+    from .kernelfile import KernelFileError
+    from .numba_shim import install, uninstall
+
+    if not os.path.isfile(args.script):
+        raise KernelFileError(f"no such script: {args.script}")
+    if args.device is not None:
+        set_device(args.device)
+    hook = (lambda result: print(result.report())) if args.profile else None
+    if hook is not None:
+        numba_front.LAUNCH_HOOKS.append(hook)
+    saved = install()
+    argv, sys.argv = sys.argv, [args.script, *args.args]
+    path = list(sys.path)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(args.script)))
+    try:
+        runpy.run_path(args.script, run_name="__main__")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv = argv
+        sys.path[:] = path
+        uninstall(saved)
+        if hook is not None:
+            numba_front.LAUNCH_HOOKS.remove(hook)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

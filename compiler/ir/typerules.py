@@ -243,15 +243,15 @@ def dynamic_shared(types: Types, attrs: Mapping[str, object], given: Types | Non
 
 
 ATOMIC_TYPES: dict[str, tuple[str, ...]] = {
-    "add": ("i32", "u32", "i64", "u64", "f32"),
-    "min": ("i32", "u32", "i64", "u64", "f32"),
-    "max": ("i32", "u32", "i64", "u64", "f32"),
+    "add": ("i32", "u32", "i64", "u64", "f32", "f64"),
+    "min": ("i32", "u32", "i64", "u64", "f32", "f64"),
+    "max": ("i32", "u32", "i64", "u64", "f32", "f64"),
     "inc": ("u32", "u64"),
     "dec": ("u32", "u64"),
     "and": ("i32", "u32", "i64", "u64"),
     "or": ("i32", "u32", "i64", "u64"),
     "xor": ("i32", "u32", "i64", "u64"),
-    "exch": ("i32", "u32", "i64", "u64", "f32"),
+    "exch": ("i32", "u32", "i64", "u64", "f32", "f64"),
     "cas": ("i32", "u32", "i64", "u64"),
 }
 """Element types each atomic kind accepts (what ATOMG/ATOMS implement)."""

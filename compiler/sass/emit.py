@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ...isa.operands import PT, RZ, BarrierReg, Imm, Label, Pred
+from ...isa.operands import NOT_PT, PT, RZ, BarrierReg, Imm, Label, Pred
 from ...isa.program import Program
 from ..abi import kernel_params
 from ..errors import CompilerError
@@ -57,6 +57,7 @@ from .mir import MAddr, MInst, VPred, VReg, accesses
 from .regalloc import MAX_REGISTERS, assign
 from .schedule import schedule
 from .spill import FRAME_ALIGN
+from .wide import int64_compare
 
 MAX_BARRIERS = 16
 """Convergence barrier registers B0..B15."""
@@ -308,10 +309,10 @@ class Emitter(MemorySelector):
     def lower_for(self, op: Op) -> None:
         lb, ub, step, *init = op.operands
         t = lb.type
-        if not (t.is_int and t.bits == 32):
-            raise self.fail(op, "loop bounds must be 32-bit integers")
+        if not (t.is_int and t.bits in (32, 64)):
+            raise self.fail(op, "loop bounds must be integers")
         body = op.regions[0].block
-        iv = self.vreg()
+        iv = self.vreg(2 if t.bits == 64 else 1)
         self.copy(iv, self.values[lb])
         carried = [self.new_var(v) for v in op.results]
         self.parallel_copy(carried, [self.values[v] for v in init])
@@ -329,7 +330,14 @@ class Emitter(MemorySelector):
             self.loc = term.loc or self.loc
             srcs = self.coalesce(carried, [self.values[v] for v in term.operands], start)
             self.parallel_copy(carried, srcs)
-            self.emit("IADD3", d=iv, a=iv, b=self.rb(step), c=RZ)
+            if iv.width == 2:  # a 64-bit counter: add with carry
+                s = self.reg(step)
+                carry = self.vpred()
+                self.emit("IADD3", d=iv.lo(), pu=carry, a=iv.lo(), b=s.lo(), c=RZ)
+                self.emit("IADD3", ("X",), d=iv.hi(), a=iv.hi(), b=s.hi(), c=RZ, pp=carry,
+                          pq=NOT_PT)
+            else:
+                self.emit("IADD3", d=iv, a=iv, b=self.rb(step), c=RZ)
             self.branch(head, self.loop_test(iv, ub, step, up))
         self.scopes.pop()
         self.place(exit_label)
@@ -343,6 +351,9 @@ class Emitter(MemorySelector):
         from .isel import Konst
         if isinstance(self.values[step], Konst) or not step.type.is_signed:
             return None
+        if step.type.bits == 64:
+            return int64_compare(self, "gt", self.reg(step), self.reg(Konst(0, step.type)),
+                                 True)
         up = self.vpred()
         self.emit("ISETP", ("GT", "AND"), pu=up, pv=PT, a=self.reg(step), b=RZ, pp=PT)
         return up
@@ -353,6 +364,18 @@ class Emitter(MemorySelector):
         from .isel import Konst
         sign = () if ub.type.is_signed else ("U32",)
         k = self.values[step]
+        if iv.width == 2:
+            bound = self.reg(ub)
+            signed = ub.type.is_signed
+            if up is None:
+                pred = "gt" if isinstance(k, Konst) and int(k.value) < 0 else "lt"
+                return int64_compare(self, pred, iv, bound, signed)
+            rising = int64_compare(self, "lt", iv, bound, signed)
+            falling = int64_compare(self, "gt", iv, bound, signed)
+            both = self.vpred()  # up ? rising : falling
+            self.emit("PLOP3", ("LUT",), pu=both, pv=PT, a=up, b=rising, c=falling,
+                      lut=Imm(0xCA), lut2=Imm(0))
+            return both
         p = self.vpred()
         if up is None:
             cmp = "GT" if isinstance(k, Konst) and int(k.value) < 0 else "LT"

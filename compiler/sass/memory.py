@@ -195,7 +195,8 @@ class MemorySelector(ArithSelector):
         indices = op.operands[1:len(op.operands) - extra]
         addr = self.address(desc, indices)
         elem = desc.type.elem
-        tmod = {"f32": ("F32",), "i64": ("S64",), "u64": ("U64",)}.get(elem.name, ())
+        tmod = {"f32": ("F32",), "f64": ("F64",), "i64": ("S64",),
+                "u64": ("U64",)}.get(elem.name, ())
         if elem.name == "i32" and kind in ("min", "max"):
             tmod = ("S32",)
         mods = (ATOM_OPS[kind], *tmod)

@@ -35,6 +35,8 @@ from ..types import constexpr as constexpr_marker
 from ..types import from_dtype, to_ir
 from .base import ModuleState, Source
 from .loops import Loops
+from .numba_calls import NumbaCalls
+from .promotion import WARPFORGE, Dialect
 from .statements import RETURN, NeedResultTypes, has_return
 from .uniformity import divergent_barrier_loops
 
@@ -45,21 +47,23 @@ RECURSION_LIMIT = 20_000
 Python itself compiles an expression of about 3,000 terms; deeper is a CompileError."""
 
 
-class FunctionTranslator(Loops):
+class FunctionTranslator(Loops, NumbaCalls):
     """Translates one Python function (a kernel or a device function)."""
 
     result_types: tuple[Type, ...] | None = None
 
 
 def build_function(pyfunc: Callable, arg_types: Mapping[str, object],
-                   constexprs: Mapping[str, object] | None = None) -> Function:
+                   constexprs: Mapping[str, object] | None = None,
+                   dialect: Dialect = WARPFORGE) -> Function:
     """The IR of kernel ``pyfunc``: every non-constexpr parameter typed by ``arg_types``
-    (DSL or IR types), constexpr parameters replaced by their values. The result's
-    ``module`` attribute holds the device functions it calls."""
+    (DSL or IR types), constexpr parameters replaced by their values, under ``dialect``'s
+    typing rules (the language's, or Numba's for ``warpforge.cuda`` kernels). The
+    result's ``module`` attribute holds the device functions it calls."""
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
     try:
-        state = ModuleState()
+        state = ModuleState(dialect=dialect)
         func = _build(pyfunc, dict(arg_types), dict(constexprs or {}), state, True)
         func.module = state.module
         return func

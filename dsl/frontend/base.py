@@ -22,7 +22,7 @@ from ...compiler.ir.types import ArrayType, ScalarType, Type
 from ...compiler.passes.fold import FOLDABLE
 from ...isa.program import SourceLoc
 from ..errors import CompileError
-from .promotion import Weak, describe_operand, literal_type
+from .promotion import WARPFORGE, Dialect, Weak, describe_operand, literal_type
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ class ModuleState:
     module: Module = field(default_factory=Module)
     callees: dict[tuple, Function] = field(default_factory=dict)
     building: set[object] = field(default_factory=set)
+    dialect: Dialect = WARPFORGE
+    """The typing rules of the kernel (and so of every device function it calls)."""
 
 
 class Undefined:
@@ -137,7 +139,7 @@ class FrontendBase:
                 return self.cast(node, x, t)
             return x
         if is_weak(x):
-            own = literal_type(x)
+            own = literal_type(x, self.state.dialect)
             if own is None:
                 raise self.error(node, f"the integer {x} does not fit in 64 bits")
             if t is None:

@@ -12,12 +12,14 @@ import builtins
 import inspect
 import math
 
+import numpy as np
+
 from ...compiler.ir.core import Value
 from ...compiler.ir.types import AddressSpace, ArrayType, bool_, f32, i32
 from .. import intrinsics as wi
 from ..errors import CompileError
 from ..func import is_device_function
-from ..types import ArrayDType, ScalarDType
+from ..types import ArrayDType, ScalarDType, from_dtype
 from .base import describe, is_weak
 from .expressions import Expressions
 from .promotion import arithmetic, common_type
@@ -41,7 +43,12 @@ ARITY = {"lane_id": 0, "syncthreads": 0, "syncwarp": 0, "threadfence": 0, "share
          **dict.fromkeys(MATH, 1), **dict.fromkeys(MATH2, 2),
          **dict.fromkeys(FLOAT_TESTS, 1), **dict.fromkeys(BITS, 1),
          **dict.fromkeys(SHUFFLES, 2), **dict.fromkeys(VOTES, 1),
-         **dict.fromkeys(CTA_VOTES, 1), **dict.fromkeys(ATOMICS, 3), "atomic_cas": 4}
+         **dict.fromkeys(CTA_VOTES, 1), **dict.fromkeys(ATOMICS, 3), "atomic_cas": 4,
+         # the Numba front's own (warpforge.cuda)
+         "grid": 1, "gridsize": 1, "shared_array": 2, "local_array": 2,
+         "const_array_like": 1, "syncwarp_mask": (0, 1), "compare_and_swap": 3,
+         **dict.fromkeys(("shfl_sync", "shfl_up_sync", "shfl_down_sync", "shfl_xor_sync"), 3),
+         **dict.fromkeys(("all_sync", "any_sync", "eq_sync", "ballot_sync"), 2)}
 PYTHON_MATH = {getattr(math, name): name for name in (
     "exp", "log", "sqrt", "sin", "cos", "exp2", "log2", "log10", "tan", "tanh", "sinh",
     "cosh", "asin", "acos", "atan", "erf", "erfc", "cbrt", "pow", "atan2", "hypot",
@@ -72,7 +79,7 @@ class Calls(Expressions):
         target = self.expr(node.func)
         if is_device_function(target):
             return self.call_device_function(node, target)
-        if node.keywords:
+        if node.keywords and not isinstance(target, wi.Intrinsic):
             raise self.error(node, f"keyword arguments are not supported in calls to "
                                    f"{describe(target)}")
         if any(isinstance(a, ast.Starred) for a in node.args):
@@ -80,13 +87,27 @@ class Calls(Expressions):
         if isinstance(target, wi.Intrinsic):
             if target is wi.static_range:
                 raise self.error(node, "wf.static_range() can only be a for loop's iterable")
+            if node.keywords:
+                node = self.positional(node, target)
             expected = ARITY.get(target.name)
-            if expected is not None and len(node.args) != expected:
-                raise self.error(node, f"wf.{target.name}() takes {expected} argument"
+            if isinstance(expected, tuple):
+                ok = expected[0] <= len(node.args) <= expected[1]
+                expected_text = f"{expected[0]} to {expected[1]}"
+            else:
+                ok = expected is None or len(node.args) == expected
+                expected_text = str(expected)
+            if not ok:
+                raise self.error(node, f"{target.spelled}() takes {expected_text} argument"
                                        f"{'s' if expected != 1 else ''}, not {len(node.args)}")
             handler = getattr(self, f"call_{target.name}", None)
             return handler(node) if handler is not None else self.intrinsic(node, target.name)
         args = [self.expr(a) for a in node.args]
+        if isinstance(target, type) and issubclass(target, np.generic) and \
+                target is not np.generic:  # np.float32(x): a cast, as in Numba kernels
+            try:
+                target = from_dtype(target)
+            except TypeError as err:
+                raise self.error(node, str(err)) from None
         if isinstance(target, ScalarDType):
             if len(args) != 1:
                 raise self.error(node, f"wf.{target.name}() takes 1 argument")
@@ -104,7 +125,9 @@ class Calls(Expressions):
         if target in (builtins.int, builtins.float, builtins.bool):
             if len(args) != 1:
                 raise self.error(node, f"{target.__name__}() takes 1 argument in kernels")
-            t = {builtins.int: i32, builtins.float: f32, builtins.bool: bool_}[target]
+            dialect = self.state.dialect
+            t = {builtins.int: dialect.int_literal, builtins.float: dialect.float_literal,
+                 builtins.bool: bool_}[target]
             if t is bool_:
                 return self.to_bool(node, args[0])
             return self.value(node, self.scalar(node.args[0], args[0]), t)
@@ -133,6 +156,31 @@ class Calls(Expressions):
             raise self.error(node, f"calling a Python function that is not @wf.func: "
                                    f"{name!r}")
         raise self.error(node, f"{describe(target)} is not callable")
+
+    def positional(self, node: ast.Call, target: wi.Intrinsic) -> ast.Call:
+        """``node`` with its keyword arguments moved into place by ``target.params``."""
+        params = target.params
+        if not params:
+            raise self.error(node, f"keyword arguments are not supported in calls to "
+                                   f"{target.spelled}")
+        args: list[ast.expr | None] = list(node.args) + [None] * (len(params) - len(node.args))
+        for kw in node.keywords:
+            if kw.arg is None or kw.arg not in params:
+                raise self.error(kw.value if kw.arg else node,
+                                 f"{target.spelled}() has no parameter {kw.arg!r} "
+                                 f"(its parameters: {', '.join(params)})")
+            k = params.index(kw.arg)
+            if k < len(node.args) or args[k] is not None:
+                raise self.error(kw.value, f"{target.spelled}() got {kw.arg!r} twice")
+            args[k] = kw.value
+        while args and args[-1] is None:
+            args.pop()
+        if any(a is None for a in args):
+            missing = params[args.index(None)]
+            raise self.error(node, f"{target.spelled}() is missing {missing!r}")
+        return ast.Call(node.func, args, [], lineno=node.lineno, col_offset=node.col_offset,
+                        end_lineno=getattr(node, "end_lineno", None),
+                        end_col_offset=getattr(node, "end_col_offset", None))
 
     def intrinsic(self, node: ast.Call, name: str) -> object:
         """Intrinsics whose translation is table-driven."""
@@ -278,10 +326,11 @@ class Calls(Expressions):
     # --- math -----------------------------------------------------------------------------
 
     def float_arg(self, node: ast.AST, x: object) -> Value:
-        """A math function's argument as a float value (integers and weak numbers as f32;
-        f16 computes in f32)."""
-        v = self.scalar(node, x) if not is_weak(x) else self.value(node, float(x), f32)
-        t = v.type if v.type.is_float and v.type.bits >= 32 else f32
+        """A math function's argument as a float value (integers and weak numbers as the
+        dialect's float: f32, or f64 under Numba's rules; f16 computes in f32)."""
+        default = self.state.dialect.float_literal
+        v = self.scalar(node, x) if not is_weak(x) else self.value(node, float(x), default)
+        t = (v.type if v.type.bits >= 32 else f32) if v.type.is_float else default
         return self.cast(node, v, t)
 
     def math_values(self, node: ast.Call, name: str, args: list[object]) -> object:
@@ -307,7 +356,8 @@ class Calls(Expressions):
             return self.op(node, name, (x,))
         a, b = args
         ta, tb = self.operand_type(node, a), self.operand_type(node, b)
-        t = f32
+        t = self.state.dialect.float_literal if (ta is None and tb is None) or not any(
+            x is not None and x.is_float for x in (ta, tb)) else f32
         for other in (ta, tb):
             if other is not None and other.is_float and other.bits > t.bits:
                 t = other
@@ -343,8 +393,8 @@ class Calls(Expressions):
         t = f32
         for other in types:
             t = common_type(t, other)
-        if not t.is_float:
-            t = f32
+        if not t.is_float or not types:
+            t = self.state.dialect.float_literal
         return self.op(node, "fma", tuple(self.value(node, x, t) for x in (a, b, c)))
 
     def call_select(self, node: ast.Call) -> Value:

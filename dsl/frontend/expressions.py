@@ -23,7 +23,7 @@ import numpy as np
 
 from ...compiler.ir.core import Value
 from ...compiler.ir.types import ArrayType, ScalarType, bool_, i32
-from ..intrinsics import Dim3
+from ..intrinsics import Dim3, SpecialValue
 from ..types import from_dtype
 from .base import FrontendBase, Undefined, constant_of, describe, is_weak
 from .promotion import (
@@ -169,17 +169,25 @@ class Expressions(FrontendBase):
         if isinstance(x, Value):
             return describe_operand(x.type)
         if is_weak(x):
-            return str(literal_type(x))
+            return str(literal_type(x, self.state.dialect))
         return describe(x)
 
     def common(self, node: ast.AST, a: object, b: object, template: str) -> ScalarType:
         """The type two operands convert to (see :mod:`.promotion`)."""
+        dialect = self.state.dialect
         ta, tb = self.operand_type(node, a), self.operand_type(node, b)
         for x, t in ((a, ta), (b, tb)):
             if t is None and not is_weak(x):
                 raise self.type_error(node, template, a, b)
+        if dialect.strong_literals:  # Numba: a literal is a typed value like any other
+            ta = ta if ta is not None else literal_type(a, dialect)
+            tb = tb if tb is not None else literal_type(b, dialect)
+            if ta is None or tb is None:
+                raise self.type_error(node, template, a, b)
+            if ta.is_bool and tb.is_bool:
+                return ta
         if ta is None and tb is None:
-            return common_type(literal_type(a), literal_type(b))
+            return common_type(literal_type(a, dialect), literal_type(b, dialect))
         if ta is None:
             return common_type(weak_type(a, tb), tb)
         if tb is None:
@@ -209,7 +217,7 @@ class Expressions(FrontendBase):
             name, template = ARITH_OPS[op]
             x, y = self.promote(node, a, b, template)
             if name == "div" and not x.type.is_float:
-                t = true_div_type(x.type, y.type)
+                t = true_div_type(x.type, y.type, self.state.dialect)
                 x, y = self.cast(node, x, t), self.cast(node, y, t)
             return self.op(node, name, (x, y))
         if op in BIT_OPS:
@@ -235,7 +243,7 @@ class Expressions(FrontendBase):
         if isinstance(k, int) and not isinstance(k, bool) and abs(k) <= 64:
             t = self.common(node, a, k, "raise {a} to the power {b}")
             if k < 0 and not t.is_float:
-                t = true_div_type(t, t)
+                t = true_div_type(t, t, self.state.dialect)
             x = self.value(node, a, t)
             result = self.constant(node, 1, t) if k == 0 else None
             square, n = x, abs(k)
@@ -250,7 +258,7 @@ class Expressions(FrontendBase):
             return result
         t = self.common(node, a, b, "raise {a} to the power {b}")
         if not t.is_float:
-            t = true_div_type(t, t)
+            t = true_div_type(t, t, self.state.dialect)
         x = self.value(node, a, t)
         if isinstance(k, float) and k == 0.5:
             return self.op(node, "sqrt", (x,))
@@ -273,7 +281,7 @@ class Expressions(FrontendBase):
                 raise self.type_error(node, template, a, b, " (needs integers)")
         if name in ("shl", "shr"):
             left = arithmetic(ta) if ta is not None else (
-                arithmetic(tb) if tb is not None else literal_type(a))
+                arithmetic(tb) if tb is not None else literal_type(a, self.state.dialect))
             return self.op(node, name, (self.value(node, a, left),
                                         self.value(node, b, left)))
         x, y = self.promote(node, a, b, template)
@@ -503,6 +511,8 @@ class Expressions(FrontendBase):
                 raise self.error(node, f"{describe(base)} has no attribute {attr!r}") from None
             if isinstance(value, np.generic):
                 return value.item()
+            if isinstance(value, SpecialValue):
+                return self.op(node, value.op, ())
             return value
         raise self.error(node, f"attribute {attr!r} of {describe(base)} is not supported "
                                "in kernels")

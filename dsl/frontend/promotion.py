@@ -15,23 +15,46 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ...compiler.ir.types import ArrayType, ScalarType, Type, bool_, f32, f64, i32, i64
 
 Weak = bool | int | float
 """A compile-time number."""
 
 
-def literal_type(value: Weak) -> ScalarType | None:
+@dataclass(frozen=True)
+class Dialect:
+    """The typing rules a kernel is written under: the language's own (weak literals,
+    ``i32``/``f32``), or Numba's (``warpforge.cuda``: literals are typed ``int64`` and
+    ``float64`` like any value, and ``/`` of integers divides in ``float64``)."""
+
+    name: str
+    int_literal: ScalarType
+    float_literal: ScalarType
+    strong_literals: bool
+    """Literals keep their own type when they meet a typed value (Numba), instead of
+    taking the value's type (the language's weak literals)."""
+
+
+WARPFORGE = Dialect("warpforge", i32, f32, strong_literals=False)
+"""The kernel language's rules (see the module docstring)."""
+NUMBA = Dialect("numba", i64, f64, strong_literals=True)
+"""Numba's rules: an integer literal is int64, a float literal float64, and they promote
+like any typed value (``x_f32 * 2.0`` is float64), as in Numba's CUDA target."""
+
+
+def literal_type(value: Weak, dialect: Dialect = WARPFORGE) -> ScalarType | None:
     """The type a compile-time number has on its own, or None if it fits none."""
     if isinstance(value, bool):
         return bool_
     if isinstance(value, int):
-        if i32.min <= value <= i32.max:
+        if dialect.int_literal == i32 and i32.min <= value <= i32.max:
             return i32
         if i64.min <= value <= i64.max:
             return i64
         return None
-    return f32
+    return dialect.float_literal
 
 
 def arithmetic(t: ScalarType) -> ScalarType:
@@ -65,12 +88,13 @@ def weak_type(value: Weak, other: ScalarType) -> ScalarType:
     return other if other.is_float else f32
 
 
-def true_div_type(a: ScalarType, b: ScalarType) -> ScalarType:
-    """The type ``a / b`` computes in: floats as promoted; integers in f32 (f64 if wide)."""
+def true_div_type(a: ScalarType, b: ScalarType, dialect: Dialect = WARPFORGE) -> ScalarType:
+    """The type ``a / b`` computes in: floats as promoted; integers in f32 (f64 if wide;
+    always f64 under Numba's rules)."""
     t = common_type(a, b)
     if t.is_float:
         return t
-    return f64 if t.bits == 64 else f32
+    return f64 if t.bits == 64 or dialect.float_literal == f64 else f32
 
 
 def type_name(t: Type) -> str:

@@ -4,7 +4,8 @@
 ``atomic_combine`` is the one-call form. The executor orders conflicting threads and
 applies the function element-wise; this module only says what one update computes.
 
-Types: U32 (implied), S32, F32 on uint32 words; U64, S64 on uint64. Per PTX ``atom``:
+Types: U32 (implied), S32, F32 on uint32 words; U64, S64, F64 on uint64 (F64: IEEE
+add, fmin/fmax). Per PTX ``atom``:
 ADD wraps (F32: IEEE add, round to nearest, subnormal inputs and result flushed to zero,
 as PTX states for ``atom.add.f32``); MIN/MAX compare signed, unsigned, or as fminf/fmaxf
 for F32; EXCH gives b; CAS gives ``c`` where ``old == b``, else ``old``; AND/OR/XOR are
@@ -24,7 +25,7 @@ from .floating import fmaxf, fminf
 from .rounding import Value, bits32, ftz32
 
 _WIDTH = {"U32": np.uint32, "S32": np.uint32, "F32": np.uint32,
-          "U64": np.uint64, "S64": np.uint64}
+          "U64": np.uint64, "S64": np.uint64, "F64": np.uint64}
 _SIGNED = {"S32": np.int32, "S64": np.int64}
 
 
@@ -35,9 +36,29 @@ def _float_add(old, b):
     return ftz32(bits32(r))
 
 
+def _f64(bits):
+    return np.asarray(bits, np.uint64).view(np.float64)
+
+
+def _double_add(old, b):
+    with np.errstate(all="ignore"):
+        return np.asarray(np.add(_f64(old), _f64(b)), np.float64).view(np.uint64)
+
+
+def _double_minmax(op: str) -> Callable:
+    pick = np.fmin if op == "MIN" else np.fmax  # a NaN operand loses, as fmin/fmax
+
+    def fn(old, b):
+        with np.errstate(all="ignore"):
+            return np.asarray(pick(_f64(old), _f64(b)), np.float64).view(np.uint64)
+    return fn
+
+
 def _minmax(op: str, type_: str) -> Callable:
     if type_ == "F32":
         return fminf if op == "MIN" else fmaxf
+    if type_ == "F64":
+        return _double_minmax(op)
     ufunc = np.minimum if op == "MIN" else np.maximum
     if type_ in _SIGNED:
         signed, unsigned = _SIGNED[type_], _WIDTH[type_]
@@ -56,12 +77,14 @@ def atomic_function(op: str, type: str | None = "U32") -> Callable:
     one = word(1)
     if op in ("INC", "DEC") and type_ not in ("U32", "U64"):
         raise ValueError(f"ATOM.{op} is defined for unsigned types only, not .{type_}")
-    if op in ("AND", "OR", "XOR") and type_ == "F32":
-        raise ValueError(f"ATOM.{op} is a bitwise operation; it has no .F32 form")
+    if op in ("AND", "OR", "XOR") and type_ in ("F32", "F64"):
+        raise ValueError(f"ATOM.{op} is a bitwise operation; it has no .{type_} form")
 
     if op == "ADD":
         if type_ == "F32":
             return lambda old, b, c=None: _float_add(old, b)
+        if type_ == "F64":
+            return lambda old, b, c=None: _double_add(old, b)
         return lambda old, b, c=None: np.add(old, b)
     if op in ("MIN", "MAX"):
         pick = _minmax(op, type_)
