@@ -108,7 +108,12 @@ def source(m: Machine, op, width: int, pc: int) -> Fetch:
                 np.uint64)))
         return _const_fetch(np.uint32(op.bits))
     if isinstance(op, Const):
-        return _const_fetch(const_value(m, op, width, pc))
+        cell = [const_value(m, op, width, pc)]
+        m.const_cells.append((cell, op, width, pc))  # refreshed when the machine is reused
+
+        def fetch_const(idx):
+            return cell[0]
+        return fetch_const
     if isinstance(op, Pred):
         if op.index == PT_INDEX:
             return _const_fetch(np.bool_(not op.neg))
@@ -240,6 +245,8 @@ def pure_handler(m: Machine, inst: Instruction, pc: int, factory) -> Handler:
     if guard.never or not any(writers):
         return _noop
     outs = [(i, w) for i, w in enumerate(writers) if w is not None]
+    if len(outs) == 1 and outs[0][0] == 0 and len(outs[0][1].rows) == 1:
+        return _one_row_handler(fn, fetchers, guard, outs[0][1])
 
     def handler(mask, idx):
         results = fn(*[f(idx) for f in fetchers])
@@ -252,6 +259,43 @@ def pure_handler(m: Machine, inst: Instruction, pc: int, factory) -> Handler:
             for i, w in outs:
                 w.sparse(results[i], idx, sub)
 
+    return handler
+
+
+def _one_row_handler(fn, fetchers: list, guard: Guard, out: Writer) -> Handler:
+    """The common case of :func:`pure_handler`: one result into one register or
+    predicate row, with the fetches unrolled (a step of the executor is mostly this)."""
+    row = out.rows[0]
+    always = guard.always
+
+    def write(value, mask, idx):
+        if idx is None:
+            eff = mask if always else guard.dense(mask)
+            if eff is None:
+                row[...] = value
+            else:
+                np.copyto(row, value, where=eff, casting="unsafe")
+        else:
+            out.sparse(value, idx, guard.sparse(idx))
+
+    if len(fetchers) == 1:
+        (f0,) = fetchers
+
+        def handler(mask, idx):
+            write(fn(f0(idx))[0], mask, idx)
+    elif len(fetchers) == 2:
+        f0, f1 = fetchers
+
+        def handler(mask, idx):
+            write(fn(f0(idx), f1(idx))[0], mask, idx)
+    elif len(fetchers) == 3:
+        f0, f1, f2 = fetchers
+
+        def handler(mask, idx):
+            write(fn(f0(idx), f1(idx), f2(idx))[0], mask, idx)
+    else:
+        def handler(mask, idx):
+            write(fn(*[f(idx) for f in fetchers])[0], mask, idx)
     return handler
 
 

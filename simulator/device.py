@@ -54,6 +54,9 @@ class Simulator:
         self.check_hazards = check_hazards
         self.memory = GlobalMemory()
         self._lock = threading.RLock()
+        self._machines: dict = {}
+        """Decoded machines of recent launches, reused by the next launch of the same
+        program and geometry (:func:`~.executor.execute`)."""
         """Held by each launch and allocation: threads may share a device; its launches run
         one at a time (they hold the GIL while they run anyway)."""
 
@@ -115,7 +118,8 @@ class Simulator:
         try:
             try:
                 stats = execute(program, grid3, block3, bank0, self.memory, self.config,
-                                self.check_hazards, deadline, self.max_instructions)
+                                self.check_hazards, deadline, self.max_instructions,
+                                self._machines)
             except LaunchTimeout as err:
                 what = (f"its limit of {self.max_instructions:,} instructions"
                         if err.instructions else f"its timeout of {limit:g} s")

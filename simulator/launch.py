@@ -157,13 +157,26 @@ def check_memory(name: str, shared_bytes: int, local_bytes: int, cfg: ArchConfig
                             f"{cfg.max_local_per_thread}")
 
 
+_USED: dict[int, tuple[Program, int]] = {}
+
+
+def _registers_used(program: Program) -> int:
+    """:func:`registers_used`, remembered per program object (launches repeat)."""
+    found = _USED.get(id(program))
+    if found is None or found[0] is not program:
+        if len(_USED) > 256:
+            _USED.clear()
+        found = _USED[id(program)] = (program, registers_used(program))
+    return found[1]
+
+
 def check_resources(program: Program, grid: Dims, block: Dims, cfg: ArchConfig) -> None:
     """Raise :class:`ResourceError` when the device cannot run this launch."""
     name = program.name
     check_dims(name, grid, block, cfg)
     threads = block[0] * block[1] * block[2]
     regs = program.registers
-    used = registers_used(program)
+    used = _registers_used(program)
     if regs < used:
         raise ResourceError(f"kernel '{name}' declares {regs} registers but its instructions "
                             f"use {used}")

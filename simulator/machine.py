@@ -88,6 +88,8 @@ class Machine:
             self.special[name] = np.zeros(T, np.uint32)
         self.ctaid = np.zeros((ctas, 3), np.int64)
         self.bank0 = bank0
+        self.const_cells: list = []
+        """Constant operands decoded from bank 0: ``(cell, operand, width, pc)``."""
         self._banks: dict[int, np.ndarray] = {0: bank0}
         self.memory = memory
         self.shared = None
@@ -101,6 +103,15 @@ class Machine:
                                          "each thread has")
             self.localmem.bases = self.tids * self.localmem.stride
         self.clock = 0
+
+    def reload(self, bank0: np.ndarray) -> None:
+        """Take a new launch's bank 0 (same program, geometry and memory): copied into
+        the machine's own, so that every decoded view of it stays valid, and every decoded
+        constant operand read again."""
+        from .decode import const_value
+        np.copyto(self.bank0, bank0)
+        for cell, op, width, pc in self.const_cells:
+            cell[0] = const_value(self, op, width, pc)
 
     def bank(self, index: int) -> np.ndarray:
         """Constant bank ``index`` as bytes (bank 0 holds the launch; others are zero)."""
