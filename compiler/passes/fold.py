@@ -10,7 +10,11 @@ implement them approximately.
 Identities that hold for every value, NaN and signed zeros included, so only on
 integers: ``x + 0``, ``0 + x``, ``x - 0``, ``x * 1``, ``1 * x``, ``x / 1``, ``x // 1`` give
 ``x``; ``x * 0``, ``0 * x``, ``x - x`` give 0. On any type: ``select(true, a, b)`` is ``a``,
-``select(false, a, b)`` is ``b``, ``select(c, a, a)`` is ``a``.
+``select(false, a, b)`` is ``b``, ``select(c, a, a)`` is ``a``. An integer widened and
+narrowed back to its own type, ``cast(cast(x: A -> B) -> A)`` with ``B`` no narrower than
+``A``, is ``x`` (the low bits survive a widening of either signedness). An array index
+that is a signed ``i32`` widened to ``i64`` is the ``i32`` itself (the same number: a 64-bit
+language such as Numba's widens every index, and the 32-bit address arithmetic is cheaper).
 
 Replaced ops are erased; the constants they used stay for :mod:`.dce` to remove.
 """
@@ -20,18 +24,22 @@ from __future__ import annotations
 from ..ir.core import Op, Value
 from ..ir.function import Function
 from ..ir.semantics import Scalar, evaluate
-from ..ir.types import ScalarType
+from ..ir.types import ScalarType, i32, i64
 
 FOLDABLE = frozenset({
     "add", "sub", "mul", "div", "floordiv", "mod", "rem", "min", "max", "and", "or", "xor",
     "shl", "shr", "neg", "abs", "not", "cmp", "select", "cast",
 })
 """Ops with constant semantics."""
+INDEXED = {"load": 1, "store": 2}
+"""Ops whose operands past the array are indices, and how many operands end them."""
 
 
 def fold(func: Function) -> Function:
     """Fold constants and simplify identities in ``func`` in place; returns it."""
     for op in func.walk():
+        if op.name in INDEXED and op.parent is not None:
+            _narrow_indices(op)
         if op.parent is None or op.name not in FOLDABLE:
             continue
         values = [_constant(v) for v in op.operands]
@@ -85,6 +93,8 @@ def _identity(op: Op, values: list[Scalar | None]) -> Value | None:
             return operands[1] if values[0] else operands[2]
         return None
     t = op.results[0].type
+    if op.name == "cast":
+        return _round_trip(operands[0], t)
     if not (isinstance(t, ScalarType) and t.is_int) or len(operands) != 2:
         return None
     (x, y), (cx, cy) = operands, values
@@ -96,3 +106,28 @@ def _identity(op: Op, values: list[Scalar | None]) -> Value | None:
     if (name == "mul" and (_is(cx, 0) or _is(cy, 0))) or (name == "sub" and x is y):
         return _make_constant(op, 0)
     return None
+
+
+def _round_trip(value: Value, t: object) -> Value | None:
+    """``x`` when ``value`` is ``cast(x)`` from integer type ``t`` to one no narrower."""
+    inner = value.defining_op
+    if inner is None or inner.name != "cast":
+        return None
+    x = inner.operands[0]
+    wide = value.type
+    if x.type == t and isinstance(t, ScalarType) and t.is_int and \
+            isinstance(wide, ScalarType) and wide.is_int and wide.bits >= t.bits:
+        return x
+    return None
+
+
+def _narrow_indices(op: Op) -> None:
+    """Index operands ``cast(x: i32 -> i64)`` become ``x``."""
+    operands = op.operands
+    for i in range(1, len(operands) - INDEXED[op.name] + 1):
+        inner = operands[i].defining_op
+        if inner is None or inner.name != "cast":
+            continue
+        x = inner.operands[0]
+        if x.type == i32 and operands[i].type == i64:
+            op.set_operand(i, x)

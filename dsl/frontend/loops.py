@@ -8,7 +8,7 @@ import builtins
 from collections.abc import Sequence
 
 from ...compiler.ir.core import Value
-from ...compiler.ir.types import ScalarType, bool_, i64
+from ...compiler.ir.types import ScalarType, bool_, i32, i64
 from ...dsl import intrinsics as wi
 from .base import Undefined, constant_of, is_weak
 from .promotion import arithmetic, common_type
@@ -27,6 +27,9 @@ class Widen(Exception):
 
 MAX_WIDENINGS = 8
 """Retranslations of one loop before giving up (each widens one variable at least)."""
+NARROW_LIMIT = 1 << 30
+"""A 64-bit ``range`` whose constant bounds and step lie within this counts in 32 bits
+(no value of the counter, nor the one past the end, can overflow them)."""
 
 
 class Loops(Statements):
@@ -132,10 +135,17 @@ class Loops(Statements):
 
     # --- for ------------------------------------------------------------------------------
 
-    def range_args(self, node: ast.For) -> tuple[bool, Value, Value, int | Value]:
-        """``(static, lb, ub, step)`` of ``range(...)`` or ``wf.static_range(...)``; the
+    def range_args(self, node: ast.For
+                   ) -> tuple[bool, Value, Value, int | Value, ScalarType]:
+        """``(static, lb, ub, step, type)`` of ``range(...)`` or ``wf.static_range(...)``; the
         step is a nonzero int when known at compile time, else a value (a run-time step
-        of either sign, as grid-stride loops have)."""
+        of either sign, as grid-stride loops have).
+
+        A 64-bit loop (Numba types ``range(16)`` as int64) with small constant bounds
+        counts in 32 bits; ``type`` is the loop variable's (the counter is widened to it for
+        the body), and
+        the 32-bit address arithmetic that uses it folds the widening away. The same
+        values, half the instructions for the loop's control on the simulator."""
         it = node.iter
         target = self.expr(it.func) if isinstance(it, ast.Call) else None
         if target is not builtins.range and target is not wi.static_range:
@@ -169,10 +179,15 @@ class Loops(Statements):
             raise self.error(it, f"type error: range() needs integers, not {t}")
         if not t.is_signed:  # the IR's loops count in signed types; i64 holds every u32
             t = i64
+        var_type = t
+        if t == i64 and isinstance(step, int) and abs(step) < NARROW_LIMIT:
+            known = [a if is_weak(a) else constant_of(a) for a in args[:2]]
+            if all(isinstance(k, int) and -NARROW_LIMIT <= k <= NARROW_LIMIT for k in known):
+                t = i32
         lb, ub = self.value(it, args[0], t), self.value(it, args[1], t)
         if isinstance(step, Value):
             step = self.cast(it.args[2], step, t)
-        return static, lb, ub, step
+        return static, lb, ub, step, var_type
 
     def stmt_For(self, node: ast.For) -> str | None:
         return self.widening(node, self.translate_for)
@@ -184,7 +199,7 @@ class Loops(Statements):
         if not isinstance(node.target, ast.Name):
             raise self.error(node.target, "a for loop's target must be a single name")
         self.no_return_in_loop(node)
-        static, lb, ub, step = self.range_args(node)
+        static, lb, ub, step, var_type = self.range_args(node)
         if static and has_break(node.body):
             raise self.error(node, "'break' is not supported in wf.static_range loops")
         if static and self.breaks(node.body):
@@ -200,13 +215,14 @@ class Loops(Statements):
         self.nesting += 1
         try:
             if self.breaks(node.body):
-                results = self.for_as_while(node, lb, ub, step, step_value, carried, init)
+                results = self.for_as_while(node, lb, ub, step, step_value, carried, init,
+                                            var_type)
             else:
                 loc = self.loc(node)
                 with self.b.for_(lb, ub, step_value, init=init,
                                  unroll=True if static else None, loc=loc) as loop:
                     self.enter_body(node, before, carried, loop.carried)
-                    self.env[target] = loop.iv
+                    self.env[target] = self.cast(node, loop.iv, var_type)
                     if self.stmts(node.body) != RETURN:
                         self.yield_carried(node, carried, init)
                 results = loop.results
@@ -228,8 +244,8 @@ class Loops(Statements):
         self.env.setdefault(self.flag("break"), None)
 
     def for_as_while(self, node: ast.For, lb: Value, ub: Value, step: int | Value,
-                     step_value: Value, carried: list[str], init: list[Value]
-                     ) -> tuple[Value, ...]:
+                     step_value: Value, carried: list[str], init: list[Value],
+                     var_type: ScalarType) -> tuple[Value, ...]:
         """A ``for`` with ``break`` as a ``while`` carrying (iv, break flag, carried...)."""
         loc = self.loc(node)
         false = self.constant(node, False, bool_)
@@ -252,7 +268,7 @@ class Loops(Statements):
                 iv, broke = args[0], args[1]
                 self.enter_body(node, before, carried, args[2:])
                 self.env[self.flag("break")] = broke
-                self.env[node.target.id] = iv
+                self.env[node.target.id] = self.cast(node, iv, var_type)
                 if self.stmts(node.body) != RETURN:
                     following = self.op(node, "add", (iv, step_value))
                     self.yield_carried(node, carried, init,

@@ -147,6 +147,42 @@ def test_integer_identities():
         """)
 
 
+def test_widening_round_trips_and_widened_indices_fold():
+    assert run("""
+        kernel @k(%x: array<i64, 1, global>, %n: i32, %m: u32, %w: i64) {
+          %a = cast %n : i64
+          %b = cast %a : i32
+          %c = cast %m : i64
+          %d = cast %c : u32
+          %e = cast %w : i32
+          %f = cast %e : i64
+          %g = cast %n : u64
+          %h = cast %g : i32
+          store %x[%a], %f
+          store %x[%c], %a
+          %v = load %x[%a] : i64
+          store %x[%b], %v
+          store %x[%d], %v
+          store %x[%h], %v
+          return
+        }
+        """) == dedent("""\
+        kernel @k(%x: array<i64, 1, global>, %n: i32, %m: u32, %w: i64) {
+          %0 = cast %n : i64
+          %1 = cast %m : i64
+          %2 = cast %w : i32
+          %3 = cast %2 : i64
+          store %x[%n], %3
+          store %x[%1], %0
+          %4 = load %x[%n] : i64
+          store %x[%n], %4
+          store %x[%m], %4
+          store %x[%n], %4
+          return
+        }
+        """)
+
+
 def test_float_identities_that_do_not_hold_for_every_float_stay():
     text = """\
         kernel @k(%x: array<f32, 1, global>, %a: f32, %i: i32) {

@@ -165,8 +165,8 @@ kernel @k(%x: array<i32, 1, global>, %o: array<bool, 1, global>) {
 
 
 @pytest.mark.parametrize("text", [
-    "  %y = sin %x : f64",
-    "  %y = tanh %x : f64",
+    "  %y = erf %x : f64",    # the float64 error functions have no SASS expansion yet
+    "  %y = erfc %x : f64",
 ])
 def test_unsupported_ops_raise_compiler_errors(text):
     func = parse_function("kernel @k(%x: f64, %o: array<f64, 1, global>) {\n" + text

@@ -68,6 +68,34 @@ def test_the_dialect_is_numba_and_the_language_keeps_its_own():
     assert "f64" not in native.ir(np.zeros(1, np.float32), np.zeros(1, np.float32))
 
 
+@cuda.jit
+def loop_counters(x, out):
+    i = cuda.grid(1)
+    if i < out.shape[0]:
+        acc = 0
+        for j in range(16):                  # int64 by Numba's rules, counted in 32 bits
+            acc += x[j] * (j << 36)          # ... the variable itself still int64
+        for k in range(2**31 - 2, 2**31 + 2):  # past int32: stays a 64-bit counter
+            acc += k
+        out[i] = acc
+
+
+@pytest.mark.parametrize("dev", ["sim", "cpu"])
+def test_small_constant_ranges_count_in_32_bits_with_int64_values(dev):
+    x = np.arange(1, 17, dtype=np.int64)
+    out = np.zeros(40, np.int64)
+    with wf.device(dev):
+        loop_counters[2, 32](x, out)
+    expected = sum(int(x[j]) * (j << 36) for j in range(16)) + sum(range(2**31 - 2, 2**31 + 2))
+    assert out.tolist() == [expected] * 40
+    if dev == "sim":
+        loops = [text[:text.index("BRA")]
+                 for text in loop_counters.kernel.asm(x, out).split("\n.L_loop")[1:]]
+        assert len(loops) == 2
+        assert loops[0].count("ISETP") == 1 and "ISETP.LT.AND" in loops[0]  # 32-bit test
+        assert loops[1].count("ISETP") == 3 and "ISETP.EQ.U32" in loops[1]  # 64-bit test
+
+
 def test_python_scalars_pass_as_int64_and_float64():
     @cuda.jit
     def store(a, b, out):
