@@ -11,7 +11,7 @@ seconds.
 
 Goal: warpforge's simulator at least 1000x faster than Numba's on both kernels.
 
-Usage: python benchmarks/numba_front.py [--repeat 5]
+Usage: python benchmarks/numba_front.py [--repeat 15]
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def warpforge_times(folder: pathlib.Path, device: str, repeat: int) -> dict[str,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
     print(describe())
     with tempfile.TemporaryDirectory() as tmp:
