@@ -242,11 +242,12 @@ class Emitter(MemorySelector):
             arm = else_b if cond.neg else then_b
             self.scopes.append({})
             term = self.lower_block(arm)
+            results = [self.new_var(r) for r in op.results]
             if term is not None and term.name == "yield":
-                results = [self.new_var(r) for r in op.results]
                 self.parallel_copy(results, [self.values[v] for v in term.operands])
-                for r, v in zip(op.results, results, strict=True):
-                    self.values[r] = v
+            # (an arm that returns leaves the results unset: what follows is unreachable)
+            for r, v in zip(op.results, results, strict=True):
+                self.values[r] = v
             self.scopes.pop()
             return
         if _only_return(then_b) or _only_return(else_b):

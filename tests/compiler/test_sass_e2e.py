@@ -541,3 +541,34 @@ def test_early_return_from_inside_a_loop():
     first = [int(np.argmax(r < 0)) if (r < 0).any() else -1 for r in x]
     assert out.tolist() == first
 
+
+
+@pytest.mark.parametrize("counter", ["i32", "i64"])
+def test_a_constant_if_that_returns_leaves_the_rest_unreachable(counter):
+    # found by the random-IR property test: the results of an `if` whose constant-true arm
+    # returns were never assigned, and lowering what follows crashed with a KeyError
+    program = build(f"""
+kernel @k(%u: array<i32, 1, global>) {{
+  %t = thread_idx x : i32
+  %seven = constant 7 : i32
+  store %u[%t], %seven
+  %no = constant false : bool
+  %lb = constant 0 : {counter}
+  %ub = constant 100 : {counter}
+  %st = constant 3 : {counter}
+  %r = for %i = %lb to %ub step %st iter(%c = %no) : bool {{
+    %yes = constant true : bool
+    %d = if %yes : bool {{
+      return
+    }} else {{
+      yield %c
+    }}
+    yield %d
+  }}
+  %nine = constant 9 : i32
+  store %u[%t], %nine
+  return
+}}""")
+    out = np.zeros(64, np.int32)
+    run(program, 1, 64, out)
+    assert out.tolist() == [7] * 64
