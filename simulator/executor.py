@@ -124,8 +124,11 @@ def _warps(mask: np.ndarray, idx: np.ndarray | None) -> int:
     return int(np.count_nonzero(warp_any(mask)))
 
 
-REUSE_ENTRIES = 8
+REUSE_ENTRIES = 4
 """Decoded machines a device keeps for later launches of the same program and shape."""
+REUSE_BYTES = 32 << 20
+"""... when their registers take no more than this (a small launch's overhead is what
+reuse saves; a big one's machines would hold memory for little gain)."""
 POLL_STEPS = 4096
 """Steps between two looks at the clock for a launch with a timeout."""
 
@@ -343,7 +346,7 @@ def execute(program: Program, grid: tuple[int, int, int], block: tuple[int, int,
             stats["instructions"] += runner.instructions
             stats["thread_instructions"] += runner.thread_instructions
             stats["steps"] += m.clock
-    if reuse is not None:
+    if reuse is not None and sum(m.regs.nbytes for m, _ in machines.values()) <= REUSE_BYTES:
         if len(reuse) >= REUSE_ENTRIES and key not in reuse:
             reuse.pop(next(iter(reuse)))
         reuse[key] = (program, machines, holder)
