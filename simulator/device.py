@@ -54,11 +54,11 @@ class Simulator:
         self.check_hazards = check_hazards
         self.memory = GlobalMemory()
         self._lock = threading.RLock()
+        """Held by each launch and allocation: threads may share a device; its launches run
+        one at a time (they hold the GIL while they run anyway)."""
         self._machines: dict = {}
         """Decoded machines of recent launches, reused by the next launch of the same
         program and geometry (:func:`~.executor.execute`)."""
-        """Held by each launch and allocation: threads may share a device; its launches run
-        one at a time (they hold the GIL while they run anyway)."""
 
     def __repr__(self) -> str:
         return f"Simulator(arch={self.config.name!r})"
