@@ -126,9 +126,11 @@ def _warps(mask: np.ndarray, idx: np.ndarray | None) -> int:
 
 REUSE_ENTRIES = 4
 """Decoded machines a device keeps for later launches of the same program and shape."""
-REUSE_BYTES = 32 << 20
-"""... when their registers take no more than this (a small launch's overhead is what
-reuse saves; a big one's machines would hold memory for little gain)."""
+REUSE_BYTES = 4 << 20
+"""... when their registers take no more than this: a small launch's overhead is what
+reuse saves. A big one's machines would hold memory for little gain, and were measured to
+run saxpy over 2^24 elements three times slower when kept from a process's first launch
+(fresh ones are not: page placement, it seems)."""
 POLL_STEPS = 4096
 """Steps between two looks at the clock for a launch with a timeout."""
 
