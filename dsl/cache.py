@@ -23,7 +23,6 @@ import binascii
 import contextlib
 import hashlib
 import importlib.metadata
-import inspect
 import json
 import os
 import pathlib
@@ -34,6 +33,7 @@ from functools import lru_cache
 
 from ..isa import AssemblyError, Program, decode, knobs
 from .func import is_device_function
+from .source import code_source
 
 FORMAT = 2
 """Version of the entry layout; part of every key."""
@@ -78,10 +78,9 @@ def dependencies(fn: Callable) -> list[Callable]:
 
 def source_of(fn: Callable) -> str:
     """The source text of ``fn`` (its qualified name when the source is unavailable)."""
-    try:
-        return inspect.getsource(fn)
-    except (OSError, TypeError):
-        return f"<no source: {fn.__module__}.{fn.__qualname__}>"
+    code = getattr(fn, "__code__", None)
+    text = code_source(code) if code is not None else None
+    return text if text is not None else f"<no source: {fn.__module__}.{fn.__qualname__}>"
 
 
 @lru_cache(maxsize=1)

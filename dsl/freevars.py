@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 import builtins
 import hashlib
-import inspect
 import textwrap
 import types
 from collections.abc import Callable
@@ -30,6 +29,7 @@ import numpy as np
 
 from .func import is_device_function
 from .intrinsics import Dim3, Intrinsic
+from .source import code_source
 from .types import ArrayDType, ScalarDType, _Constexpr
 
 
@@ -92,14 +92,6 @@ def _refs_of_source(source: str) -> tuple[FreeRef, ...]:
     return tuple(found)
 
 
-def source_of(code: types.CodeType) -> str | None:
-    """The source text of the function whose code is ``code`` (None if unreadable)."""
-    try:
-        return inspect.getsource(code)
-    except (OSError, TypeError):
-        return None
-
-
 _REFS: dict[int, tuple[types.CodeType, tuple[FreeRef, ...]]] = {}
 """free_refs by code object id (hashing a code object hashes its bytecode: slow)."""
 
@@ -112,7 +104,7 @@ def free_refs(fn: Callable) -> tuple[FreeRef, ...]:
         return ()
     found = _REFS.get(id(code))
     if found is None or found[0] is not code:
-        source = source_of(code)
+        source = code_source(code)
         found = _REFS[id(code)] = (code, () if source is None else _refs_of_source(source))
     return found[1]
 
@@ -176,7 +168,7 @@ def function_key(fn: Callable, seen: set[int] | None = None) -> str:
         return f"{name}(recursive)"
     seen.add(id(fn))
     code = getattr(fn, "__code__", None)
-    source = (source_of(code) if code is not None else None) or "<no source>"
+    source = (code_source(code) if code is not None else None) or "<no source>"
     h = hashlib.sha256(name.encode())
     h.update(source.encode())
     h.update(environment_key(fn, seen).encode())
