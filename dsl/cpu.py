@@ -320,8 +320,8 @@ def pack_parameters(kernel: NativeKernel, args: Sequence[object],
     slots = np.zeros(len(params) + 7, np.uint64)
     arrays: list[tuple[str, np.ndarray]] = []
     for k, (param, value) in enumerate(zip(params, args, strict=True)):
-        where = f"kernel '{name}': parameter '{param.name}' ({param.type})"
         if param.is_pointer:
+            where = f"kernel '{name}': parameter '{param.name}' ({param.type})"
             if isinstance(value, np.ndarray) and not value.flags.writeable and (
                     kernel.written is None or param.name in kernel.written):
                 raise LaunchError(f"{where}: the kernel writes this array, but the array "

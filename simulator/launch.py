@@ -11,6 +11,7 @@ parameters, laid out by ``isa.abi``) and stages numpy arrays in global memory.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import numbers
 from dataclasses import dataclass, field
 from typing import Any
@@ -214,11 +215,21 @@ class Staged:
     allocation: Allocation
 
 
+@functools.cache
+def _int_range(dtype: np.dtype) -> tuple[int, int]:
+    info = np.iinfo(dtype)
+    return int(info.min), int(info.max)
+
+
 def scalar_bytes(param: Param, value: object, kernel: str) -> bytes:
     """Pack a scalar argument by the parameter's declared type; LaunchError when it is of the
     wrong kind or does not fit."""
     t = param.type
     dtype = NUMPY_TYPES[t]
+    if type(value) is int and dtype.kind in "iu":  # the common case, checked cheaply
+        low, high = _int_range(dtype)
+        if low <= value <= high:
+            return value.to_bytes(dtype.itemsize, "little", signed=dtype.kind == "i")
     where = f"kernel '{kernel}': parameter '{param.name}' ({t})"
     if isinstance(value, (np.ndarray, DeviceArray, list, tuple)):
         raise LaunchError(f"{where} takes a scalar, got {type(value).__name__}")
