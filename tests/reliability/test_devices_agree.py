@@ -61,3 +61,24 @@ def test_deep_expressions_compile_on_both_devices(tmp_path, terms):
         x = np.ones(2, np.float32)
         module.deep.launch(1, 1, x, device=device(dev))
         assert x[1] == terms
+
+
+@wf.kernel
+def dynamic_leftover(out: wf.f32[:], write: wf.i32):
+    d = wf.dynamic_shared(wf.f32)
+    t = wf.thread_idx.x
+    if write != 0:
+        d[t] = 7.0 + wf.block_idx.x
+    wf.syncthreads()
+    out[wf.block_idx.x * 32 + t] = d[t]
+
+
+@pytest.mark.parametrize("dev", DEVICES)
+def test_dynamic_shared_memory_starts_zeroed_in_every_cta(dev):
+    # no launch, and no CTA of one launch, sees another's dynamic shared memory
+    d = device(dev)
+    out = np.zeros(4 * 32, np.float32)
+    dynamic_leftover.launch(4, 32, out, 1, device=d, shared_bytes=32 * 4)
+    assert out.tolist() == [7.0 + c for c in range(4) for _ in range(32)]
+    dynamic_leftover.launch(4, 32, out, 0, device=d, shared_bytes=32 * 4)
+    assert out.tolist() == [0.0] * (4 * 32)
