@@ -147,6 +147,22 @@ def parse_type(text: str) -> DType:
     return ArrayDType(scalar, len(dims[:-1].split(",")))
 
 
+def split_types(text: str) -> list[str]:
+    """A comma-separated list of type spellings, split at its top level (commas inside
+    ``[...]`` or ``(...)`` belong to one type): ``"f32,f32[:, :],i32"``."""
+    parts, depth, current = [], 0, ""
+    for ch in text:
+        depth += {"[": 1, "]": -1, "(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    if current.strip():
+        parts.append(current)
+    return [p.strip() for p in parts]
+
+
 def bind_types(kernel: str, params: Sequence[Parameter], types: Sequence[DType],
                constexprs: Mapping[str, object]) -> Bound:
     """A specialization from types alone (no values): one type per runtime parameter, in

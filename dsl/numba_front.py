@@ -29,6 +29,7 @@ from ..isa.errors import UsageError, WarpforgeError
 from ..simulator import LaunchError
 from . import intrinsics as wi
 from . import types as wt
+from .binding import split_types
 from .devices import get_device
 from .frontend.promotion import NUMBA
 from .func import func as device_function
@@ -161,7 +162,7 @@ def parse_signature(sig: object) -> list | None:
                          "'void(float32[:], int32)')")
     body = found.group(2).strip()
     out = []
-    for part in _split_top(body):
+    for part in split_types(body):
         name, _, dims = part.replace(" ", "").partition("[")
         scalar = TYPES.get(name)
         if scalar is None:
@@ -172,20 +173,6 @@ def parse_signature(sig: object) -> list | None:
         ndim = len(dims.rstrip("]").split(","))
         out.append(wt.ArrayDType(scalar, ndim))
     return out
-
-
-def _split_top(text: str) -> list[str]:
-    parts, depth, current = [], 0, ""
-    for ch in text:
-        depth += {"[": 1, "]": -1, "(": 1, ")": -1}.get(ch, 0)
-        if ch == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += ch
-    if current.strip():
-        parts.append(current)
-    return [p.strip() for p in parts]
 
 
 # --- kernels -------------------------------------------------------------------------------

@@ -127,7 +127,7 @@ def _warps(mask: np.ndarray, idx: np.ndarray | None) -> int:
 REUSE_ENTRIES = 4
 """Decoded machines a device keeps for later launches of the same program and shape."""
 REUSE_BYTES = 4 << 20
-"""... when their registers take no more than this: a small launch's overhead is what
+"""... when a full wave's registers take no more than this: a small launch's overhead is what
 reuse saves. A big one's machines would hold memory for little gain, and were measured to
 run saxpy over 2^24 elements three times slower when kept from a process's first launch
 (fresh ones are not: page placement, it seems)."""
@@ -321,7 +321,10 @@ def execute(program: Program, grid: tuple[int, int, int], block: tuple[int, int,
     holder: list = [None]
     hazards = check_hazards
     key = (id(program), grid, block, per_wave, hazards, cfg.num_sms)
-    if reuse is not None and key in reuse and reuse[key][0] is program:
+    padded = -(-(block[0] * block[1] * block[2]) // WARP) * WARP
+    keep = reuse is not None and \
+        4 * max(program.registers, 1) * per_wave * padded <= REUSE_BYTES
+    if keep and key in reuse and reuse[key][0] is program:
         _, machines, holder = reuse[key]
         for m, _code in machines.values():
             m.reload(bank0)
@@ -335,6 +338,8 @@ def execute(program: Program, grid: tuple[int, int, int], block: tuple[int, int,
                 code = Decoded(m, program)
                 if hazards:
                     code.check_hazards(m, holder)
+                if not keep:
+                    machines.clear()  # one wave's machine alive at a time
                 machines[count] = (m, code)
             m, code = machines[count]
             m.start_wave(first, count)
@@ -348,7 +353,7 @@ def execute(program: Program, grid: tuple[int, int, int], block: tuple[int, int,
             stats["instructions"] += runner.instructions
             stats["thread_instructions"] += runner.thread_instructions
             stats["steps"] += m.clock
-    if reuse is not None and sum(m.regs.nbytes for m, _ in machines.values()) <= REUSE_BYTES:
+    if keep:
         if len(reuse) >= REUSE_ENTRIES and key not in reuse:
             reuse.pop(next(iter(reuse)))
         reuse[key] = (program, machines, holder)

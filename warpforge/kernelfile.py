@@ -6,7 +6,7 @@ import importlib.util
 import pathlib
 import sys
 
-from .dsl.binding import parse_type
+from .dsl.binding import parse_type, split_types
 from .dsl.kernel import Kernel
 from .isa import WarpforgeError
 
@@ -44,18 +44,8 @@ def load_kernel(spec: str) -> Kernel:
 
 def parse_types(text: str) -> list:
     """``"f32,f32[:],i32"`` as DSL types (commas inside ``[...]`` belong to the type)."""
-    parts, depth, current = [], 0, ""
-    for ch in text:
-        depth += {"[": 1, "]": -1}.get(ch, 0)
-        if ch == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += ch
-    if current.strip():
-        parts.append(current)
     try:
-        return [parse_type(p.strip()) for p in parts]
+        return [parse_type(p) for p in split_types(text)]
     except ValueError as err:
         raise KernelFileError(str(err)) from None
 

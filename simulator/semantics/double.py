@@ -19,10 +19,8 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from ...isa.program import Instruction
-from .floating import FLOAT_COMPARES
-from .integer import constant_compare
+from .floating import float_setp
 from .operands import flag_transform, source_operands, with_transforms
-from .predicate import setp
 from .rounding import to_odd, two_sum
 
 F64 = np.float64
@@ -122,19 +120,8 @@ def dfma(inst: Instruction, mods: Mapping[str, str]) -> Callable:
 
 
 def dsetp(inst: Instruction, mods: Mapping[str, str]) -> Callable:
-    """DSETP: pu = (a cmp b) bop pp; pv = !(a cmp b) bop pp, on f64 pairs."""
-    cmp = mods["cmp"]
-    ops = source_operands(inst)
-    if cmp in ("F", "T"):
-        compare = constant_compare(cmp == "T")
-    else:
-        base = FLOAT_COMPARES[cmp]
-
-        def compare(a, b):
-            with np.errstate(invalid="ignore"):
-                return base(_f(a), _f(b))
-    fn = setp(compare, inst, mods)
-    return with_transforms(fn, [flag_transform(op, "f64") for op in ops[:2]])
+    """DSETP: :func:`~.floating.float_setp` on f64 register pairs."""
+    return float_setp(inst, mods, _f, "f64")
 
 
 FACTORIES: dict[str, Callable] = {"DADD": dadd, "DMUL": dmul, "DFMA": dfma, "DSETP": dsetp}

@@ -247,24 +247,28 @@ FLOAT_COMPARES: dict[str, Callable] = {
 the ...U forms true."""
 
 
-def fsetp(inst: Instruction, mods: Mapping[str, str]) -> Callable:
-    """FSETP: pu = (a cmp b) bop pp; pv = !(a cmp b) bop pp."""
+def float_setp(inst: Instruction, mods: Mapping[str, str], view: Callable, fmt: str
+               ) -> Callable:
+    """FSETP and DSETP: pu = (a cmp b) bop pp; pv = !(a cmp b) bop pp, the operands read as
+    floats by ``view`` (register values -> numpy floats) after the ``fmt`` operand flags."""
     cmp = mods["cmp"]
-    ops = source_operands(inst)
     if cmp in ("F", "T"):
         compare = constant_compare(cmp == "T")
     else:
         base = FLOAT_COMPARES[cmp]
-        if mods.get("ftz") == "FTZ":
-            def compare(a, b):
-                with np.errstate(invalid="ignore"):
-                    return base(_f32(ftz32(a)), _f32(ftz32(b)))
-        else:
-            def compare(a, b):
-                with np.errstate(invalid="ignore"):
-                    return base(_f32(a), _f32(b))
+
+        def compare(a, b):
+            with np.errstate(invalid="ignore"):
+                return base(view(a), view(b))
     fn = setp(compare, inst, mods)
-    return with_transforms(fn, [flag_transform(op, "f32") for op in ops[:2]])
+    return with_transforms(fn, [flag_transform(op, fmt) for op in source_operands(inst)[:2]])
+
+
+def fsetp(inst: Instruction, mods: Mapping[str, str]) -> Callable:
+    """FSETP[.FTZ]: :func:`float_setp` on float32 values (flushed first when .FTZ)."""
+    if mods.get("ftz") == "FTZ":
+        return float_setp(inst, mods, lambda v: _f32(ftz32(v)), "f32")
+    return float_setp(inst, mods, _f32, "f32")
 
 
 def fsel(inst: Instruction, mods: Mapping[str, str]) -> Callable:
