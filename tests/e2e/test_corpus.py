@@ -1,4 +1,4 @@
-"""The corpus (``corpus_kernels.py``): every kernel on the simulator and on the CPU, each
+"""The corpus (``corpus/``): every kernel on the simulator and on the CPU, each
 against numpy, and the two devices against each other where the kernel is deterministic."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 
 import warpforge as wf
 
-from .corpus_kernels import CASES, Case
+from .corpus import CASES, Case
 
 DEVICES = ("sim", "cpu")
 
