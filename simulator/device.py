@@ -14,7 +14,7 @@ from ..isa.program import Program
 from .arrays import DeviceArray
 from .config import ArchConfig, arch_config
 from .errors import ConfigError, LaunchError, LaunchTimeout
-from .executor import execute
+from .executor import execute, wave_size
 from .launch import (
     LaunchResult,
     check_resources,
@@ -26,6 +26,7 @@ from .launch import (
     with_dynamic_shared,
 )
 from .memory import GlobalMemory
+from .timing import SCHEDULERS, plan, recorder_for, time_launch
 
 
 class Simulator:
@@ -33,14 +34,29 @@ class Simulator:
 
     ``arch`` names a preset of :data:`~.config.PRESETS` (``"ampere"``, ``"test"``) or is an
     :class:`ArchConfig`; keyword overrides replace its fields (``Simulator(num_sms=4)``).
+    ``timing`` (default on) runs the cycle model after the functional run (``False``:
+    functional only, ``LaunchResult.cycles`` is None); ``scheduler`` is ``"gto"``
+    (greedy-then-oldest) or ``"lrr"`` (loose round robin); ``sample="auto"`` times a few
+    SMs in detail when a grid keeps more than ``sample_sms`` SMs busy, ``None`` times all.
     ``check_hazards`` turns the hazard checker on or off; None reads
     ``WARPFORGE_CHECK_HAZARDS``.
     """
 
-    def __init__(self, arch: str | ArchConfig = "ampere", *,
+    def __init__(self, arch: str | ArchConfig = "ampere", *, timing: bool = True,
+                 scheduler: str = "gto", sample: str | None = "auto",
                  check_hazards: bool | None = None, max_instructions: int | None = None,
                  **overrides: object) -> None:
         self.config = arch_config(arch, **overrides)
+        if not isinstance(timing, bool):
+            raise ConfigError(f"Simulator(timing=...) must be True or False, got {timing!r}")
+        if scheduler not in SCHEDULERS:
+            raise ConfigError(f"Simulator(scheduler=...) must be one of "
+                              f"{', '.join(map(repr, SCHEDULERS))}, got {scheduler!r}")
+        if sample not in ("auto", None):
+            raise ConfigError(f"Simulator(sample=...) must be 'auto' or None, got {sample!r}")
+        self.timing = timing
+        self.scheduler = scheduler
+        self.sample = sample
         if max_instructions is not None and (
                 isinstance(max_instructions, bool) or not isinstance(max_instructions, int)
                 or max_instructions < 1):
@@ -115,11 +131,18 @@ class Simulator:
                               f"argument per parameter")
         bank0, staged = pack_arguments(program, list(args), grid3, block3, self.memory, self)
         bank0.view(np.uint32)[DYNAMIC_SHARED_BYTES >> 2] = shared_bytes
+        rec = None
+        if self.timing:
+            total = grid3[0] * grid3[1] * grid3[2]
+            per_sm, _ = wave_size(program, block3, total, self.config)
+            sms, sampled = plan(program, total, per_sm, self.config, self.sample)
+            rec = recorder_for(block3[0] * block3[1] * block3[2], sms, sampled,
+                               self.config)
         try:
             try:
                 stats = execute(program, grid3, block3, bank0, self.memory, self.config,
                                 self.check_hazards, deadline, self.max_instructions,
-                                self._machines)
+                                self._machines, rec)
             except LaunchTimeout as err:
                 what = (f"its limit of {self.max_instructions:,} instructions"
                         if err.instructions else f"its timeout of {limit:g} s")
@@ -128,5 +151,12 @@ class Simulator:
             copy_back(staged)
         finally:
             release(staged, self.memory)
-        return LaunchResult(device=self, elapsed_s=time.perf_counter() - start, cycles=None,
-                            stats=stats, kernel=program.name)
+        timing = None
+        if rec is not None:
+            timing = time_launch(program, rec, self.config, per_sm, total, sms, sampled,
+                                 self.scheduler, stats["instructions"])
+            stats.update(timing.stats)
+        return LaunchResult(device=self, elapsed_s=time.perf_counter() - start,
+                            cycles=None if timing is None else timing.cycles,
+                            stats=stats, kernel=program.name, timing=timing,
+                            program=program)

@@ -181,6 +181,9 @@ class WaveRunner:
         n_live = st.n_live
         steps = 0
         poll = self.poll if self.watched else None
+        rec = m.recorder
+        if rec is not None:
+            warpset = rec.converged(live, m)
         try:
             while True:
                 kind = kinds[pc]
@@ -188,6 +191,8 @@ class WaveRunner:
                     st.exited[...] = True
                     st.n_live = 0
                     return True
+                if rec is not None:
+                    rec.step(pc, warpset)
                 handlers[pc](live, idx)
                 steps += 1
                 m.clock += 1
@@ -228,6 +233,8 @@ class WaveRunner:
                     live = ~st.exited
                     idx = np.flatnonzero(live) if n_live * SPARSE < T else None
                     warps = _warps(live, idx)
+                    if rec is not None:
+                        warpset = rec.converged(live, m)
                     pc += 1
                 elif g.always:  # BSSY, BSYNC, BAR with every live thread here
                     if kind == BSSY:
@@ -278,6 +285,8 @@ class WaveRunner:
                 st.exit(p, mask, code.guards[p])
                 continue
             idx = np.flatnonzero(mask) if n * SPARSE < T else None
+            if m.recorder is not None:
+                m.recorder.step(p, m.recorder.diverged(mask, idx))
             handlers[p](mask, idx)
             m.clock += 1
             if self.watched:
@@ -309,11 +318,13 @@ def wave_size(program: Program, block: tuple[int, int, int], total: int,
 def execute(program: Program, grid: tuple[int, int, int], block: tuple[int, int, int],
             bank0: np.ndarray, memory: GlobalMemory, cfg: ArchConfig,
             check_hazards: bool, deadline: float | None = None,
-            max_instructions: int | None = None, reuse: dict | None = None) -> dict:
+            max_instructions: int | None = None, reuse: dict | None = None,
+            recorder=None) -> dict:
     """Run every CTA of the grid; return the statistics. Past ``deadline``
     (``time.monotonic()`` seconds), or past ``max_instructions`` issue steps in all,
     LaunchTimeout. ``reuse`` (the device's, keyed by program and geometry) keeps decoded
-    machines across launches: a launch of the same program and shape only reloads bank 0."""
+    machines across launches: a launch of the same program and shape only reloads bank 0.
+    ``recorder`` (a :class:`~.timing.record.Recorder`) keeps what the timing model needs."""
     total = grid[0] * grid[1] * grid[2]
     per_sm, per_wave = wave_size(program, block, total, cfg)
     waves = -(-total // per_wave)
@@ -329,30 +340,37 @@ def execute(program: Program, grid: tuple[int, int, int], block: tuple[int, int,
         for m, _code in machines.values():
             m.reload(bank0)
     stats = {"instructions": 0, "thread_instructions": 0, "steps": 0}
-    with np.errstate(all="ignore"):
-        for w in range(waves):
-            first = w * per_wave
-            count = min(per_wave, total - first)
-            if count not in machines:
-                m = Machine(program, grid, block, count, bank0, memory, cfg.num_sms)
-                code = Decoded(m, program)
+    try:
+        with np.errstate(all="ignore"):
+            for w in range(waves):
+                first = w * per_wave
+                count = min(per_wave, total - first)
+                if count not in machines:
+                    m = Machine(program, grid, block, count, bank0, memory, cfg.num_sms)
+                    code = Decoded(m, program)
+                    if hazards:
+                        code.check_hazards(m, holder)
+                    if not keep:
+                        machines.clear()  # one wave's machine alive at a time
+                    machines[count] = (m, code)
+                m, code = machines[count]
+                m.start_wave(first, count)
+                if recorder is not None:
+                    recorder.start_wave(first, count, m.C)
+                m.recorder = recorder
                 if hazards:
-                    code.check_hazards(m, holder)
-                if not keep:
-                    machines.clear()  # one wave's machine alive at a time
-                machines[count] = (m, code)
-            m, code = machines[count]
-            m.start_wave(first, count)
-            if hazards:
-                holder[0] = HazardChecker(program, m.T)
-            budget = None
-            if max_instructions is not None:
-                budget = max_instructions - stats["steps"]
-            runner = WaveRunner(m, code, deadline, budget)
-            runner.run()
-            stats["instructions"] += runner.instructions
-            stats["thread_instructions"] += runner.thread_instructions
-            stats["steps"] += m.clock
+                    holder[0] = HazardChecker(program, m.T)
+                budget = None
+                if max_instructions is not None:
+                    budget = max_instructions - stats["steps"]
+                runner = WaveRunner(m, code, deadline, budget)
+                runner.run()
+                stats["instructions"] += runner.instructions
+                stats["thread_instructions"] += runner.thread_instructions
+                stats["steps"] += m.clock
+    finally:
+        for m, _code in machines.values():
+            m.recorder = None
     if keep:
         if len(reuse) >= REUSE_ENTRIES and key not in reuse:
             reuse.pop(next(iter(reuse)))

@@ -52,7 +52,10 @@ class LaunchResult:
 
     ``stats`` holds at least ``instructions`` (warp-level instructions issued),
     ``thread_instructions`` (thread-instructions of the threads issuing them), ``waves``,
-    ``ctas`` and ``threads``. ``cycles`` is None until a timing model fills it in.
+    ``ctas`` and ``threads``; on the timed simulator also the counters of
+    :mod:`~.timing.profile`. ``cycles`` is None without a timing model (the CPU, or
+    ``Simulator(timing=False)``), and so are ``sim_seconds``, ``ipc``, ``occupancy`` and
+    ``profile``.
     """
 
     device: Any
@@ -60,6 +63,43 @@ class LaunchResult:
     cycles: int | None = None
     stats: dict[str, Any] = field(default_factory=dict)
     kernel: str = ""
+    timing: Any = None
+    """The timing model's :class:`~.timing.profile.Timing`, or None."""
+    program: Any = None
+    """The :class:`~warpforge.isa.Program` that ran (simulator launches)."""
+
+    @property
+    def sim_seconds(self) -> float | None:
+        """Simulated time: cycles at the configured clock."""
+        return None if self.timing is None else self.timing.sim_seconds
+
+    @property
+    def ipc(self) -> float | None:
+        """Warp-instructions issued per cycle, over the whole device."""
+        return None if self.timing is None else self.timing.ipc
+
+    @property
+    def occupancy(self) -> dict | None:
+        """``achieved`` and ``theoretical`` (fractions of the SM's warp slots),
+        ``limiter`` (the resource that bounds CTAs per SM), ``ctas_per_sm``,
+        ``warps_per_sm`` and ``limits`` (CTAs per SM by each resource alone)."""
+        return None if self.timing is None else self.timing.occupancy
+
+    @property
+    def profile(self):
+        """Rows per instruction and per source line (:class:`~.timing.profile.Profile`)."""
+        return None if self.timing is None else self.timing.profile
+
+    def save_trace(self, path) -> None:
+        """Write a Chrome/Perfetto trace (JSON) of CTAs and warps on SMs over cycles."""
+        from .timing.report import save_trace
+        save_trace(self, path)
+
+    def roofline(self, path) -> None:
+        """Plot the kernel on the configured device's roofline into a PNG (``plot``
+        extra: matplotlib)."""
+        from .timing.report import roofline
+        roofline(self, path)
 
     def __repr__(self) -> str:
         s = self.stats
@@ -74,7 +114,11 @@ class LaunchResult:
         return f"LaunchResult({', '.join(parts)})"
 
     def report(self) -> str:
-        """A short text profile of the launch."""
+        """A text profile of the launch; on the timed simulator, Nsight Compute-like
+        sections (:func:`~.timing.report.report`)."""
+        if self.timing is not None:
+            from .timing.report import report
+            return report(self)
         s = self.stats
         lines = [f"kernel {self.kernel or '?'} on {self.device}"]
         if "grid" in s:
@@ -96,8 +140,6 @@ class LaunchResult:
         lines.append(f"  thread instructions  {tinst:>14,}")
         if inst:
             lines.append(f"  SIMT efficiency      {tinst / (32 * inst):>14.1%}")
-        if self.cycles is not None:
-            lines.append(f"  cycles               {self.cycles:>14,}")
         rate = tinst / self.elapsed_s if self.elapsed_s > 0 else 0.0
         lines.append(f"  host time            {self.elapsed_s:>13.4f}s "
                      f"({rate / 1e6:,.1f} M thread-instructions/s)")
@@ -193,18 +235,30 @@ def check_resources(program: Program, grid: Dims, block: Dims, cfg: ArchConfig) 
         raise ResourceError(f"kernel '{name}' has a negative shared or local size")
 
 
-def occupancy(program: Program, block_threads: int, cfg: ArchConfig) -> int:
-    """CTAs resident on one SM: the minimum over the CTA, warp, thread, register and shared
-    memory limits (warps are allocated whole)."""
+def occupancy_limits(program: Program, block_threads: int, cfg: ArchConfig
+                     ) -> dict[str, int]:
+    """CTAs an SM could hold by each resource alone: ``ctas``, ``warps``, ``registers``
+    and ``shared``, with the CUDA occupancy calculator's allocation rules (registers per
+    warp in units of ``register_alloc_unit``, shared memory per CTA in units of
+    ``shared_alloc_unit`` plus ``shared_reserved_per_block``)."""
     warps = -(-block_threads // cfg.warp_size)
-    padded = warps * cfg.warp_size
-    limits = [cfg.max_ctas_per_sm, cfg.max_warps_per_sm // warps,
-              cfg.max_threads_per_sm // padded]
+    limits = {"ctas": cfg.max_ctas_per_sm,
+              "warps": min(cfg.max_warps_per_sm // warps,
+                           cfg.max_threads_per_sm // (warps * cfg.warp_size))}
     if program.registers:
-        limits.append(cfg.registers_per_sm // (program.registers * padded))
+        unit = cfg.register_alloc_unit
+        per_warp = -(-program.registers * cfg.warp_size // unit) * unit
+        limits["registers"] = (cfg.registers_per_sm // per_warp) // warps
     if program.shared_bytes:
-        limits.append(cfg.shared_per_sm // program.shared_bytes)
-    return max(1, min(limits))
+        unit = cfg.shared_alloc_unit
+        per_cta = -(-(program.shared_bytes + cfg.shared_reserved_per_block) // unit) * unit
+        limits["shared"] = cfg.shared_per_sm // per_cta
+    return limits
+
+
+def occupancy(program: Program, block_threads: int, cfg: ArchConfig) -> int:
+    """CTAs resident on one SM: the minimum of :func:`occupancy_limits` (at least one)."""
+    return max(1, min(occupancy_limits(program, block_threads, cfg).values()))
 
 
 @dataclass

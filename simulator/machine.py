@@ -103,6 +103,8 @@ class Machine:
                                          "each thread has")
             self.localmem.bases = self.tids * self.localmem.stride
         self.clock = 0
+        self.recorder = None
+        """The timing model's :class:`~.timing.record.Recorder` while a timed wave runs."""
 
     def reload(self, bank0: np.ndarray) -> None:
         """Take a new launch's bank 0 (same program, geometry and memory): copied into

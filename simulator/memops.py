@@ -27,6 +27,10 @@ from .decode import Handler, guard_of, pair, reg_fetch
 from .machine import Machine
 from .memory import SHIFTS, AccessFault, atomic_view, make_views
 
+RECORD_KINDS = {"global": 0, "local": 1, "shared": 2}
+"""Memory spaces as the timing recorder's kinds (``timing.record``: GLOBAL, LOCAL,
+SHARED; global atomics are 3, shared ones 4)."""
+
 WIDTHS = {"U8": (1, np.uint8, False), "S8": (1, np.int8, True),
           "U16": (2, np.uint16, False), "S16": (2, np.int16, True),
           "32": (4, None, False), "64": (8, None, False), "128": (16, None, False)}
@@ -134,6 +138,7 @@ def load_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
     size, narrow, signed = _width(mods)
     dest, addr = inst.operands
     space, window, what = _space(m, inst)
+    kind = RECORD_KINDS[space]
     addresses = address_fn(m, addr)
     guard = guard_of(m, inst)
 
@@ -151,6 +156,8 @@ def load_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
                 values = window.views[size][window.index(a, tid, size)]
         except AccessFault as err:
             raise m.memory_fault(err, tid, pc, space, "read", size) from None
+        if m.recorder is not None:
+            m.recorder.access(kind, False, tid, a, size, m.T)
         if narrow is not None:
             values = _extend(values, narrow, signed)
         _write_loaded(m, dest.index, values, tid)
@@ -165,6 +172,7 @@ def store_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
     size, narrow, _ = _width(mods)
     addr, src = inst.operands
     space, window, what = _space(m, inst)
+    kind = RECORD_KINDS[space]
     addresses = address_fn(m, addr)
     guard = guard_of(m, inst)
     words = max(size // 4, 1)
@@ -184,6 +192,8 @@ def store_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
                 window.views[size][window.index(a, tid, size)] = values
         except AccessFault as err:
             raise m.memory_fault(err, tid, pc, space, "write", size) from None
+        if m.recorder is not None:
+            m.recorder.access(kind, True, tid, a, size, m.T)
 
     return handler
 
@@ -269,6 +279,8 @@ def atomic_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
                 views = [(atomic_view(shared.buf, size), flat, None)]
         except AccessFault as err:
             raise m.memory_fault(err, tid, pc, space, "atomic", size) from None
+        if m.recorder is not None:
+            m.recorder.access(3 if space == "global" else 4, True, tid, a, size, m.T)
         for view, ix, pos in views:
             sub_b = bv if pos is None else bv[pos]
             sub_c = cv if pos is None else cv[pos]

@@ -120,11 +120,12 @@ STRAIGHT = """\
 
 
 def test_launch_result_statistics_and_report():
-    sim = device()
+    sim = device(timing=False)
     out = np.zeros(100, np.int32)
     res = sim.launch(kernel(STRAIGHT), 1, 100, [out])
     assert isinstance(res, LaunchResult) and res.device is sim
     assert res.cycles is None and res.elapsed_s > 0
+    assert res.sim_seconds is None and res.profile is None and res.occupancy is None
     s = res.stats
     # 6 instructions, 100 threads = 4 warps (the last one of 4 threads).
     assert s["instructions"] == 6 * 4 and s["thread_instructions"] == 6 * 100

@@ -1,0 +1,91 @@
+"""Where each global sector is served: L1, L2 or DRAM.
+
+The caches are decided over the recorded accesses in the functional run's order (wave,
+step, warp), which does not depend on timing; so the outcome is deterministic and the cycle
+engine only has to look it up. Each cache keeps the most recently used sectors: an access
+hits when fewer than the cache's capacity (in sectors) of accesses to that cache came
+between it and the previous access to the same sector. Counting accesses rather than
+distinct sectors (true LRU stack distance) is exact for streaming and for cyclic sweeps
+over a working set (the pointer-chase plateaus) and errs towards misses when a few sectors
+are hit again and again in between.
+
+* L1 is per SM (of the CTA that made the access, by the round-robin placement CTA c on SM
+  c mod SMs) and caches loads; its capacity is what shared memory leaves of the SM's
+  combined L1/shared storage. Stores write through to L2 without allocating in L1, and
+  atomics are performed at L2.
+* L2 is shared by every SM, sees L1's misses, stores and atomics, and reads its load
+  misses from DRAM. It is write-back: a store dirties its sector, which is written to DRAM
+  once (at eviction or at the end), so each dirtying counts one sector of DRAM writes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _hits(keys: np.ndarray, groups: np.ndarray | None, capacity: int
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Per access (in order), whether it hits a cache of ``capacity`` sectors per group,
+    and the position of the previous access to the same sector (-1 for none)."""
+    n = keys.size
+    if n == 0:
+        return np.zeros(0, bool), np.zeros(0, np.int64)
+    if groups is None:
+        seq = np.arange(n, dtype=np.int64)
+        order = np.lexsort((seq, keys))
+    else:
+        by_group = np.argsort(groups, kind="stable")
+        seq = np.empty(n, np.int64)
+        g_sorted = groups[by_group]
+        starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
+        rank = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+        seq[by_group] = rank
+        order = np.lexsort((np.arange(n), keys, groups))
+    k = keys[order]
+    same = np.zeros(n, bool)
+    same[1:] = k[1:] == k[:-1]
+    if groups is not None:
+        g = groups[order]
+        same[1:] &= g[1:] == g[:-1]
+    s = seq[order]
+    dist = np.zeros(n, np.int64)
+    dist[1:] = s[1:] - s[:-1]
+    hit_sorted = same & (dist <= capacity)
+    hit = np.empty(n, bool)
+    hit[order] = hit_sorted
+    prev = np.full(n, -1, np.int64)
+    prev_sorted = np.r_[-1, order[:-1]]
+    prev[order] = np.where(same, prev_sorted, -1)
+    return hit, prev
+
+
+def serve(sectors: np.ndarray, owner: np.ndarray, sm: np.ndarray, load: np.ndarray,
+          atomic: np.ndarray, n_owners: int, l1_sectors: int, l2_sectors: int
+          ) -> dict[str, np.ndarray]:
+    """Per owner (memory instruction of one warp): sectors, L1 hits, L2 hits, DRAM reads
+    and DRAM writes. The access arrays are in the functional run's order."""
+    l1_candidate = load & ~atomic
+    hit1 = np.zeros(sectors.size, bool)
+    idx1 = np.flatnonzero(l1_candidate)
+    hit1[idx1] = _hits(sectors[idx1], sm[idx1], l1_sectors)[0]
+    to_l2 = ~hit1
+    idx2 = np.flatnonzero(to_l2)
+    hit2 = np.zeros(sectors.size, bool)
+    h2, prev2 = _hits(sectors[idx2], None, l2_sectors)
+    hit2[idx2] = h2
+    # A store dirties its sector; the sector goes back to DRAM once per dirtying (a store
+    # whose previous L2 access was a store that is still cached dirties nothing new).
+    stored = ~load | atomic
+    prev_store = np.zeros(idx2.size, bool)
+    has_prev = prev2 >= 0
+    prev_store[has_prev] = stored[idx2[prev2[has_prev]]]
+    writes = np.zeros(sectors.size, bool)
+    writes[idx2] = stored[idx2] & ~(h2 & prev_store)
+    miss2 = to_l2 & ~hit2
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(owner[mask], minlength=n_owners)
+
+    return {"sectors": np.bincount(owner, minlength=n_owners),
+            "l1_hits": count(hit1), "l2_hits": count(hit2),
+            "dram_reads": count(miss2 & load), "dram_writes": count(writes)}

@@ -1,0 +1,326 @@
+"""The cycle engine: every timed SM's four schedulers advanced together as numpy arrays.
+
+State is kept per *warp slot* (SM x resident CTA x warp of the CTA): the next instruction
+of the warp's stream, the cycle its stall count lets it issue (``ready``), the cycle each
+of its scoreboards SB0-SB5 is released, and whether it waits at a CTA barrier. Per
+sub-partition (a warp's sub-partition is its warp number within the SM modulo 4) each
+pipe is busy until a cycle, and per SM the L1/shared pipe; L2 and DRAM are bandwidth
+queues shared by all SMs.
+
+One *step* of the engine is one cycle in which something can issue: the earliest cycle at
+which any warp is eligible (``max(ready, scoreboards it waits on, its pipe)``), or the
+cycle after the last step. Cycles in between, where no warp could issue, are skipped. In a
+step every scheduler issues at most one eligible warp: greedy-then-oldest (the warp it
+issued last, unless that one yielded or is not eligible, else the oldest resident warp) or
+loose round robin (the next eligible warp after the one it issued last).
+
+Issuing sets the warp's ``ready`` to now + its stall count, busies the pipe for the pipe's
+initiation interval, and schedules the releases of its read scoreboard (operands read) and
+write scoreboard (result written): fixed for MUFU/conversion/S2R/SHFL/HMMA, and for memory
+from what the access touched (:mod:`.caches`) plus the queues it waited in. A BAR blocks
+the warp until every unfinished warp of its CTA has reached it. When every warp of a CTA
+has issued its last instruction the CTA retires and the SM's next CTA starts in its slots.
+
+Every warp-instruction's issue cycle is kept, and the cycles since the warp's previous
+issue are split into the reasons it waited: its stall count (``wait``), a barrier,
+scoreboards set by global memory (``long_scoreboard``) or by anything else
+(``short_scoreboard``), a busy pipe (``pipe_throttle``), or another warp being picked
+(``not_selected``); one cycle is the issue itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...isa.program import NO_BARRIER, NUM_SCOREBOARDS
+from ..config import ArchConfig
+from .streams import Streams
+from .tables import Tables
+
+INF = np.iinfo(np.int64).max // 4
+REASONS = ("issued", "wait", "barrier", "long_scoreboard", "short_scoreboard",
+           "pipe_throttle", "not_selected")
+"""Where a warp's cycles go, per instruction (Nsight Compute's warp states, simplified)."""
+
+
+class Engine:
+    """Times the streams of one launch; :meth:`run` returns the totals."""
+
+    def __init__(self, tables: Tables, streams: Streams, cfg: ArchConfig, sms: list[int],
+                 ctas_per_sm: int, sampled: bool, scheduler: str, bandwidth_share: float
+                 ) -> None:
+        self.tb = tables
+        self.st = streams
+        self.cfg = cfg
+        self.sms = sms
+        self.per_sm = ctas_per_sm
+        self.sampled = sampled
+        self.lrr = scheduler == "lrr"
+        wpc = streams.warp_start.shape[1] if streams.warp_start.size else 1
+        self.wpc = wpc
+        n_sm = len(sms)
+        self.n_sm = n_sm
+        self.N = N = n_sm * ctas_per_sm * wpc
+        slot = np.arange(N)
+        self.slot_sm = slot // (ctas_per_sm * wpc)
+        self.slot_cta = slot // wpc           # CTA slot (global over timed SMs)
+        within_sm = slot % (ctas_per_sm * wpc)
+        self.slot_sched = self.slot_sm * 4 + within_sm % 4
+        # scheduler groups: [n_sm * 4, K] slot indices, padded with N (a dummy slot)
+        K = -(-(ctas_per_sm * wpc) // 4)
+        self.K = K
+        groups = np.full((n_sm * 4, K), N, np.int64)
+        pos = np.zeros(N, np.int64)
+        fill = np.zeros(n_sm * 4, np.int64)
+        for s in range(N):
+            g = self.slot_sched[s]
+            groups[g, fill[g]] = s
+            pos[s] = fill[g]
+            fill[g] += 1
+        self.groups = groups
+        self.pos = pos
+        bw_scale = bandwidth_share
+        self.dram_per_cycle = cfg.dram_bytes_per_second / cfg.clock_hz * bw_scale
+        self.l2_per_cycle = cfg.l2_bytes_per_cycle * cfg.num_sms * bw_scale
+
+    def _queues(self) -> dict[int, list[int]]:
+        """CTAs (indices into the streams' CTA list) waiting for each timed SM."""
+        ids = self.st.cta_ids
+        if self.sampled:
+            return {k: list(np.flatnonzero(ids % self.cfg.num_sms == sm))
+                    for k, sm in enumerate(self.sms)}
+        return {}
+
+    def run(self) -> dict:
+        """Run to the last retirement; return cycles, per-instruction issue times and
+        reason cycles, and occupancy and memory totals."""
+        tb, st, cfg = self.tb, self.st, self.cfg
+        N, wpc, per_sm = self.N, self.wpc, self.per_sm
+        n_total = st.pc.size
+        pc_of = np.append(st.pc, tb.n - 1).astype(np.int64)  # dummy instruction at the end
+        mem_of = np.append(st.mem, -1)
+        dummy = n_total
+        cur = np.full(N + 1, dummy, np.int64)
+        end = np.full(N + 1, dummy, np.int64)
+        ready = np.zeros(N + 1, np.int64)
+        bar_ready = np.zeros(N + 1, np.int64)
+        last_t = np.zeros(N + 1, np.int64)
+        sb = np.zeros((N + 1, NUM_SCOREBOARDS), np.int64)
+        sb_long = np.zeros((N + 1, NUM_SCOREBOARDS), bool)
+        at_bar = np.zeros(N + 1, bool)
+        age = np.zeros(N + 1, np.int64)
+        pipe_free = np.zeros((self.n_sm * 4 + 1, len(tb.interval)), np.int64)
+        lsu_free = np.zeros(self.n_sm + 1, np.int64)
+        l2_free = 0.0
+        dram_free = 0.0
+        last_pick = np.full(self.n_sm * 4, -1, np.int64)
+        last_yield = np.zeros(self.n_sm * 4, bool)
+        slot_cta_id = np.full(N // wpc, -1, np.int64)
+        issue_t = np.zeros(n_total, np.int64)
+        comp = np.zeros((len(REASONS), n_total), np.int64)
+        queues = self._queues()
+        next_global = [0]
+        n_ctas = st.cta_ids.size
+        started = 0
+        ages = [0]
+        resident = 0
+        occupancy_integral = 0.0
+        t = -1
+        finish = 0
+        self.cta_events: list[tuple[int, int, int, int]] = []
+        """(CTA index, timed SM, start cycle, retire cycle) per CTA."""
+        cta_start = np.zeros(N // wpc, np.int64)
+
+        def launch(cta_slot: int, sm_k: int, when: int) -> bool:
+            nonlocal started, resident
+            if self.sampled:
+                q = queues[sm_k]
+                if not q:
+                    return False
+                c = q.pop(0)
+            else:
+                if next_global[0] >= n_ctas:
+                    return False
+                c = next_global[0]
+                next_global[0] += 1
+            s = slice(cta_slot * wpc, (cta_slot + 1) * wpc)
+            cur[s] = st.warp_start[c]
+            end[s] = st.warp_end[c]
+            empty = cur[s] >= end[s]
+            cur[s][empty] = dummy
+            end[s][empty] = dummy
+            ready[s] = when
+            last_t[s] = when - 1
+            bar_ready[s] = 0
+            sb[s] = 0
+            at_bar[s] = False
+            age[s] = ages[0] + np.arange(wpc)
+            ages[0] += wpc
+            slot_cta_id[cta_slot] = c
+            cta_start[cta_slot] = when
+            started += 1
+            resident += int(np.count_nonzero(~empty))
+            return True
+
+        # initial placement: round robin over SMs, as the hardware's CTA dispatcher
+        for j in range(per_sm):
+            for k in range(self.n_sm):
+                launch(k * per_sm + j, k, 0)
+        tb_pipe, tb_stall, tb_wait = tb.pipe, tb.stall, tb.wait
+        interval = tb.interval
+        sched = np.append(self.slot_sched, self.n_sm * 4)
+        slot_sm = np.append(self.slot_sm, self.n_sm)
+        groups, K = self.groups, self.K
+        rows = np.arange(groups.shape[0])
+        pos_ext = np.append(self.pos, 0)
+        alive = cur < end
+        while True:
+            active = alive & ~at_bar
+            pc = pc_of[cur]
+            sbt = np.where(tb_wait[pc], sb, 0).max(axis=1)
+            pipet = pipe_free[sched, tb_pipe[pc]]
+            elig = np.maximum(np.maximum(ready, sbt), pipet)
+            elig[~active] = INF
+            e_min = int(elig.min())
+            if e_min >= INF:
+                if not alive.any():
+                    break
+                # only barrier waiters left whose CTA lost warps oddly: let them go
+                at_bar[alive] = False
+                bar_ready[alive] = t
+                continue
+            t_new = max(t + 1, e_min)
+            occupancy_integral += resident * (t_new - max(t, 0))
+            t = t_new
+            cand = elig <= t
+            if self.lrr:
+                lp = np.where(last_pick >= 0, pos_ext[last_pick], -1)
+                key = (pos_ext - np.append(lp, 0)[sched] - 1) % K
+            else:
+                key = age.copy()
+                greedy = last_pick[(last_pick >= 0) & ~last_yield]
+                key[greedy] = -1
+            key = np.where(cand, key, INF)
+            key[N] = INF
+            gk = key[groups]
+            pick = gk.argmin(axis=1)
+            ok = gk[rows, pick] < INF
+            ch = groups[rows[ok], pick[ok]]
+            p = pc[ch]
+            # --- where the waiting went -------------------------------------------------
+            base = last_t[ch] + 1
+            r0 = np.maximum(ready[ch] - 0, base)
+            c_wait = np.maximum(np.minimum(ready[ch], t) - base, 0)
+            r1 = np.maximum(r0, bar_ready[ch])
+            c_bar = np.maximum(np.minimum(r1, t) - r0, 0)
+            s_t = np.minimum(np.maximum(sbt[ch], r1), t)
+            c_sb = s_t - r1
+            p_t = np.minimum(np.maximum(pipet[ch], s_t), t)
+            c_pipe = p_t - s_t
+            c_ns = t - p_t
+            idx = cur[ch]
+            waited = tb_wait[p] & (sb[ch] >= sbt[ch][:, None]) & (sbt[ch][:, None] > 0)
+            is_long = (waited & sb_long[ch]).any(axis=1)
+            issue_t[idx] = t
+            comp[0, idx] = 1
+            comp[1, idx] = c_wait
+            comp[2, idx] = c_bar
+            comp[3, idx] = np.where(is_long, c_sb, 0)
+            comp[4, idx] = np.where(is_long, 0, c_sb)
+            comp[5, idx] = c_pipe
+            comp[6, idx] = c_ns
+            # --- issue --------------------------------------------------------------------
+            last_t[ch] = t
+            bar_ready[ch] = 0
+            ready[ch] = t + tb_stall[p]
+            pipes = tb_pipe[p]
+            pipe_free[sched[ch], pipes] = t + interval[pipes]
+            g_of = sched[ch]
+            last_pick[g_of] = ch
+            last_yield[g_of] = tb.yield_[p]
+            lat = t + tb.latency[p]
+            mm = tb.memory[p] & (mem_of[idx] >= 0)
+            if mm.any():
+                lat[mm], dram_free, l2_free = self._memory(
+                    ch[mm], mem_of[idx[mm]], t, slot_sm, lsu_free, l2_free, dram_free)
+            w = tb.write_sb[p]
+            r = tb.read_sb[p]
+            has_r = r != NO_BARRIER
+            if has_r.any():
+                sb[ch[has_r], r[has_r]] = t + cfg.read_latency
+                sb_long[ch[has_r], r[has_r]] = False
+            has_w = w != NO_BARRIER
+            if has_w.any():
+                cw, ww = ch[has_w], w[has_w]
+                sb[cw, ww] = np.maximum(lat[has_w], sb[cw, ww])
+                sb_long[cw, ww] = tb.long[p[has_w]]
+            finish = max(finish, int(lat.max()), t + 1)
+            cur[ch] += 1
+            bars = tb.bar[p]
+            if bars.any():
+                at_bar[ch[bars]] = True
+            done = cur[ch] >= end[ch]
+            if done.any() or bars.any():
+                gone = ch[done]
+                cur[gone] = dummy
+                end[gone] = dummy
+                resident -= gone.size
+                alive = cur < end
+                self._barriers(alive, at_bar, bar_ready, ready, t)
+                if done.any():
+                    for c in np.unique(self.slot_cta[gone]):
+                        c = int(c)
+                        if alive[c * wpc:(c + 1) * wpc].any():
+                            continue
+                        self.cta_events.append((int(slot_cta_id[c]), c // per_sm,
+                                                int(cta_start[c]), t + 1))
+                        launch(c, c // per_sm, t + 1 + cfg.cta_launch_cycles)
+                    alive = cur < end
+        finish = max(finish, t + 1, int(np.ceil(dram_free)), int(np.ceil(l2_free)))
+        return {"cycles": finish, "issue_t": issue_t, "reasons": comp,
+                "occupancy_integral": occupancy_integral, "ctas": started}
+
+    def _memory(self, slots, mem, t, slot_sm, lsu_free, l2_free, dram_free):
+        """Result cycles of memory instructions issued together at ``t`` (sorted by SM),
+        through the SM's L1/shared pipe and the shared L2 and DRAM queues."""
+        st = self.st
+        occ = st.occupancy[mem]
+        sm = slot_sm[slots]
+        csum = np.cumsum(occ)
+        first = np.r_[True, sm[1:] != sm[:-1]]
+        group_start = np.maximum.accumulate(np.where(first, np.arange(sm.size), 0))
+        before = csum - occ - (csum - occ)[group_start]
+        start = np.maximum(lsu_free[sm], t) + before
+        out = start + occ
+        last = np.r_[sm[1:] != sm[:-1], True]
+        lsu_free[sm[last]] = out[last]
+        result = out + st.latency[mem]
+        l2b = st.l2_bytes[mem]
+        if l2b.any():
+            q = max(l2_free, float(t)) + np.cumsum(l2b) / self.l2_per_cycle
+            l2_free = float(q[-1])
+            result = np.where(l2b > 0, np.maximum(result, np.ceil(q).astype(np.int64)),
+                              result)
+        db = st.dram_bytes[mem]
+        if db.any():
+            q = max(dram_free, float(t)) + np.cumsum(db) / self.dram_per_cycle
+            dram_free = float(q[-1])
+            result = np.where(db > 0, np.maximum(result, np.ceil(q).astype(np.int64)),
+                              result)
+        return result, dram_free, l2_free
+
+    def _barriers(self, alive, at_bar, bar_ready, ready, t) -> None:
+        """Release the CTAs whose unfinished warps are all at a BAR."""
+        if not at_bar.any():
+            return
+        n_slots = self.N // self.wpc
+        cta = self.slot_cta
+        waiting = np.bincount(cta[at_bar[:-1]], minlength=n_slots)
+        living = np.bincount(cta[alive[:-1]], minlength=n_slots)
+        full = (waiting > 0) & (waiting == living)
+        if not full.any():
+            return
+        rel = np.flatnonzero(full[cta] & at_bar[:-1])
+        at_bar[rel] = False
+        bar_ready[rel] = t + 1
+        ready[rel] = np.maximum(ready[rel], t + 1)

@@ -1,0 +1,182 @@
+"""What the timing model needs from the functional run, recorded while it runs.
+
+The functional core executes a wave one *step* at a time (one PC for every thread there).
+A :class:`Recorder` keeps, per step, the PC and the warps that took part (only the warps of
+the CTAs being timed), and per memory step what each of those warps touched:
+
+* global and local accesses: the distinct 32-byte sectors of each warp (local memory is
+  interleaved by lane, as on hardware, so a warp's accesses to one local offset coalesce);
+* shared accesses: the wavefronts each warp needs (bank conflicts);
+* atomics: the sectors, and how many times the busiest address is hit (atomics to one
+  address serialize).
+
+Nothing here depends on time: the timing model (:mod:`.engine`) replays it afterwards.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+WARP = 32
+GLOBAL, LOCAL, SHARED, ATOMIC_G, ATOMIC_S = range(5)
+"""Kinds of memory records."""
+
+
+class WaveTrace:
+    """The recorded steps of one wave: PCs, warp sets, and memory records."""
+
+    def __init__(self, first_cta: int, count: int, warps_per_cta: int,
+                 timed: np.ndarray) -> None:
+        self.first_cta = first_cta
+        self.count = count
+        self.warps_per_cta = warps_per_cta
+        self.timed = timed
+        """Bool per wave warp: recorded (its CTA is timed and it exists)."""
+        self.pcs: list[int] = []
+        self.set_at: list[int] = []
+        """Step indices where the warp set changes ..."""
+        self.sets: list[np.ndarray] = []
+        """... and the warp indices (within the wave) from there on."""
+        self.mem: list[tuple] = []
+        """(step, kind, store, warps, sectors or wavefronts per warp, sector addresses,
+        sector warps, serialization per warp)."""
+
+
+class Recorder:
+    """Collects :class:`WaveTrace` s for the CTAs the timing model will time.
+
+    ``timed_ctas(first, count)`` returns a bool per CTA of a wave saying which are timed
+    (all of them, or those of the sampled SMs).
+    """
+
+    def __init__(self, block_threads: int, timed_ctas, sector_bytes: int) -> None:
+        self.waves: list[WaveTrace] = []
+        self.cur: WaveTrace | None = None
+        self.block_threads = block_threads
+        self.warps_per_cta = -(-block_threads // WARP)
+        self.timed_ctas = timed_ctas
+        self.sector_shift = int(sector_bytes).bit_length() - 1
+        self._live_key: object = None
+
+    # --- driven by the executor -----------------------------------------------------------
+
+    def start_wave(self, first: int, count: int, wave_ctas: int) -> None:
+        """A new wave of ``count`` CTAs from ``first`` in a machine of ``wave_ctas`` slots."""
+        wpc = self.warps_per_cta
+        timed_cta = np.zeros(wave_ctas, bool)
+        timed_cta[:count] = self.timed_ctas(first, count)
+        timed = np.repeat(timed_cta, wpc)
+        self.cur = WaveTrace(first, count, wpc, timed)
+        self.waves.append(self.cur)
+        self._live_key = None
+
+    def step(self, pc: int, warps: np.ndarray) -> None:
+        """Step at ``pc`` by the wave warps ``warps`` (a new array when the set changed)."""
+        cur = self.cur
+        if warps is not self._live_key:
+            self._live_key = warps
+            cur.set_at.append(len(cur.pcs))
+            cur.sets.append(warps[self.cur.timed[warps]])
+        cur.pcs.append(pc)
+
+    def converged(self, live: np.ndarray | None, m) -> np.ndarray:
+        """The warp-index array of a converged stretch with live mask ``live``."""
+        if live is None:
+            return np.arange(m.W, dtype=np.int64)
+        words = np.ascontiguousarray(live).view(np.uint64).reshape(-1, 4)
+        return np.flatnonzero((words[:, 0] | words[:, 1] | words[:, 2] | words[:, 3]) != 0)
+
+    def diverged(self, mask: np.ndarray, idx: np.ndarray | None) -> np.ndarray:
+        """The warp indices of a diverged step's threads."""
+        if idx is not None:
+            return np.unique(idx >> 5)
+        words = np.ascontiguousarray(mask).view(np.uint64).reshape(-1, 4)
+        return np.flatnonzero((words[:, 0] | words[:, 1] | words[:, 2] | words[:, 3]) != 0)
+
+    # --- driven by the memory handlers ---------------------------------------------------
+
+    def _select(self, tid: np.ndarray | None, T: int) -> tuple[np.ndarray, np.ndarray]:
+        """(thread indices, positions into the access arrays) of the timed threads."""
+        cur = self.cur
+        if tid is None:
+            tid = np.arange(T, dtype=np.int64)
+        keep = cur.timed[tid >> 5]
+        pos = np.flatnonzero(keep)
+        return tid[pos], pos
+
+    def access(self, kind: int, store: bool, tid: np.ndarray | None, a: np.ndarray,
+               size: int, T: int) -> None:
+        """A memory access by threads ``tid`` (None: all ``T``) at addresses ``a``."""
+        cur = self.cur
+        t, pos = self._select(tid, T)
+        if t.size == 0:
+            return
+        step = len(cur.pcs) - 1
+        warp = t >> 5
+        if kind == SHARED or kind == ATOMIC_S:
+            words = (a[pos].astype(np.int64) >> 2)
+            warps, wavefronts, ideal = _wavefronts(warp, t & 31, words, max(size // 4, 1),
+                                                   kind == ATOMIC_S)
+            cur.mem.append((step, kind, store, warps, wavefronts, None, None, ideal))
+            return
+        if kind == LOCAL:
+            # Interleaved by lane: word k of every lane's window sits in one 128-byte row,
+            # and each warp's windows are apart from the other warps'.
+            span = max(size // 4, 1)
+            rows = (a[pos].astype(np.int64) // 4)[:, None] + np.arange(span)
+            addr = (warp << 34)[:, None] + rows * (4 * WARP) + ((t & 31) * 4)[:, None]
+            addr = addr.reshape(-1)
+            warp = np.repeat(warp, span)
+        else:
+            addr = a[pos].astype(np.int64)
+        sector = addr >> self.sector_shift
+        order = np.lexsort((sector, warp))
+        w_sorted, s_sorted = warp[order], sector[order]
+        new = np.ones(w_sorted.size, bool)
+        new[1:] = (w_sorted[1:] != w_sorted[:-1]) | (s_sorted[1:] != s_sorted[:-1])
+        sec_w, sec_s = w_sorted[new], s_sorted[new]
+        warps, counts = np.unique(sec_w, return_counts=True)
+        serial = None
+        if kind == ATOMIC_G:
+            word = addr >> 2
+            o2 = np.lexsort((word, warp))
+            ww, wd = warp[o2], word[o2]
+            start = np.ones(ww.size, bool)
+            start[1:] = (ww[1:] != ww[:-1]) | (wd[1:] != wd[:-1])
+            run_id = np.cumsum(start) - 1
+            run_len = np.bincount(run_id)
+            run_warp = ww[start]
+            serial = np.zeros(warps.size, np.int64)
+            np.maximum.at(serial, np.searchsorted(warps, run_warp), run_len)
+        cur.mem.append((step, kind, store, warps, counts, sec_s, sec_w, serial))
+
+
+def _wavefronts(warp: np.ndarray, lane: np.ndarray, words: np.ndarray, width: int,
+                atomic: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per warp, the wavefronts a shared access needs: a 64-bit access is served a half
+    warp at a time and a 128-bit one a quarter warp at a time; within each, the most
+    distinct 4-byte words any one of the 32 banks is asked for (threads asking for the
+    same word share it). Atomics: the most threads on one word (they serialize)."""
+    if atomic:
+        key = warp * (1 << 40) + words
+        _, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
+        per = cnt[inv]
+        warps = np.unique(warp)
+        out = np.zeros(warps.size, np.int64)
+        np.maximum.at(out, np.searchsorted(warps, warp), per)
+        return warps, out, np.ones(warps.size, np.int64)
+    phases = width  # 1, 2 or 4 phases of 32/width threads
+    group = warp * phases + (lane // (WARP // phases) if phases > 1 else 0)
+    w = (words[:, None] + np.arange(width)).reshape(-1)
+    g = np.repeat(group, width)
+    key = np.unique(g * (1 << 40) + w)           # distinct (group, word)
+    kg, kw = key >> 40, key & ((1 << 40) - 1)
+    bank_key = kg * 32 + (kw & 31)
+    banks, per_bank = np.unique(bank_key, return_counts=True)
+    groups = banks // 32
+    ug, first = np.unique(groups, return_index=True)
+    worst = np.maximum.reduceat(per_bank, first)
+    warps_of = ug // phases
+    warps, start = np.unique(warps_of, return_index=True)
+    phases_used = np.diff(np.r_[start, warps_of.size])
+    return warps, np.add.reduceat(worst, start), phases_used
