@@ -101,7 +101,7 @@ def ratio(ours, theirs) -> str:
 def main() -> int:
     print(describe())
     print("ptxas figures: nvcc/ptxas 13.0, sm_80, reference/ptxas-sm80.md\n")
-    sim = wf.Simulator(arch="test")
+    sim = wf.Simulator(arch="test", timing=False)
     rows = []
     for ref, module_name, kernel_name, args, grid, block in cases(np.random.default_rng(0)):
         kernel = getattr(load(module_name), kernel_name)

@@ -66,7 +66,7 @@ def main(argv=None) -> int:
     opts = parser.parse_args(argv)
 
     print(describe())
-    sim = wf.Simulator()
+    sim = wf.Simulator(timing=False)
     cfg = sim.config
     print(f"device: Simulator(arch='ampere'): {cfg.num_sms} SMs x {cfg.max_threads_per_sm} "
           "threads per wave\n")

@@ -38,6 +38,9 @@ from .streams import Streams
 from .tables import Tables
 
 INF = np.iinfo(np.int64).max // 4
+SCALAR_SMS = 8
+"""Timed SMs up to which the scalar engine runs (sampled launches always: ``sample_sms``
+is 4 by default)."""
 REASONS = ("issued", "wait", "barrier", "long_scoreboard", "short_scoreboard",
            "pipe_throttle", "not_selected")
 """Where a warp's cycles go, per instruction (Nsight Compute's warp states, simplified)."""
@@ -52,6 +55,8 @@ class Engine:
         self.tb = tables
         self.st = streams
         self.cfg = cfg
+        SP = cfg.sub_partitions
+        self.SP = SP
         self.sms = sms
         self.per_sm = ctas_per_sm
         self.sampled = sampled
@@ -65,13 +70,13 @@ class Engine:
         self.slot_sm = slot // (ctas_per_sm * wpc)
         self.slot_cta = slot // wpc           # CTA slot (global over timed SMs)
         within_sm = slot % (ctas_per_sm * wpc)
-        self.slot_sched = self.slot_sm * 4 + within_sm % 4
+        self.slot_sched = self.slot_sm * SP + within_sm % SP
         # scheduler groups: [n_sm * 4, K] slot indices, padded with N (a dummy slot)
-        K = -(-(ctas_per_sm * wpc) // 4)
+        K = -(-(ctas_per_sm * wpc) // SP)
         self.K = K
-        groups = np.full((n_sm * 4, K), N, np.int64)
+        groups = np.full((n_sm * SP, K), N, np.int64)
         pos = np.zeros(N, np.int64)
-        fill = np.zeros(n_sm * 4, np.int64)
+        fill = np.zeros(n_sm * SP, np.int64)
         for s in range(N):
             g = self.slot_sched[s]
             groups[g, fill[g]] = s
@@ -92,10 +97,32 @@ class Engine:
         return {}
 
     def run(self) -> dict:
-        """Run to the last retirement; return cycles, per-instruction issue times and
-        reason cycles, and occupancy and memory totals."""
+        """Run to the last retirement; return ``cycles``, per-instruction ``issue_t`` and
+        ``reasons`` (cycles by reason), the ``occupancy_integral`` (resident warps summed
+        over cycles) and ``ctas`` started. A few SMs run on the scalar engine
+        (:mod:`.scalar`, the same rules in plain Python: faster when few warps issue a
+        cycle); more run as arrays."""
+        self.cta_events: list[tuple[int, int, int, int]] = []
+        """(CTA index, timed SM, start cycle, retire cycle) per CTA."""
+        if self.n_sm <= SCALAR_SMS:
+            from .scalar import run_scalar
+            return run_scalar(self)
+        return self._run_vector()
+
+    def next_cta(self, k: int, queues: dict, counter: list) -> int | None:
+        """The next CTA (index into the streams' list) for timed SM ``k``: its own queue
+        when sampled, else the grid's next."""
+        if self.sampled:
+            q = queues[k]
+            return q.pop(0) if q else None
+        if counter[0] >= self.st.cta_ids.size:
+            return None
+        counter[0] += 1
+        return counter[0] - 1
+
+    def _run_vector(self) -> dict:
         tb, st, cfg = self.tb, self.st, self.cfg
-        N, wpc, per_sm = self.N, self.wpc, self.per_sm
+        N, wpc, per_sm, SP = self.N, self.wpc, self.per_sm, self.SP
         n_total = st.pc.size
         pc_of = np.append(st.pc, tb.n - 1).astype(np.int64)  # dummy instruction at the end
         mem_of = np.append(st.mem, -1)
@@ -109,40 +136,30 @@ class Engine:
         sb_long = np.zeros((N + 1, NUM_SCOREBOARDS), bool)
         at_bar = np.zeros(N + 1, bool)
         age = np.zeros(N + 1, np.int64)
-        pipe_free = np.zeros((self.n_sm * 4 + 1, len(tb.interval)), np.int64)
+        pipe_free = np.zeros((self.n_sm * SP + 1, len(tb.interval)), np.int64)
         lsu_free = np.zeros(self.n_sm + 1, np.int64)
         l2_free = 0.0
         dram_free = 0.0
-        last_pick = np.full(self.n_sm * 4, -1, np.int64)
-        last_yield = np.zeros(self.n_sm * 4, bool)
+        last_pick = np.full(self.n_sm * SP, -1, np.int64)
+        last_yield = np.zeros(self.n_sm * SP, bool)
         slot_cta_id = np.full(N // wpc, -1, np.int64)
         issue_t = np.zeros(n_total, np.int64)
         comp = np.zeros((len(REASONS), n_total), np.int64)
         queues = self._queues()
         next_global = [0]
-        n_ctas = st.cta_ids.size
         started = 0
         ages = [0]
         resident = 0
         occupancy_integral = 0.0
         t = -1
         finish = 0
-        self.cta_events: list[tuple[int, int, int, int]] = []
-        """(CTA index, timed SM, start cycle, retire cycle) per CTA."""
         cta_start = np.zeros(N // wpc, np.int64)
 
         def launch(cta_slot: int, sm_k: int, when: int) -> bool:
             nonlocal started, resident
-            if self.sampled:
-                q = queues[sm_k]
-                if not q:
-                    return False
-                c = q.pop(0)
-            else:
-                if next_global[0] >= n_ctas:
-                    return False
-                c = next_global[0]
-                next_global[0] += 1
+            c = self.next_cta(sm_k, queues, next_global)
+            if c is None:
+                return False
             s = slice(cta_slot * wpc, (cta_slot + 1) * wpc)
             cur[s] = st.warp_start[c]
             end[s] = st.warp_end[c]
@@ -153,6 +170,7 @@ class Engine:
             last_t[s] = when - 1
             bar_ready[s] = 0
             sb[s] = 0
+            sb_long[s] = False
             at_bar[s] = False
             age[s] = ages[0] + np.arange(wpc)
             ages[0] += wpc
@@ -168,7 +186,7 @@ class Engine:
                 launch(k * per_sm + j, k, 0)
         tb_pipe, tb_stall, tb_wait = tb.pipe, tb.stall, tb.wait
         interval = tb.interval
-        sched = np.append(self.slot_sched, self.n_sm * 4)
+        sched = np.append(self.slot_sched, self.n_sm * SP)
         slot_sm = np.append(self.slot_sm, self.n_sm)
         groups, K = self.groups, self.K
         rows = np.arange(groups.shape[0])
@@ -295,19 +313,9 @@ class Engine:
         last = np.r_[sm[1:] != sm[:-1], True]
         lsu_free[sm[last]] = out[last]
         result = out + st.latency[mem]
-        l2b = st.l2_bytes[mem]
-        if l2b.any():
-            q = max(l2_free, float(t)) + np.cumsum(l2b) / self.l2_per_cycle
-            l2_free = float(q[-1])
-            result = np.where(l2b > 0, np.maximum(result, np.ceil(q).astype(np.int64)),
-                              result)
-        db = st.dram_bytes[mem]
-        if db.any():
-            q = max(dram_free, float(t)) + np.cumsum(db) / self.dram_per_cycle
-            dram_free = float(q[-1])
-            result = np.where(db > 0, np.maximum(result, np.ceil(q).astype(np.int64)),
-                              result)
-        return result, dram_free, l2_free
+        return queued(result, st.l2_bytes[mem], st.dram_bytes[mem], t, self.l2_per_cycle,
+                      self.dram_per_cycle, l2_free, dram_free)
+
 
     def _barriers(self, alive, at_bar, bar_ready, ready, t) -> None:
         """Release the CTAs whose unfinished warps are all at a BAR."""
@@ -324,3 +332,19 @@ class Engine:
         at_bar[rel] = False
         bar_ready[rel] = t + 1
         ready[rel] = np.maximum(ready[rel], t + 1)
+
+def queued(result, l2b, db, t: int, l2_rate: float, dram_rate: float, l2_free: float,
+           dram_free: float):
+    """Results of one cycle's memory instructions through the L2 and DRAM queues: the
+    cycle's bytes join each queue together and are through at ``max(free, t) + bytes /
+    rate``; a request that moves bytes there is not done before that. Returns (results,
+    L2 free, DRAM free)."""
+    total = int(l2b.sum())
+    if total:
+        l2_free = max(l2_free, float(t)) + total / l2_rate
+        result = np.where(l2b > 0, np.maximum(result, int(np.ceil(l2_free))), result)
+    total = int(db.sum())
+    if total:
+        dram_free = max(dram_free, float(t)) + total / dram_rate
+        result = np.where(db > 0, np.maximum(result, int(np.ceil(dram_free))), result)
+    return result, dram_free, l2_free

@@ -111,20 +111,20 @@ def build_timing(program: Program, cfg: ArchConfig, tables, streams, engine, out
         return float(v) * scale
 
     stats = {
-        "pipe_instructions": {name: int(round(scaled(
-            executions[tables.pipe[:n_pc] == i].sum()))) for i, name in enumerate(PIPE_NAMES)},
-        "stall_cycles": {r: int(round(scaled(v.sum()))) for r, v in reasons.items()},
-        "global_requests": int(round(scaled(g_req))),
-        "global_sectors": int(round(scaled(g_sec))),
+        "pipe_instructions": {name: round(scaled(
+            executions[tables.pipe[:n_pc] == i].sum())) for i, name in enumerate(PIPE_NAMES)},
+        "stall_cycles": {r: round(scaled(v.sum())) for r, v in reasons.items()},
+        "global_requests": round(scaled(g_req)),
+        "global_sectors": round(scaled(g_sec)),
         "sectors_per_request": g_sec / g_req if g_req else 0.0,
         "l1_hit_rate": float(c["l1_hits"][l1_candidates].sum()) / l1_sec if l1_sec else 0.0,
         "l2_hit_rate": float(c["l2_hits"][glob].sum()) / l2_seen if l2_seen else 0.0,
-        "l2_bytes": int(round(scaled(streams.l2_bytes.sum()))),
-        "dram_read_bytes": int(round(scaled(c["dram_reads"].sum() * cfg.sector_bytes))),
-        "dram_write_bytes": int(round(scaled(c["dram_writes"].sum() * cfg.sector_bytes))),
-        "shared_requests": int(round(scaled(sh_req))),
-        "shared_wavefronts": int(round(scaled(sh_wf))),
-        "bank_conflicts": int(round(scaled(conflicts.sum()))),
+        "l2_bytes": round(scaled(streams.l2_bytes.sum())),
+        "dram_read_bytes": round(scaled(c["dram_reads"].sum() * cfg.sector_bytes)),
+        "dram_write_bytes": round(scaled(c["dram_writes"].sum() * cfg.sector_bytes)),
+        "shared_requests": round(scaled(sh_req)),
+        "shared_wavefronts": round(scaled(sh_wf)),
+        "bank_conflicts": round(scaled(conflicts.sum())),
         "achieved_occupancy": achieved,
         "theoretical_occupancy": theoretical,
     }
@@ -153,15 +153,15 @@ def _profile(program: Program, executions, reasons, sectors, conflicts, scale) -
         row = {"pc": pc, "offset": f"{pc * 16:04x}",
                "instruction": inst.mnemonic,
                "file": loc.file if loc else "", "line": loc.line if loc else 0,
-               "executions": int(round(executions[pc] * scale))}
+               "executions": round(executions[pc] * scale)}
         total = 0
         for r in REASONS:
-            v = int(round(reasons[r][pc] * scale))
+            v = round(reasons[r][pc] * scale)
             row[r] = v
             total += v
         row["cycles"] = total
-        row["sectors"] = int(round(sectors[pc] * scale))
-        row["bank_conflicts"] = int(round(conflicts[pc] * scale))
+        row["sectors"] = round(sectors[pc] * scale)
+        row["bank_conflicts"] = round(conflicts[pc] * scale)
         rows.append(row)
         key = (row["file"], row["line"])
         agg = by_line.setdefault(key, {"file": key[0], "line": key[1], "instructions": 0,

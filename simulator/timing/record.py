@@ -113,7 +113,7 @@ class Recorder:
             return
         step = len(cur.pcs) - 1
         warp = t >> 5
-        if kind == SHARED or kind == ATOMIC_S:
+        if kind in (SHARED, ATOMIC_S):
             words = (a[pos].astype(np.int64) >> 2)
             warps, wavefronts, ideal = _wavefronts(warp, t & 31, words, max(size // 4, 1),
                                                    kind == ATOMIC_S)

@@ -41,15 +41,16 @@ def report(res) -> str:
     fp32 = s["pipe_instructions"]["fma"]
     sm_tp = inst / (cyc * pk["issue"])
     mem_tp = s["dram_bytes"] / (cyc * pk["dram"])
-    out = [f"kernel {res.kernel or '?'} on {res.device}  "
-           f"({'sampled: ' + str(tm.timed_sms) + ' SMs timed' if tm.sampled else 'every CTA timed'})"]
+    how = f"sampled: {tm.timed_sms} SMs timed" if tm.sampled else "every CTA timed"
+    out = [f"kernel {res.kernel or '?'} on {res.device}  ({how})"]
     out.append("Section: GPU speed of light")
     out.append(f"  cycles                 {tm.cycles:>14,}")
     out.append(f"  duration               {tm.sim_seconds * 1e6:>14,.2f} us "
                f"(at {cfg.clock_hz / 1e9:g} GHz)")
     out.append(f"  SM issue throughput    {_pct(sm_tp):>16}  (IPC {tm.ipc:.2f} of "
                f"{pk['issue']})")
-    out.append(f"  FP32 pipe              {_pct(fp32 * cfg.fma_interval / (cyc * pk['issue'])):>16}")
+    fp32_busy = fp32 * cfg.fma_interval / (cyc * pk["issue"])
+    out.append(f"  FP32 pipe              {_pct(fp32_busy):>16}")
     out.append(f"  DRAM throughput        {_pct(mem_tp):>16}  "
                f"({s['dram_bytes'] / tm.sim_seconds / 1e9 if tm.sim_seconds else 0:,.1f} GB/s)")
     out.append("Section: launch statistics")

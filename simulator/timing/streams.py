@@ -61,7 +61,7 @@ def build(rec: Recorder, cfg: ArchConfig, shared_bytes_per_sm: int,
         S = pc.size
         if S == 0:
             continue
-        bounds = list(wave.set_at) + [S]
+        bounds = [*list(wave.set_at), S]
         step_parts, warp_parts = [], []
         for i, warps in enumerate(wave.sets):
             lo, hi = bounds[i], bounds[i + 1]
@@ -105,8 +105,9 @@ def build(rec: Recorder, cfg: ArchConfig, shared_bytes_per_sm: int,
             starts.append(first[ws])
             ends.append(first[ws] + per_warp[ws])
         base += pair_warp.size
-    cat = (lambda parts, dt: np.concatenate(parts).astype(dt) if parts
-           else np.zeros(0, dt))
+    def cat(parts, dt):
+        return (np.concatenate(parts).astype(dt) if parts
+               else np.zeros(0, dt))
     kind = cat(info["kind"], np.int64)
     count = cat(info["count"], np.int64)
     serial = cat(info["serial"], np.int64)

@@ -1,0 +1,313 @@
+"""The cycle engine's rules (:mod:`.engine`) in plain Python, for launches timed on a few SMs.
+
+With few warps issuing a cycle, the dozens of small numpy operations of an array step
+cost more than looking at each warp. This engine keeps the same state in lists and
+follows the same rules in the same order, so it gives the same cycles, issue times and
+reasons (a test holds the two to that). What it adds is bookkeeping: a warp's earliest
+issue cycle ignoring its pipe (``base``: stall count and scoreboards) is recomputed only
+when the warp issues, is released from a barrier or starts, and a scheduler's earliest
+cycle (``gmin``) only when one of its warps or pipes changed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...isa.program import NO_BARRIER, NUM_SCOREBOARDS
+from .engine import INF, REASONS
+
+
+def run_scalar(eng) -> dict:
+    """Run ``eng`` (an :class:`~.engine.Engine`) to the last retirement; the same result
+    as its array engine."""
+    tb, st, cfg = eng.tb, eng.st, eng.cfg
+    N, wpc, per_sm, n_sm, SP, K = eng.N, eng.wpc, eng.per_sm, eng.n_sm, eng.SP, eng.K
+    G = n_sm * SP
+    pipe_l = tb.pipe.tolist()
+    stall_l = tb.stall.tolist()
+    yield_l = tb.yield_.tolist()
+    waits_l = [tuple(np.flatnonzero(row).tolist()) for row in tb.wait]
+    rsb_l = tb.read_sb.tolist()
+    wsb_l = tb.write_sb.tolist()
+    lat_l = tb.latency.tolist()
+    mem_l = tb.memory.tolist()
+    long_l = tb.long.tolist()
+    bar_l = tb.bar.tolist()
+    interval = tb.interval.tolist()
+    pcs = st.pc.tolist()
+    mems = st.mem.tolist()
+    occ_l = st.occupancy.tolist()
+    mlat_l = st.latency.tolist()
+    l2b_l = st.l2_bytes.tolist()
+    db_l = st.dram_bytes.tolist()
+    starts = st.warp_start.tolist()
+    ends = st.warp_end.tolist()
+    read_latency = cfg.read_latency
+    l2_rate, dram_rate = eng.l2_per_cycle, eng.dram_per_cycle
+    n_total = len(pcs)
+
+    cur = [0] * N
+    end = [0] * N
+    alive = [False] * N
+    ready = [0] * N
+    bar_ready = [0] * N
+    last_t = [0] * N
+    sb = [[0] * NUM_SCOREBOARDS for _ in range(N)]
+    sbl = [[False] * NUM_SCOREBOARDS for _ in range(N)]
+    at_bar = [False] * N
+    age = [0] * N
+    base = [INF] * N
+    sbt_c = [0] * N
+    pnext = [0] * N
+    pipe_free = [[0] * len(interval) for _ in range(G)]
+    slot_g = eng.slot_sched.tolist()
+    slot_sm = eng.slot_sm.tolist()
+    slot_cta = eng.slot_cta.tolist()
+    pos = eng.pos.tolist()
+    group_slots = [[int(s) for s in row if s < N] for row in eng.groups]
+    last_pick = [-1] * G
+    last_yield = [False] * G
+    gmin = [INF] * G
+    lsu_free = [0] * n_sm
+    l2_free = 0.0
+    dram_free = 0.0
+    slot_cta_id = [-1] * (N // wpc)
+    cta_start = [0] * (N // wpc)
+    issue_t = [0] * n_total
+    comp = [[0] * n_total for _ in REASONS]
+    queues = eng._queues()
+    counter = [0]
+    started = 0
+    ages = 0
+    resident = 0
+    occupancy_integral = 0.0
+    lrr = eng.lrr
+    t = -1
+    finish = 0
+
+    def refresh(w: int) -> None:
+        if not alive[w] or at_bar[w]:
+            base[w] = INF
+            return
+        pc = pcs[cur[w]]
+        s = 0
+        row = sb[w]
+        for b in waits_l[pc]:
+            if row[b] > s:
+                s = row[b]
+        sbt_c[w] = s
+        pnext[w] = pipe_l[pc]
+        r = ready[w]
+        base[w] = r if r > s else s
+
+    def group_min(g: int) -> None:
+        pf = pipe_free[g]
+        m = INF
+        for w in group_slots[g]:
+            b = base[w]
+            if b < INF:
+                e = pf[pnext[w]]
+                if b > e:
+                    e = b
+                if e < m:
+                    m = e
+        gmin[g] = m
+
+    def launch(cta_slot: int, k: int, when: int) -> bool:
+        nonlocal started, resident, ages
+        c = eng.next_cta(k, queues, counter)
+        if c is None:
+            return False
+        slot_cta_id[cta_slot] = c
+        cta_start[cta_slot] = when
+        started += 1
+        for j in range(wpc):
+            w = cta_slot * wpc + j
+            a, b = starts[c][j], ends[c][j]
+            ok = b > a
+            cur[w], end[w], alive[w] = (a, b, True) if ok else (n_total, n_total, False)
+            resident += ok
+            ready[w] = when
+            last_t[w] = when - 1
+            bar_ready[w] = 0
+            sb[w] = [0] * NUM_SCOREBOARDS
+            sbl[w] = [False] * NUM_SCOREBOARDS
+            at_bar[w] = False
+            age[w] = ages + j
+            refresh(w)
+        ages += wpc
+        return True
+
+    for j in range(per_sm):
+        for k in range(n_sm):
+            launch(k * per_sm + j, k, 0)
+    for g in range(G):
+        group_min(g)
+
+    def set_sb(w: int, p: int, lat: int) -> None:
+        r, wb = rsb_l[p], wsb_l[p]
+        if r != NO_BARRIER:
+            sb[w][r] = t + read_latency
+            sbl[w][r] = False
+        if wb != NO_BARRIER:
+            if lat > sb[w][wb]:
+                sb[w][wb] = lat
+            sbl[w][wb] = long_l[p]
+
+    while True:
+        e_min = min(gmin)
+        if e_min >= INF:
+            if not any(alive):
+                break
+            for w in range(N):
+                if alive[w]:
+                    at_bar[w] = False
+                    bar_ready[w] = t
+                    refresh(w)
+            for g in range(G):
+                group_min(g)
+            continue
+        t_new = t + 1 if t + 1 > e_min else e_min
+        occupancy_integral += resident * (t_new - (t if t > 0 else 0))
+        t = t_new
+        chosen = []
+        for g in range(G):
+            if gmin[g] > t:
+                continue
+            pf = pipe_free[g]
+            best = -1
+            lp = last_pick[g]
+            if not lrr and lp >= 0 and not last_yield[g]:
+                b = base[lp]
+                if b <= t and pf[pnext[lp]] <= t:
+                    best = lp
+            if best < 0:
+                bestkey = INF
+                lpos = pos[lp] if lp >= 0 else -1
+                for w in group_slots[g]:
+                    if base[w] <= t and pf[pnext[w]] <= t:
+                        key = (pos[w] - lpos - 1) % K if lrr else age[w]
+                        if key < bestkey:
+                            bestkey = key
+                            best = w
+            chosen.append((g, best))
+        mem_reqs = []
+        step_max = t + 1
+        bars = False
+        for g, w in chosen:
+            idx = cur[w]
+            p = pcs[idx]
+            b0 = last_t[w] + 1
+            rd = ready[w]
+            r0 = rd if rd > b0 else b0
+            c_wait = (rd if rd < t else t) - b0
+            r1 = bar_ready[w] if bar_ready[w] > r0 else r0
+            c_bar = (r1 if r1 < t else t) - r0
+            sbt = sbt_c[w]
+            s_t = sbt if sbt > r1 else r1
+            s_t = s_t if s_t < t else t
+            pt = pipe_free[g][pipe_l[p]]
+            p_t = pt if pt > s_t else s_t
+            p_t = p_t if p_t < t else t
+            is_long = False
+            if sbt > 0:
+                row, lrow = sb[w], sbl[w]
+                for b in waits_l[p]:
+                    if lrow[b] and row[b] >= sbt:
+                        is_long = True
+                        break
+            issue_t[idx] = t
+            comp[0][idx] = 1
+            comp[1][idx] = c_wait if c_wait > 0 else 0
+            comp[2][idx] = c_bar if c_bar > 0 else 0
+            comp[3 if is_long else 4][idx] = s_t - r1
+            comp[5][idx] = p_t - s_t
+            comp[6][idx] = t - p_t
+            last_t[w] = t
+            bar_ready[w] = 0
+            ready[w] = t + stall_l[p]
+            pi = pipe_l[p]
+            pipe_free[g][pi] = t + interval[pi]
+            last_pick[g] = w
+            last_yield[g] = yield_l[p]
+            m = mems[idx]
+            if mem_l[p] and m >= 0:
+                mem_reqs.append((w, p, m))
+            else:
+                lat = t + lat_l[p]
+                set_sb(w, p, lat)
+                if lat > step_max:
+                    step_max = lat
+            if bar_l[p]:
+                at_bar[w] = True
+                bars = True
+        if mem_reqs:
+            outs = []
+            l2_total = dram_total = 0
+            for w, _p, m in mem_reqs:
+                k = slot_sm[w]
+                start = lsu_free[k] if lsu_free[k] > t else t
+                out = start + occ_l[m]
+                lsu_free[k] = out
+                outs.append(out + mlat_l[m])
+                l2_total += l2b_l[m]
+                dram_total += db_l[m]
+            if l2_total:
+                l2_free = (l2_free if l2_free > t else float(t)) + l2_total / l2_rate
+                l2_done = math.ceil(l2_free)
+            if dram_total:
+                dram_free = (dram_free if dram_free > t else float(t)) \
+                    + dram_total / dram_rate
+                dram_done = math.ceil(dram_free)
+            for (w, p, m), lat in zip(mem_reqs, outs, strict=False):
+                if l2b_l[m] and l2_done > lat:
+                    lat = l2_done
+                if db_l[m] and dram_done > lat:
+                    lat = dram_done
+                set_sb(w, p, lat)
+                if lat > step_max:
+                    step_max = lat
+        if step_max > finish:
+            finish = step_max
+        touched = set()
+        gone = []
+        for g, w in chosen:
+            cur[w] += 1
+            touched.add(g)
+            if cur[w] >= end[w]:
+                cur[w] = end[w] = n_total
+                alive[w] = False
+                gone.append(w)
+        resident -= len(gone)
+        if gone or bars:
+            ctas = sorted({slot_cta[w] for g, w in chosen})
+            for c in ctas:
+                ws = range(c * wpc, (c + 1) * wpc)
+                waiting = sum(1 for w in ws if at_bar[w])
+                living = sum(1 for w in ws if alive[w])
+                if waiting and waiting == living:
+                    for w in ws:
+                        if at_bar[w]:
+                            at_bar[w] = False
+                            bar_ready[w] = t + 1
+                            if ready[w] < t + 1:
+                                ready[w] = t + 1
+                            refresh(w)
+                            touched.add(slot_g[w])
+            for c in sorted({slot_cta[w] for w in gone}):
+                ws = range(c * wpc, (c + 1) * wpc)
+                if any(alive[w] for w in ws):
+                    continue
+                eng.cta_events.append((slot_cta_id[c], c // per_sm, cta_start[c], t + 1))
+                if launch(c, c // per_sm, t + 1 + cfg.cta_launch_cycles):
+                    touched.update(slot_g[w] for w in ws)
+        for _g, w in chosen:
+            refresh(w)
+        for g in touched:
+            group_min(g)
+    finish = max(finish, t + 1, math.ceil(dram_free), math.ceil(l2_free))
+    return {"cycles": finish, "issue_t": np.asarray(issue_t, np.int64),
+            "reasons": np.asarray(comp, np.int64).reshape(len(REASONS), n_total),
+            "occupancy_integral": occupancy_integral, "ctas": started}
