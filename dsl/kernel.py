@@ -53,6 +53,11 @@ CPU_DEFAULT_BLOCK = (128, 1, 1)
 do)."""
 
 
+LAUNCH_HOOKS: list[Callable[[LaunchResult], None]] = []
+"""Called with every kernel launch's result once its arrays are updated (``warpforge
+profile`` and ``warpforge numba --profile`` print reports through it)."""
+
+
 @dataclass
 class CompiledKernel:
     """One specialization of a kernel, compiled: every layer to look through.
@@ -433,14 +438,18 @@ class Kernel:
             dims = normalize_dims(block, "block")
             compiled = self._compile_bound(bound, "cpu", cpu_spec(bound, dims, dev))
             _refuse_read_only(compiled, bound)
-            return dev.launch(compiled.native, grid, dims, _native_arguments(compiled, bound),
-                              timeout=timeout, shared_bytes=shared_bytes)
-        compiled = self._compile_bound(bound, "sim")
-        isa_args, writebacks = _isa_arguments(compiled, bound)
-        result = dev.launch(compiled.program, grid, block, isa_args, timeout=timeout,
-                            shared_bytes=shared_bytes)
-        for view, contiguous in writebacks:
-            view[...] = contiguous
+            result = dev.launch(compiled.native, grid, dims,
+                                _native_arguments(compiled, bound), timeout=timeout,
+                                shared_bytes=shared_bytes)
+        else:
+            compiled = self._compile_bound(bound, "sim")
+            isa_args, writebacks = _isa_arguments(compiled, bound)
+            result = dev.launch(compiled.program, grid, block, isa_args, timeout=timeout,
+                                shared_bytes=shared_bytes)
+            for view, contiguous in writebacks:
+                view[...] = contiguous
+        for hook in LAUNCH_HOOKS:
+            hook(result)
         return result
 
 

@@ -177,10 +177,6 @@ def parse_signature(sig: object) -> list | None:
 
 # --- kernels -------------------------------------------------------------------------------
 
-LAUNCH_HOOKS: list[Callable] = []
-"""Called with each launch's LaunchResult (``warpforge numba --profile`` prints them)."""
-
-
 class NumbaKernel:
     """A ``@cuda.jit`` kernel: launched ``k[grid, block]``, ``k[grid, block, stream]``,
     ``k[grid, block, stream, shared_bytes]`` or ``k.forall(n)``, on the current device
@@ -233,10 +229,8 @@ class NumbaKernel:
         """Run on the current device: device arrays pass their host arrays, Python
         numbers pass as int64/float64 (Numba's types) unless the signature says."""
         values = [self._argument(a) for a in args]
-        result = self.kernel.launch(grid_, block, *values, device=get_device(),
-                                    shared_bytes=shared_bytes)
-        for hook in LAUNCH_HOOKS:
-            hook(result)
+        self.kernel.launch(grid_, block, *values, device=get_device(),
+                           shared_bytes=shared_bytes)
 
     def _argument(self, value: object) -> object:
         if isinstance(value, DeviceNDArray):

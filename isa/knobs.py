@@ -28,6 +28,9 @@ KNOBS: dict[str, Knob] = {
         Knob("WARPFORGE_CHECK_HAZARDS", bool, False,
              "Check every simulated instruction's register reads against the control codes "
              "(stall counts and scoreboards) and raise HazardError on a violation."),
+        Knob("WARPFORGE_SANITIZE", str, "",
+             "Sanitizers the simulator runs besides memcheck and synccheck: a comma list of "
+             "racecheck and initcheck (wf.Simulator(sanitize=...) overrides it)."),
         Knob("WARPFORGE_DEVICE", str, "sim",
              "The default device: 'sim' (the GPU simulator) or 'cpu' (native code on the "
              "host's cores)."),

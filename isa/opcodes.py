@@ -542,6 +542,9 @@ def _rows() -> list[OpcodeInfo]:
         OpcodeInfo("EXIT", 0x074, Unit.CBU, BRANCH, (), (),
                    "End the threads whose guard is true."),
         OpcodeInfo("NOP", 0x075, Unit.CBU, BRANCH, (), (), "Nothing."),
+        OpcodeInfo("WARPSYNC", 0x076, Unit.CBU, BRANCH, (_lit("mask", 32),), (),
+                   "__syncwarp(mask): the lanes in mask meet; orders their shared-memory "
+                   "accesses (what racecheck takes as the end of a warp-synchronous step)."),
         # --- half precision ------------------------------------------------------
         OpcodeInfo("HADD2", 0x080, Unit.FP16, FP16,
                    (_rd(), _ra("a", flags=fneg), _rb("b", flags=fneg)), (FTZ,),

@@ -18,8 +18,10 @@ from .errors import (
     LaunchError,
     LaunchTimeout,
     MemoryFault,
+    RaceError,
     ResourceError,
     SimulatorError,
+    UninitializedReadError,
     WarpError,
 )
 from .launch import LaunchResult
@@ -36,8 +38,10 @@ __all__ = [
     "LaunchResult",
     "LaunchTimeout",
     "MemoryFault",
+    "RaceError",
     "ResourceError",
     "Simulator",
     "SimulatorError",
+    "UninitializedReadError",
     "WarpError",
 ]

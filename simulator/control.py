@@ -172,6 +172,8 @@ class ControlState:
         release = (at & done[:, None]).reshape(-1)
         self.at_bar[release] = False
         self._unblock(release)
+        if m.sanitizer is not None:
+            m.sanitizer.barrier(np.flatnonzero(done))
 
     # --- errors -----------------------------------------------------------------------
 

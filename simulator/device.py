@@ -26,6 +26,7 @@ from .launch import (
     with_dynamic_shared,
 )
 from .memory import GlobalMemory
+from .sanitize import parse_tools
 from .timing import SCHEDULERS, plan, recorder_for, time_launch
 
 
@@ -38,14 +39,16 @@ class Simulator:
     functional only, ``LaunchResult.cycles`` is None); ``scheduler`` is ``"gto"``
     (greedy-then-oldest) or ``"lrr"`` (loose round robin); ``sample="auto"`` times a few
     SMs in detail when a grid keeps more than ``sample_sms`` SMs busy, ``None`` times all.
+    ``sanitize`` is a comma list of ``racecheck`` and ``initcheck`` (:mod:`.sanitize`;
+    ``memcheck`` and ``synccheck`` are always on); None reads ``WARPFORGE_SANITIZE``.
     ``check_hazards`` turns the hazard checker on or off; None reads
     ``WARPFORGE_CHECK_HAZARDS``.
     """
 
     def __init__(self, arch: str | ArchConfig = "ampere", *, timing: bool = True,
                  scheduler: str = "gto", sample: str | None = "auto",
-                 check_hazards: bool | None = None, max_instructions: int | None = None,
-                 **overrides: object) -> None:
+                 sanitize: str | None = None, check_hazards: bool | None = None,
+                 max_instructions: int | None = None, **overrides: object) -> None:
         self.config = arch_config(arch, **overrides)
         if not isinstance(timing, bool):
             raise ConfigError(f"Simulator(timing=...) must be True or False, got {timing!r}")
@@ -57,6 +60,10 @@ class Simulator:
         self.timing = timing
         self.scheduler = scheduler
         self.sample = sample
+        if sanitize is None:
+            sanitize = knobs.get("WARPFORGE_SANITIZE") or None
+        self.sanitize = parse_tools(sanitize)
+        """The sanitizers on besides memcheck and synccheck (always on)."""
         if max_instructions is not None and (
                 isinstance(max_instructions, bool) or not isinstance(max_instructions, int)
                 or max_instructions < 1):
@@ -142,7 +149,7 @@ class Simulator:
             try:
                 stats = execute(program, grid3, block3, bank0, self.memory, self.config,
                                 self.check_hazards, deadline, self.max_instructions,
-                                self._machines, rec)
+                                self._machines, rec, self.sanitize)
             except LaunchTimeout as err:
                 what = (f"its limit of {self.max_instructions:,} instructions"
                         if err.instructions else f"its timeout of {limit:g} s")

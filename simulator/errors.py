@@ -102,3 +102,13 @@ class HazardError(KernelFault):
 class WarpError(KernelFault):
     """A warp-wide operation (SHFL, VOTE, HMMA) executed by a warp that is not converged
     where it must be."""
+
+
+class RaceError(KernelFault):
+    """racecheck: two threads touched one shared-memory address with no barrier between,
+    at least one writing. The message names both instructions and source lines, both
+    threads, and the offset."""
+
+
+class UninitializedReadError(KernelFault):
+    """initcheck: a read of shared or local memory that no thread had written."""

@@ -39,6 +39,7 @@ from .hazards import HazardChecker
 from .launch import occupancy
 from .machine import WARP, Machine, warp_any
 from .memory import GlobalMemory
+from .sanitize import Sanitizer
 from .semantics import SEMANTICS
 
 PLAIN, BRA, EXIT, BSSY, BSYNC, BAR, END = range(7)
@@ -53,6 +54,7 @@ HANDLERS = {
     "HMMA": warpops.hmma_handler,
     "BRA": noop_handler, "EXIT": noop_handler, "BSSY": noop_handler,
     "BSYNC": noop_handler, "BAR": noop_handler, "NOP": noop_handler,
+    "WARPSYNC": warpops.warpsync_handler,
 }
 """Opcodes the executor implements itself (the others are pure: ``SEMANTICS``)."""
 SPARSE = 16
@@ -239,6 +241,8 @@ class WaveRunner:
                 elif g.always:  # BSSY, BSYNC, BAR with every live thread here
                     if kind == BSSY:
                         st.record_all(code.barriers[pc])
+                    elif kind == BAR and m.sanitizer is not None:
+                        m.sanitizer.barrier(None)
                     pc += 1
                 else:
                     st.diverge_at(pc)
@@ -319,19 +323,20 @@ def execute(program: Program, grid: tuple[int, int, int], block: tuple[int, int,
             bank0: np.ndarray, memory: GlobalMemory, cfg: ArchConfig,
             check_hazards: bool, deadline: float | None = None,
             max_instructions: int | None = None, reuse: dict | None = None,
-            recorder=None) -> dict:
+            recorder=None, sanitize: frozenset[str] = frozenset()) -> dict:
     """Run every CTA of the grid; return the statistics. Past ``deadline``
     (``time.monotonic()`` seconds), or past ``max_instructions`` issue steps in all,
     LaunchTimeout. ``reuse`` (the device's, keyed by program and geometry) keeps decoded
     machines across launches: a launch of the same program and shape only reloads bank 0.
-    ``recorder`` (a :class:`~.timing.record.Recorder`) keeps what the timing model needs."""
+    ``recorder`` (a :class:`~.timing.record.Recorder`) keeps what the timing model needs;
+    ``sanitize`` names the sanitizers on (:mod:`.sanitize`)."""
     total = grid[0] * grid[1] * grid[2]
     per_sm, per_wave = wave_size(program, block, total, cfg)
     waves = -(-total // per_wave)
     machines: dict[int, tuple[Machine, Decoded]] = {}
     holder: list = [None]
     hazards = check_hazards
-    key = (id(program), grid, block, per_wave, hazards, cfg.num_sms)
+    key = (id(program), grid, block, per_wave, hazards, cfg.num_sms, sanitize)
     padded = -(-(block[0] * block[1] * block[2]) // WARP) * WARP
     keep = reuse is not None and \
         4 * max(program.registers, 1) * per_wave * padded <= REUSE_BYTES
@@ -350,11 +355,15 @@ def execute(program: Program, grid: tuple[int, int, int], block: tuple[int, int,
                     code = Decoded(m, program)
                     if hazards:
                         code.check_hazards(m, holder)
+                    if sanitize & {"racecheck", "initcheck"}:
+                        m.sanitizer = Sanitizer(m, sanitize)
                     if not keep:
                         machines.clear()  # one wave's machine alive at a time
                     machines[count] = (m, code)
                 m, code = machines[count]
                 m.start_wave(first, count)
+                if m.sanitizer is not None:
+                    m.sanitizer.start_wave()
                 if recorder is not None:
                     recorder.start_wave(first, count, m.C)
                 m.recorder = recorder

@@ -104,6 +104,8 @@ class Machine:
             self.localmem.bases = self.tids * self.localmem.stride
         self.clock = 0
         self.recorder = None
+        self.sanitizer = None
+        """racecheck/initcheck state (:class:`~.sanitize.Sanitizer`), when on."""
         """The timing model's :class:`~.timing.record.Recorder` while a timed wave runs."""
 
     def reload(self, bank0: np.ndarray) -> None:

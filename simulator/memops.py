@@ -158,6 +158,8 @@ def load_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
             raise m.memory_fault(err, tid, pc, space, "read", size) from None
         if m.recorder is not None:
             m.recorder.access(kind, False, tid, a, size, m.T)
+        if m.sanitizer is not None and window is not None:
+            m.sanitizer.access(space, pc, tid, a, size, False, True)
         if narrow is not None:
             values = _extend(values, narrow, signed)
         _write_loaded(m, dest.index, values, tid)
@@ -194,6 +196,8 @@ def store_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
             raise m.memory_fault(err, tid, pc, space, "write", size) from None
         if m.recorder is not None:
             m.recorder.access(kind, True, tid, a, size, m.T)
+        if m.sanitizer is not None and window is not None:
+            m.sanitizer.access(space, pc, tid, a, size, True, False)
 
     return handler
 
@@ -281,6 +285,8 @@ def atomic_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
             raise m.memory_fault(err, tid, pc, space, "atomic", size) from None
         if m.recorder is not None:
             m.recorder.access(3 if space == "global" else 4, True, tid, a, size, m.T)
+        if m.sanitizer is not None and space == "shared":
+            m.sanitizer.access(space, pc, tid, a, size, True, True)
         for view, ix, pos in views:
             sub_b = bv if pos is None else bv[pos]
             sub_c = cv if pos is None else cv[pos]

@@ -106,6 +106,8 @@ def shfl_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
         tid = guard.active(mask, idx)
         if tid is not None and tid.size == 0:
             return
+        if m.sanitizer is not None:
+            m.sanitizer.warp_sync(tid)
         lane = (m.lane if tid is None else m.lane[tid]).astype(np.int64)
         bval = fetch_b(tid) & 0x1F
         cval = fetch_c(tid)
@@ -161,6 +163,8 @@ def vote_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
         tid = guard.active(mask, idx)
         if tid is not None and tid.size == 0:
             return
+        if m.sanitizer is not None:
+            m.sanitizer.warp_sync(tid)
         act = _active(m, tid)
         votes = ballot(act & fetch_p(None))
         actmask = ballot(act)
@@ -281,5 +285,19 @@ def hmma_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
             t, words = t[sub], words[sub]
         for k, row in enumerate(out.rows):
             row[t] = words[:, k]
+
+    return handler
+
+
+def warpsync_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
+    """WARPSYNC: nothing to compute (a converged warp's lanes run together); racecheck
+    counts it as the warp synchronizing."""
+    guard = guard_of(m, inst)
+
+    def handler(mask, idx):
+        if m.sanitizer is not None:
+            tid = guard.active(mask, idx)
+            if tid is None or tid.size:
+                m.sanitizer.warp_sync(tid)
 
     return handler

@@ -29,8 +29,10 @@ from .simulator import (
     LaunchResult,
     LaunchTimeout,
     MemoryFault,
+    RaceError,
     ResourceError,
     Simulator,
+    UninitializedReadError,
 )
 
 try:  # the version lives in pyproject.toml alone
@@ -56,8 +58,10 @@ __all__ = [
     "LaunchResult",
     "LaunchTimeout",
     "MemoryFault",
+    "RaceError",
     "ResourceError",
     "Simulator",
+    "UninitializedReadError",
     "WarpforgeError",
     "__version__",
     "bool_",

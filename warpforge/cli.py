@@ -404,40 +404,76 @@ def build_parser() -> argparse.ArgumentParser:
     p_numba.add_argument("script", metavar="SCRIPT.py", help="the script to run")
     p_numba.add_argument("args", nargs=argparse.REMAINDER, help="the script's arguments")
     p_numba.set_defaults(func=cmd_numba)
+
+    p_prof = sub.add_parser(
+        "profile", help="run a script on the timed simulator and report each launch",
+        description="Run SCRIPT.py with the timed simulator as the current device and print "
+                    "each kernel launch's report (speed of light, occupancy, warp state, "
+                    "memory, source lines), as 'ncu python SCRIPT.py' does.")
+    p_prof.add_argument("--kernel", metavar="NAME", help="report only launches of NAME")
+    p_prof.add_argument("--trace", metavar="OUT.json",
+                        help="write each reported launch's Perfetto trace (OUT.json, then "
+                             "OUT-2.json, ...)")
+    p_prof.add_argument("--csv", action="store_true",
+                        help="print the per-source-line profile as CSV instead of reports")
+    p_prof.add_argument("--arch", choices=("ampere", "test"), default="ampere",
+                        help="simulated machine (default ampere)")
+    p_prof.add_argument("--scheduler", choices=("gto", "lrr"), default="gto",
+                        help="warp scheduling policy (default gto)")
+    p_prof.add_argument("--full", action="store_true",
+                        help="time every CTA instead of sampling large grids")
+    p_prof.add_argument("script", metavar="SCRIPT.py", help="the script to run")
+    p_prof.add_argument("args", nargs=argparse.REMAINDER, help="the script's arguments")
+    p_prof.set_defaults(func=cmd_profile)
     return parser
 
 
 def cmd_numba(args: argparse.Namespace) -> int:
     """``warpforge numba [--device D] [--profile] SCRIPT.py [args]``."""
-    import runpy
-
-    from .dsl import numba_front
+    from .dsl import kernel as dsl_kernel
     from .dsl.devices import set_device
-    from .kernelfile import KernelFileError
     from .numba_shim import install, uninstall
 
-    if not os.path.isfile(args.script):
-        raise KernelFileError(f"no such script: {args.script}")
     if args.device is not None:
         set_device(args.device)
     hook = (lambda result: print(result.report())) if args.profile else None
     if hook is not None:
-        numba_front.LAUNCH_HOOKS.append(hook)
+        dsl_kernel.LAUNCH_HOOKS.append(hook)
     saved = install()
-    argv, sys.argv = sys.argv, [args.script, *args.args]
-    path = list(sys.path)
-    sys.path.insert(0, os.path.dirname(os.path.abspath(args.script)))
     try:
-        runpy.run_path(args.script, run_name="__main__")
+        return run_script(args.script, args.args)
+    finally:
+        uninstall(saved)
+        if hook is not None:
+            dsl_kernel.LAUNCH_HOOKS.remove(hook)
+
+
+def run_script(script: str, script_args: Sequence[str]) -> int:
+    """Run a Python script as ``python SCRIPT args`` would, in this process; its exit
+    status."""
+    import runpy
+
+    from .kernelfile import KernelFileError
+
+    if not os.path.isfile(script):
+        raise KernelFileError(f"no such script: {script}")
+    argv, sys.argv = sys.argv, [script, *script_args]
+    path = list(sys.path)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+    try:
+        runpy.run_path(script, run_name="__main__")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:
         sys.argv = argv
         sys.path[:] = path
-        uninstall(saved)
-        if hook is not None:
-            numba_front.LAUNCH_HOOKS.remove(hook)
     return 0
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    """``warpforge profile [options] SCRIPT.py [args]``."""
+    from .profiling import profile_script
+    return profile_script(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -222,9 +222,10 @@ class MemorySelector(ArithSelector):
         self.emit("BAR", ("SYNC",), id=Imm(0))
 
     def op_syncwarp(self, op: Op):
-        """Nothing to emit: the simulator runs a warp's converged lanes together, so their
-        shared-memory accesses are ordered already."""
-        return None
+        """``WARPSYNC 0xffffffff``: the simulator runs a warp's converged lanes together, so
+        their accesses are ordered already; racecheck reads it as the point that orders
+        the warp's shared-memory accesses before and after it."""
+        self.emit("WARPSYNC", (), mask=Imm(0xFFFFFFFF))
 
     def op_fence(self, op: Op):
         """Nothing to emit: the simulator's memory is sequentially consistent."""

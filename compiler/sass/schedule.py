@@ -8,7 +8,8 @@ latency (threads that leave just compute a value nobody reads).
 Within a stretch, a dependence graph over virtual registers and predicates (read after
 write with the producer's latency from the opcode table; write after read and write after
 write keep their order) plus an order on every memory and warp operation (loads, stores,
-atomics, ``SHFL``, ``VOTE`` keep their relative order: simple and safe) is scheduled
+atomics, ``SHFL``, ``VOTE``, ``WARPSYNC`` keep their relative order: simple and safe) is
+scheduled
 top-down: each cycle issues the ready instruction with the longest
 latency-weighted path to the stretch's end (ties keep source order), or, when none is
 ready, the one ready soonest. So loads float up, ahead of the arithmetic that does not
@@ -25,7 +26,7 @@ from .mir import MInst, accesses
 FENCES = frozenset({"LABEL", "BRA", "BSSY", "BSYNC", "BAR", "EXIT"})
 """Opcodes that end a stretch."""
 ORDERED = frozenset({"LDG", "STG", "LDS", "STS", "LDL", "STL", "ATOMG", "ATOMS", "RED",
-                     "SHFL", "VOTE"})
+                     "SHFL", "VOTE", "WARPSYNC"})
 """Opcodes kept in their relative order."""
 
 
