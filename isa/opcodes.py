@@ -542,7 +542,7 @@ def _rows() -> list[OpcodeInfo]:
         OpcodeInfo("EXIT", 0x074, Unit.CBU, BRANCH, (), (),
                    "End the threads whose guard is true."),
         OpcodeInfo("NOP", 0x075, Unit.CBU, BRANCH, (), (), "Nothing."),
-        OpcodeInfo("WARPSYNC", 0x076, Unit.CBU, BRANCH, (_lit("mask", 32),), (),
+        OpcodeInfo("WARPSYNC", 0x076, Unit.CBU, BRANCH, (_rb("mask"),), (),
                    "__syncwarp(mask): the lanes in mask meet; orders their shared-memory "
                    "accesses (what racecheck takes as the end of a warp-synchronous step)."),
         # --- half precision ------------------------------------------------------

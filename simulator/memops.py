@@ -96,8 +96,7 @@ def _store_values(m: Machine, src: int, words: int, tid, narrow) -> np.ndarray:
     return cols[0].astype(narrow) if narrow is not None else cols[0]
 
 
-def _global_load(m: Machine, a: np.ndarray, size: int) -> np.ndarray:
-    segs = m.memory.segments(a, size)
+def _global_load(segs: list, a: np.ndarray, size: int) -> np.ndarray:
     if len(segs) == 1 and segs[0][2] is None:
         alloc, ix, _ = segs[0]
         return alloc.views[size][ix]
@@ -109,8 +108,7 @@ def _global_load(m: Machine, a: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
-def _global_store(m: Machine, a: np.ndarray, size: int, values: np.ndarray) -> None:
-    segs = m.memory.segments(a, size)
+def _global_store(segs: list, size: int, values: np.ndarray) -> None:
     for alloc, ix, pos in segs:
         alloc.views[size][ix] = values if pos is None else values[pos]
 
@@ -147,9 +145,11 @@ def load_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
         if tid is not None and tid.size == 0:
             return
         a = addresses(tid)
+        segs = None
         try:
             if space == "global":
-                values = _global_load(m, a, size)
+                segs = m.memory.segments(a, size)
+                values = _global_load(segs, a, size)
             elif window is None:
                 raise _empty_window(space, what, a)
             else:
@@ -157,7 +157,7 @@ def load_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
         except AccessFault as err:
             raise m.memory_fault(err, tid, pc, space, "read", size) from None
         if m.recorder is not None:
-            m.recorder.access(kind, False, tid, a, size, m.T)
+            m.recorder.access(kind, False, tid, a, size, m.T, segs)
         if m.sanitizer is not None and window is not None:
             m.sanitizer.access(space, pc, tid, a, size, False, True)
         if narrow is not None:
@@ -185,9 +185,11 @@ def store_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
             return
         a = addresses(tid)
         values = _store_values(m, src.index, words, tid, narrow)
+        segs = None
         try:
             if space == "global":
-                _global_store(m, a, size, values)
+                segs = m.memory.segments(a, size)
+                _global_store(segs, size, values)
             elif window is None:
                 raise _empty_window(space, what, a)
             else:
@@ -195,7 +197,7 @@ def store_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
         except AccessFault as err:
             raise m.memory_fault(err, tid, pc, space, "write", size) from None
         if m.recorder is not None:
-            m.recorder.access(kind, True, tid, a, size, m.T)
+            m.recorder.access(kind, True, tid, a, size, m.T, segs)
         if m.sanitizer is not None and window is not None:
             m.sanitizer.access(space, pc, tid, a, size, True, False)
 
@@ -271,6 +273,7 @@ def atomic_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
             n, bv.dtype)
         want = dest is not None and dest.index != RZ_INDEX
         old = np.zeros(n, np.uint32 if size == 4 else np.uint64) if want else None
+        segs = None
         try:
             if space == "global":
                 segs = m.memory.segments(a, size)
@@ -284,7 +287,7 @@ def atomic_handler(m: Machine, inst: Instruction, pc: int) -> Handler:
         except AccessFault as err:
             raise m.memory_fault(err, tid, pc, space, "atomic", size) from None
         if m.recorder is not None:
-            m.recorder.access(3 if space == "global" else 4, True, tid, a, size, m.T)
+            m.recorder.access(3 if space == "global" else 4, True, tid, a, size, m.T, segs)
         if m.sanitizer is not None and space == "shared":
             m.sanitizer.access(space, pc, tid, a, size, True, True)
         for view, ix, pos in views:

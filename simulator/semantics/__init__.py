@@ -43,6 +43,7 @@ SEMANTICS: dict[str, Factory] = {
 EXECUTOR_OPCODES: frozenset[str] = frozenset({
     "S2R", "CS2R", "LDC", "LDG", "STG", "LDS", "STS", "LDL", "STL", "ATOMG", "ATOMS",
     "RED", "SHFL", "VOTE", "BRA", "BSSY", "BSYNC", "BAR", "EXIT", "NOP", "HMMA",
+    "WARPSYNC",
 })
 """Opcodes the executor implements itself (state, memory, control flow, warp-wide work)."""
 

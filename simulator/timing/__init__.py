@@ -9,8 +9,10 @@ returns a :class:`Timing`: cycles, occupancy, counters and the per-instruction p
 Sampling: with ``sample="auto"``, a grid that keeps more than ``ArchConfig.sample_sms``
 SMs busy is timed on that many SMs only (spread over the device, SM 0 among them: it gets
 the most CTAs); CTA ``c`` runs on SM ``c mod num_sms`` as in the round-robin placement, and
-DRAM and L2 bandwidth and L2 capacity are scaled to the sampled share of SMs. Cycles are
-those of the sampled SMs; counters are scaled from the timed CTAs to the whole grid.
+DRAM and L2 bandwidth are scaled to the sampled share of SMs. Cycles are those of the
+sampled SMs; counters are scaled from the timed CTAs to the whole grid. L2 sees every
+CTA's accesses even then (:class:`~.caches.L2Tracker`), so the sampled CTAs find what the
+others brought in.
 ``sample=None`` times every CTA, placing each new CTA on the SM that frees a slot first.
 """
 
@@ -21,6 +23,7 @@ import numpy as np
 from ...isa.program import Program
 from ..config import ArchConfig
 from ..launch import occupancy_limits
+from .caches import L2Tracker
 from .engine import REASONS, Engine
 from .profile import Timing, build_timing
 from .record import Recorder
@@ -48,8 +51,11 @@ def plan(program: Program, total: int, per_sm: int, cfg: ArchConfig, sample: str
 
 def recorder_for(block_threads: int, sms: list[int], sampled: bool, cfg: ArchConfig
                  ) -> Recorder:
-    """A recorder that keeps the CTAs of ``sms`` (all CTAs when not sampled)."""
+    """A recorder that keeps the CTAs of ``sms`` (all CTAs when not sampled); a sampled
+    one follows every CTA's global accesses through an :class:`~.caches.L2Tracker`."""
+    l2 = None
     if sampled:
+        l2 = L2Tracker(cfg.l2_bytes // cfg.sector_bytes, cfg.sector_bytes)
         chosen = np.zeros(cfg.num_sms, bool)
         chosen[sms] = True
 
@@ -58,7 +64,7 @@ def recorder_for(block_threads: int, sms: list[int], sampled: bool, cfg: ArchCon
     else:
         def timed(first: int, count: int) -> np.ndarray:
             return np.ones(count, bool)
-    return Recorder(block_threads, timed, cfg.sector_bytes)
+    return Recorder(block_threads, timed, cfg.sector_bytes, l2)
 
 
 def time_launch(program: Program, rec: Recorder, cfg: ArchConfig, per_sm: int, total: int,

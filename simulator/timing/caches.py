@@ -16,6 +16,13 @@ are hit again and again in between.
 * L2 is shared by every SM, sees L1's misses, stores and atomics, and reads its load
   misses from DRAM. It is write-back: a store dirties its sector, which is written to DRAM
   once (at eviction or at the end), so each dirtying counts one sector of DRAM writes.
+
+When only a sample of SMs is timed, the L2 must still see every CTA's traffic (CTAs on
+other SMs bring in the tiles the sampled ones reuse). Then an :class:`L2Tracker` follows
+every global access of the functional run as it happens, one recency counter per sector
+of each allocation, and decides the timed accesses' L2 outcome on the spot; the counter
+advances by the sectors each access could touch (threads x bytes / 32), an estimate of
+the accesses between two uses of a sector.
 """
 
 from __future__ import annotations
@@ -60,10 +67,11 @@ def _hits(keys: np.ndarray, groups: np.ndarray | None, capacity: int
 
 
 def serve(sectors: np.ndarray, owner: np.ndarray, sm: np.ndarray, load: np.ndarray,
-          atomic: np.ndarray, n_owners: int, l1_sectors: int, l2_sectors: int
-          ) -> dict[str, np.ndarray]:
+          atomic: np.ndarray, n_owners: int, l1_sectors: int, l2_sectors: int,
+          l2_known: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Per owner (memory instruction of one warp): sectors, L1 hits, L2 hits, DRAM reads
-    and DRAM writes. The access arrays are in the functional run's order."""
+    and DRAM writes. The access arrays are in the functional run's order. ``l2_known``
+    (hit, was dirty) per access comes from an :class:`L2Tracker` when a sample is timed."""
     l1_candidate = load & ~atomic
     hit1 = np.zeros(sectors.size, bool)
     idx1 = np.flatnonzero(l1_candidate)
@@ -71,16 +79,20 @@ def serve(sectors: np.ndarray, owner: np.ndarray, sm: np.ndarray, load: np.ndarr
     to_l2 = ~hit1
     idx2 = np.flatnonzero(to_l2)
     hit2 = np.zeros(sectors.size, bool)
-    h2, prev2 = _hits(sectors[idx2], None, l2_sectors)
-    hit2[idx2] = h2
-    # A store dirties its sector; the sector goes back to DRAM once per dirtying (a store
-    # whose previous L2 access was a store that is still cached dirties nothing new).
     stored = ~load | atomic
-    prev_store = np.zeros(idx2.size, bool)
-    has_prev = prev2 >= 0
-    prev_store[has_prev] = stored[idx2[prev2[has_prev]]]
     writes = np.zeros(sectors.size, bool)
-    writes[idx2] = stored[idx2] & ~(h2 & prev_store)
+    if l2_known is not None:
+        hit2[idx2] = l2_known[0][idx2]
+        writes[idx2] = stored[idx2] & ~l2_known[1][idx2]
+    else:
+        h2, prev2 = _hits(sectors[idx2], None, l2_sectors)
+        hit2[idx2] = h2
+        # A store dirties its sector; the sector goes back to DRAM once per dirtying (a
+        # store whose previous L2 access was a store still cached dirties nothing new).
+        prev_store = np.zeros(idx2.size, bool)
+        has_prev = prev2 >= 0
+        prev_store[has_prev] = stored[idx2[prev2[has_prev]]]
+        writes[idx2] = stored[idx2] & ~(h2 & prev_store)
     miss2 = to_l2 & ~hit2
 
     def count(mask: np.ndarray) -> np.ndarray:
@@ -89,3 +101,52 @@ def serve(sectors: np.ndarray, owner: np.ndarray, sm: np.ndarray, load: np.ndarr
     return {"sectors": np.bincount(owner, minlength=n_owners),
             "l1_hits": count(hit1), "l2_hits": count(hit2),
             "dram_reads": count(miss2 & load), "dram_writes": count(writes)}
+
+
+class L2Tracker:
+    """Online L2 recency over every global access of a launch (see the module docstring)."""
+
+    def __init__(self, capacity_sectors: int, sector_bytes: int) -> None:
+        self.capacity = capacity_sectors
+        self.shift = int(sector_bytes).bit_length() - 1
+        self.sector_bytes = sector_bytes
+        self.clock = 0
+        self.arrays: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _arrays(self, alloc) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(last access, last store, scratch) per sector of ``alloc``."""
+        if alloc.ptr not in self.arrays:
+            n = -(-alloc.buf.size // self.sector_bytes) + 1
+            self.arrays[alloc.ptr] = (np.full(n, -1, np.int64), np.full(n, -1, np.int64),
+                                      np.zeros(n, np.int64))
+        return self.arrays[alloc.ptr]
+
+    def touch(self, segs: list, size: int, n: int, store: bool
+              ) -> tuple[np.ndarray, np.ndarray]:
+        """An access by ``n`` threads split into ``segs`` (``GlobalMemory.segments``):
+        per thread, whether its sector hits L2 and whether it was dirty there; then the
+        access is recorded. Of the threads on one sector, the first (in thread order) may
+        miss; the others find it on its way (hits), and a store's others find it dirty."""
+        hit = np.zeros(n, bool)
+        dirty = np.zeros(n, bool)
+        now = self.clock
+        for alloc, ix, pos in segs:
+            last, stored, scratch = self._arrays(alloc)
+            sec = (ix.astype(np.int64) * size) >> self.shift
+            k = np.arange(sec.size)
+            scratch[sec[::-1]] = k[::-1]  # the first thread on each sector wins
+            later = scratch[sec] != k
+            prev = last[sec]
+            h = ((prev >= 0) & (now - prev <= self.capacity)) | later
+            d = h & (stored[sec] >= 0) & (now - stored[sec] <= self.capacity)
+            if store:
+                d |= later
+            if pos is None:
+                hit[:], dirty[:] = h, d
+            else:
+                hit[pos], dirty[pos] = h, d
+            last[sec] = now
+            if store:
+                stored[sec] = now
+        self.clock = now + max(1, n * size // self.sector_bytes)
+        return hit, dirty

@@ -58,8 +58,16 @@ class Engine:
         SP = cfg.sub_partitions
         self.SP = SP
         self.sms = sms
-        self.per_sm = ctas_per_sm
         self.sampled = sampled
+        # Slots for as many CTAs as an SM will ever hold at once (no more than it gets).
+        ids = streams.cta_ids
+        if sampled:
+            most = max((int(np.count_nonzero(ids % cfg.num_sms == sm)) for sm in sms),
+                       default=1)
+        else:
+            most = -(-ids.size // max(len(sms), 1))
+        ctas_per_sm = max(1, min(ctas_per_sm, most))
+        self.per_sm = ctas_per_sm
         self.lrr = scheduler == "lrr"
         wpc = streams.warp_start.shape[1] if streams.warp_start.size else 1
         self.wpc = wpc
@@ -144,7 +152,7 @@ class Engine:
         last_yield = np.zeros(self.n_sm * SP, bool)
         slot_cta_id = np.full(N // wpc, -1, np.int64)
         issue_t = np.zeros(n_total, np.int64)
-        comp = np.zeros((len(REASONS), n_total), np.int64)
+        snap = np.zeros((6, n_total), np.int64)
         queues = self._queues()
         next_global = [0]
         started = 0
@@ -155,7 +163,7 @@ class Engine:
         finish = 0
         cta_start = np.zeros(N // wpc, np.int64)
 
-        def launch(cta_slot: int, sm_k: int, when: int) -> bool:
+        def place(cta_slot: int, sm_k: int, when: int) -> bool:
             nonlocal started, resident
             c = self.next_cta(sm_k, queues, next_global)
             if c is None:
@@ -180,32 +188,53 @@ class Engine:
             resident += int(np.count_nonzero(~empty))
             return True
 
+        tb_pipe, tb_stall, tb_wait = tb.pipe, tb.stall, tb.wait
+        base = np.full(N + 1, INF, np.int64)
+        """Per slot: the cycle its stall count and scoreboards let it issue (INF: finished,
+        at a barrier, or empty); recomputed only when the slot changes."""
+        sbt_c = np.zeros(N + 1, np.int64)
+        long_c = np.zeros(N + 1, np.int64)
+        pnext = np.zeros(N + 1, np.int64)
+
+        def refresh(s: np.ndarray) -> None:
+            pc_s = pc_of[cur[s]]
+            waits = np.where(tb_wait[pc_s], sb[s], 0)
+            sbt_s = waits.max(axis=1)
+            sbt_c[s] = sbt_s
+            long_c[s] = ((waits == sbt_s[:, None]) & sb_long[s]).any(axis=1) & (sbt_s > 0)
+            pnext[s] = tb_pipe[pc_s]
+            b = np.maximum(ready[s], sbt_s)
+            b[(cur[s] >= end[s]) | at_bar[s]] = INF
+            base[s] = b
+
+        def launch(cta_slot: int, sm_k: int, when: int) -> bool:
+            ok = place(cta_slot, sm_k, when)
+            if ok:
+                refresh(np.arange(cta_slot * wpc, (cta_slot + 1) * wpc))
+            return ok
+
         # initial placement: round robin over SMs, as the hardware's CTA dispatcher
         for j in range(per_sm):
             for k in range(self.n_sm):
                 launch(k * per_sm + j, k, 0)
-        tb_pipe, tb_stall, tb_wait = tb.pipe, tb.stall, tb.wait
         interval = tb.interval
         sched = np.append(self.slot_sched, self.n_sm * SP)
         slot_sm = np.append(self.slot_sm, self.n_sm)
         groups, K = self.groups, self.K
         rows = np.arange(groups.shape[0])
         pos_ext = np.append(self.pos, 0)
-        alive = cur < end
         while True:
-            active = alive & ~at_bar
-            pc = pc_of[cur]
-            sbt = np.where(tb_wait[pc], sb, 0).max(axis=1)
-            pipet = pipe_free[sched, tb_pipe[pc]]
-            elig = np.maximum(np.maximum(ready, sbt), pipet)
-            elig[~active] = INF
+            pipet = pipe_free[sched, pnext]
+            elig = np.maximum(base, pipet)
             e_min = int(elig.min())
             if e_min >= INF:
+                alive = cur < end
                 if not alive.any():
                     break
                 # only barrier waiters left whose CTA lost warps oddly: let them go
                 at_bar[alive] = False
                 bar_ready[alive] = t
+                refresh(np.flatnonzero(alive))
                 continue
             t_new = max(t + 1, e_min)
             occupancy_integral += resident * (t_new - max(t, 0))
@@ -213,40 +242,26 @@ class Engine:
             cand = elig <= t
             if self.lrr:
                 lp = np.where(last_pick >= 0, pos_ext[last_pick], -1)
-                key = (pos_ext - np.append(lp, 0)[sched] - 1) % K
+                key = np.where(cand, (pos_ext - np.append(lp, 0)[sched] - 1) % K, INF)
             else:
-                key = age.copy()
+                key = np.where(cand, age, INF)
                 greedy = last_pick[(last_pick >= 0) & ~last_yield]
-                key[greedy] = -1
-            key = np.where(cand, key, INF)
-            key[N] = INF
+                key[greedy[cand[greedy]]] = -1
             gk = key[groups]
             pick = gk.argmin(axis=1)
             ok = gk[rows, pick] < INF
             ch = groups[rows[ok], pick[ok]]
-            p = pc[ch]
-            # --- where the waiting went -------------------------------------------------
-            base = last_t[ch] + 1
-            r0 = np.maximum(ready[ch] - 0, base)
-            c_wait = np.maximum(np.minimum(ready[ch], t) - base, 0)
-            r1 = np.maximum(r0, bar_ready[ch])
-            c_bar = np.maximum(np.minimum(r1, t) - r0, 0)
-            s_t = np.minimum(np.maximum(sbt[ch], r1), t)
-            c_sb = s_t - r1
-            p_t = np.minimum(np.maximum(pipet[ch], s_t), t)
-            c_pipe = p_t - s_t
-            c_ns = t - p_t
             idx = cur[ch]
-            waited = tb_wait[p] & (sb[ch] >= sbt[ch][:, None]) & (sbt[ch][:, None] > 0)
-            is_long = (waited & sb_long[ch]).any(axis=1)
+            sbt = sbt_c
+            p = pc_of[idx]
+            # --- what it waited for (split into reasons at the end) ----------------------
             issue_t[idx] = t
-            comp[0, idx] = 1
-            comp[1, idx] = c_wait
-            comp[2, idx] = c_bar
-            comp[3, idx] = np.where(is_long, c_sb, 0)
-            comp[4, idx] = np.where(is_long, 0, c_sb)
-            comp[5, idx] = c_pipe
-            comp[6, idx] = c_ns
+            snap[0, idx] = last_t[ch]
+            snap[1, idx] = ready[ch]
+            snap[2, idx] = bar_ready[ch]
+            snap[3, idx] = sbt[ch]
+            snap[4, idx] = pipet[ch]
+            snap[5, idx] = long_c[ch]
             # --- issue --------------------------------------------------------------------
             last_t[ch] = t
             bar_ready[ch] = 0
@@ -284,7 +299,9 @@ class Engine:
                 end[gone] = dummy
                 resident -= gone.size
                 alive = cur < end
-                self._barriers(alive, at_bar, bar_ready, ready, t)
+                released = self._barriers(alive, at_bar, bar_ready, t)
+                if released is not None:
+                    refresh(released)
                 if done.any():
                     for c in np.unique(self.slot_cta[gone]):
                         c = int(c)
@@ -293,9 +310,9 @@ class Engine:
                         self.cta_events.append((int(slot_cta_id[c]), c // per_sm,
                                                 int(cta_start[c]), t + 1))
                         launch(c, c // per_sm, t + 1 + cfg.cta_launch_cycles)
-                    alive = cur < end
+            refresh(ch)
         finish = max(finish, t + 1, int(np.ceil(dram_free)), int(np.ceil(l2_free)))
-        return {"cycles": finish, "issue_t": issue_t, "reasons": comp,
+        return {"cycles": finish, "issue_t": issue_t, "reasons": reasons(issue_t, snap),
                 "occupancy_integral": occupancy_integral, "ctas": started}
 
     def _memory(self, slots, mem, t, slot_sm, lsu_free, l2_free, dram_free):
@@ -317,21 +334,21 @@ class Engine:
                       self.dram_per_cycle, l2_free, dram_free)
 
 
-    def _barriers(self, alive, at_bar, bar_ready, ready, t) -> None:
-        """Release the CTAs whose unfinished warps are all at a BAR."""
+    def _barriers(self, alive, at_bar, bar_ready, t) -> np.ndarray | None:
+        """Release the CTAs whose unfinished warps are all at a BAR; the released slots."""
         if not at_bar.any():
-            return
+            return None
         n_slots = self.N // self.wpc
         cta = self.slot_cta
         waiting = np.bincount(cta[at_bar[:-1]], minlength=n_slots)
         living = np.bincount(cta[alive[:-1]], minlength=n_slots)
         full = (waiting > 0) & (waiting == living)
         if not full.any():
-            return
+            return None
         rel = np.flatnonzero(full[cta] & at_bar[:-1])
         at_bar[rel] = False
         bar_ready[rel] = t + 1
-        ready[rel] = np.maximum(ready[rel], t + 1)
+        return rel
 
 def queued(result, l2b, db, t: int, l2_rate: float, dram_rate: float, l2_free: float,
            dram_free: float):
@@ -348,3 +365,25 @@ def queued(result, l2b, db, t: int, l2_rate: float, dram_rate: float, l2_free: f
         dram_free = max(dram_free, float(t)) + total / dram_rate
         result = np.where(db > 0, np.maximum(result, int(np.ceil(dram_free))), result)
     return result, dram_free, l2_free
+
+
+def reasons(issue_t: np.ndarray, snap: np.ndarray) -> np.ndarray:
+    """Cycles by reason (:data:`REASONS`) per warp-instruction, from its issue cycle and
+    what held at its issue (``snap`` rows: the warp's previous issue, the cycle its stall
+    count allowed, its barrier release, its scoreboards' release, its pipe's release, and
+    whether the scoreboard it waited for longest was set by global memory). The cycles
+    since the previous issue go, in turn, to the stall count, the barrier, the
+    scoreboards, the pipe, and the rest to other warps being picked; one is the issue."""
+    t = issue_t
+    last, ready, bar, sbt, pipe, long_ = snap
+    b0 = last + 1
+    r0 = np.maximum(ready, b0)
+    c_wait = np.maximum(np.minimum(ready, t) - b0, 0)
+    r1 = np.maximum(r0, bar)
+    c_bar = np.maximum(np.minimum(r1, t) - r0, 0)
+    s_t = np.minimum(np.maximum(sbt, r1), t)
+    c_sb = s_t - r1
+    p_t = np.minimum(np.maximum(pipe, s_t), t)
+    is_long = long_.astype(bool)
+    return np.stack([np.ones_like(t), c_wait, c_bar, np.where(is_long, c_sb, 0),
+                     np.where(is_long, 0, c_sb), p_t - s_t, t - p_t])

@@ -31,6 +31,9 @@ from .engine import REASONS
 from .record import ATOMIC_G, ATOMIC_S, GLOBAL, LOCAL, SHARED
 from .tables import PIPE_NAMES
 
+LIMITER_ORDER = ("warps", "registers", "shared", "ctas")
+"""Which resource is named the limiter when several allow the same CTAs an SM."""
+
 
 @dataclass
 class Profile:
@@ -65,8 +68,8 @@ class Timing:
     sampled: bool
     timed_sms: int
     events: dict
-    """For traces: ``ctas`` (CTA id, SM, start, end) and ``warps`` (CTA id, warp, SM,
-    first issue, last issue)."""
+    """For traces: ``ctas`` (CTA id, SM, start, end) and ``warps`` (CTA id, warp, start of
+    residency, last issue)."""
 
 
 def build_timing(program: Program, cfg: ArchConfig, tables, streams, engine, out: dict,
@@ -96,7 +99,7 @@ def build_timing(program: Program, cfg: ArchConfig, tables, streams, engine, out
     wpc = streams.warp_start.shape[1] if streams.warp_start.size else 1
     theoretical = per_sm * wpc / cfg.max_warps_per_sm
     achieved = out["occupancy_integral"] / max(cycles * n_sms * cfg.max_warps_per_sm, 1)
-    limiter = min(limits, key=lambda k: (limits[k], k))
+    limiter = min(limits, key=lambda k: (limits[k], LIMITER_ORDER.index(k)))
     occupancy = {"achieved": achieved, "theoretical": theoretical, "limiter": limiter,
                  "ctas_per_sm": per_sm, "warps_per_sm": per_sm * wpc, "limits": limits}
     g_req = int(np.count_nonzero(glob))
@@ -132,11 +135,13 @@ def build_timing(program: Program, cfg: ArchConfig, tables, streams, engine, out
     profile = _profile(program, executions, reasons, sectors_pc, conflicts_pc, scale)
     warps = []
     issue_t = out["issue_t"]
+    spent = out["reasons"].sum(axis=0)
     for i, cta in enumerate(streams.cta_ids):
         for w in range(wpc):
             a, b = int(streams.warp_start[i, w]), int(streams.warp_end[i, w])
-            if b > a:
-                warps.append((int(cta), w, int(issue_t[a]), int(issue_t[b - 1])))
+            if b > a:  # resident from the cycle its first instruction began to wait
+                start = int(issue_t[a] - spent[a] + 1)
+                warps.append((int(cta), w, start, int(issue_t[b - 1])))
     events = {"ctas": [(int(streams.cta_ids[c_]), sm, s, e)
                        for c_, sm, s, e in engine.cta_events], "warps": warps}
     return Timing(cycles=cycles, sim_seconds=cycles / cfg.clock_hz,

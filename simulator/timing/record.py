@@ -39,7 +39,7 @@ class WaveTrace:
         """... and the warp indices (within the wave) from there on."""
         self.mem: list[tuple] = []
         """(step, kind, store, warps, sectors or wavefronts per warp, sector addresses,
-        sector warps, serialization per warp)."""
+        sector warps, serialization per warp, L2 outcome per sector or None)."""
 
 
 class Recorder:
@@ -49,7 +49,10 @@ class Recorder:
     (all of them, or those of the sampled SMs).
     """
 
-    def __init__(self, block_threads: int, timed_ctas, sector_bytes: int) -> None:
+    def __init__(self, block_threads: int, timed_ctas, sector_bytes: int,
+                 l2=None) -> None:
+        self.l2 = l2
+        """An :class:`~.caches.L2Tracker` when a sample is timed: it sees every access."""
         self.waves: list[WaveTrace] = []
         self.cur: WaveTrace | None = None
         self.block_threads = block_threads
@@ -105,9 +108,13 @@ class Recorder:
         return tid[pos], pos
 
     def access(self, kind: int, store: bool, tid: np.ndarray | None, a: np.ndarray,
-               size: int, T: int) -> None:
-        """A memory access by threads ``tid`` (None: all ``T``) at addresses ``a``."""
+               size: int, T: int, segs: list | None = None) -> None:
+        """A memory access by threads ``tid`` (None: all ``T``) at addresses ``a``; global
+        ones with their ``segs`` (``GlobalMemory.segments``)."""
         cur = self.cur
+        l2 = None
+        if self.l2 is not None and segs is not None:
+            l2 = self.l2.touch(segs, size, a.size, store)
         t, pos = self._select(tid, T)
         if t.size == 0:
             return
@@ -117,7 +124,7 @@ class Recorder:
             words = (a[pos].astype(np.int64) >> 2)
             warps, wavefronts, ideal = _wavefronts(warp, t & 31, words, max(size // 4, 1),
                                                    kind == ATOMIC_S)
-            cur.mem.append((step, kind, store, warps, wavefronts, None, None, ideal))
+            cur.mem.append((step, kind, store, warps, wavefronts, None, None, ideal, None))
             return
         if kind == LOCAL:
             # Interleaved by lane: word k of every lane's window sits in one 128-byte row,
@@ -135,6 +142,10 @@ class Recorder:
         new = np.ones(w_sorted.size, bool)
         new[1:] = (w_sorted[1:] != w_sorted[:-1]) | (s_sorted[1:] != s_sorted[:-1])
         sec_w, sec_s = w_sorted[new], s_sorted[new]
+        known = None
+        if l2 is not None:  # each (warp, sector)'s L2 outcome: its first thread's
+            first = order[new]
+            known = (l2[0][pos][first], l2[1][pos][first])
         warps, counts = np.unique(sec_w, return_counts=True)
         serial = None
         if kind == ATOMIC_G:
@@ -148,35 +159,38 @@ class Recorder:
             run_warp = ww[start]
             serial = np.zeros(warps.size, np.int64)
             np.maximum.at(serial, np.searchsorted(warps, run_warp), run_len)
-        cur.mem.append((step, kind, store, warps, counts, sec_s, sec_w, serial))
+        cur.mem.append((step, kind, store, warps, counts, sec_s, sec_w, serial, known))
 
 
 def _wavefronts(warp: np.ndarray, lane: np.ndarray, words: np.ndarray, width: int,
-                atomic: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Per warp, the wavefronts a shared access needs: a 64-bit access is served a half
-    warp at a time and a 128-bit one a quarter warp at a time; within each, the most
-    distinct 4-byte words any one of the 32 banks is asked for (threads asking for the
-    same word share it). Atomics: the most threads on one word (they serialize)."""
+               atomic: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per warp, the wavefronts a shared access needs and the fewest it could need: a
+    64-bit access is served a half warp at a time and a 128-bit one a quarter warp at a
+    time; within each, the most distinct 4-byte words any one of the 32 banks is asked for
+    (threads asking for the same word share it), at least one. Atomics: the most threads
+    on one word (they serialize). Returns (warps, wavefronts, fewest)."""
     if atomic:
-        key = warp * (1 << 40) + words
-        _, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
-        per = cnt[inv]
-        warps = np.unique(warp)
-        out = np.zeros(warps.size, np.int64)
-        np.maximum.at(out, np.searchsorted(warps, warp), per)
-        return warps, out, np.ones(warps.size, np.int64)
+        key = np.sort(warp * (1 << 40) + words)
+        start = np.r_[True, key[1:] != key[:-1]]
+        runs = np.diff(np.r_[np.flatnonzero(start), key.size])
+        run_warp = key[start] >> 40
+        first = np.r_[True, run_warp[1:] != run_warp[:-1]]
+        return run_warp[first], np.maximum.reduceat(runs, np.flatnonzero(first)), \
+            np.ones(int(first.sum()), np.int64)
     phases = width  # 1, 2 or 4 phases of 32/width threads
     group = warp * phases + (lane // (WARP // phases) if phases > 1 else 0)
-    w = (words[:, None] + np.arange(width)).reshape(-1)
-    g = np.repeat(group, width)
-    key = np.unique(g * (1 << 40) + w)           # distinct (group, word)
-    kg, kw = key >> 40, key & ((1 << 40) - 1)
-    bank_key = kg * 32 + (kw & 31)
-    banks, per_bank = np.unique(bank_key, return_counts=True)
-    groups = banks // 32
-    ug, first = np.unique(groups, return_index=True)
-    worst = np.maximum.reduceat(per_bank, first)
-    warps_of = ug // phases
-    warps, start = np.unique(warps_of, return_index=True)
-    phases_used = np.diff(np.r_[start, warps_of.size])
-    return warps, np.add.reduceat(worst, start), phases_used
+    if width > 1:
+        words = (words[:, None] + np.arange(width)).reshape(-1)
+        group = np.repeat(group, width)
+    key = np.sort(group * (1 << 40) + words)
+    key = key[np.r_[True, key[1:] != key[:-1]]]      # distinct (group, word)
+    kg = key >> 40
+    n_groups = int(kg[-1]) + 1
+    per_bank = np.bincount(kg * 32 + (key & 31), minlength=n_groups * 32)
+    worst = per_bank.reshape(n_groups, 32).max(axis=1)
+    n_warps = -(-n_groups // phases)
+    pad = n_warps * phases - n_groups
+    worst = np.r_[worst, np.zeros(pad, np.int64)].reshape(n_warps, phases)
+    used = (worst > 0).sum(axis=1)
+    warps = np.flatnonzero(used)
+    return warps, worst.sum(axis=1)[warps], used[warps]

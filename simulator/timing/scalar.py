@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from ...isa.program import NO_BARRIER, NUM_SCOREBOARDS
-from .engine import INF, REASONS
+from .engine import INF, reasons
 
 
 def run_scalar(eng) -> dict:
@@ -60,6 +60,7 @@ def run_scalar(eng) -> dict:
     age = [0] * N
     base = [INF] * N
     sbt_c = [0] * N
+    long_c = [False] * N
     pnext = [0] * N
     pipe_free = [[0] * len(interval) for _ in range(G)]
     slot_g = eng.slot_sched.tolist()
@@ -76,7 +77,7 @@ def run_scalar(eng) -> dict:
     slot_cta_id = [-1] * (N // wpc)
     cta_start = [0] * (N // wpc)
     issue_t = [0] * n_total
-    comp = [[0] * n_total for _ in REASONS]
+    snap0, snap1, snap2, snap3, snap4, snap5 = ([0] * n_total for _ in range(6))
     queues = eng._queues()
     counter = [0]
     started = 0
@@ -98,6 +99,14 @@ def run_scalar(eng) -> dict:
             if row[b] > s:
                 s = row[b]
         sbt_c[w] = s
+        lg = False
+        if s > 0:
+            lrow = sbl[w]
+            for b in waits_l[pc]:
+                if lrow[b] and row[b] == s:
+                    lg = True
+                    break
+        long_c[w] = lg
         pnext[w] = pipe_l[pc]
         r = ready[w]
         base[w] = r if r > s else s
@@ -199,32 +208,13 @@ def run_scalar(eng) -> dict:
         for g, w in chosen:
             idx = cur[w]
             p = pcs[idx]
-            b0 = last_t[w] + 1
-            rd = ready[w]
-            r0 = rd if rd > b0 else b0
-            c_wait = (rd if rd < t else t) - b0
-            r1 = bar_ready[w] if bar_ready[w] > r0 else r0
-            c_bar = (r1 if r1 < t else t) - r0
-            sbt = sbt_c[w]
-            s_t = sbt if sbt > r1 else r1
-            s_t = s_t if s_t < t else t
-            pt = pipe_free[g][pipe_l[p]]
-            p_t = pt if pt > s_t else s_t
-            p_t = p_t if p_t < t else t
-            is_long = False
-            if sbt > 0:
-                row, lrow = sb[w], sbl[w]
-                for b in waits_l[p]:
-                    if lrow[b] and row[b] >= sbt:
-                        is_long = True
-                        break
             issue_t[idx] = t
-            comp[0][idx] = 1
-            comp[1][idx] = c_wait if c_wait > 0 else 0
-            comp[2][idx] = c_bar if c_bar > 0 else 0
-            comp[3 if is_long else 4][idx] = s_t - r1
-            comp[5][idx] = p_t - s_t
-            comp[6][idx] = t - p_t
+            snap0[idx] = last_t[w]
+            snap1[idx] = ready[w]
+            snap2[idx] = bar_ready[w]
+            snap3[idx] = sbt_c[w]
+            snap4[idx] = pipe_free[g][pipe_l[p]]
+            snap5[idx] = long_c[w]
             last_t[w] = t
             bar_ready[w] = 0
             ready[w] = t + stall_l[p]
@@ -292,8 +282,6 @@ def run_scalar(eng) -> dict:
                         if at_bar[w]:
                             at_bar[w] = False
                             bar_ready[w] = t + 1
-                            if ready[w] < t + 1:
-                                ready[w] = t + 1
                             refresh(w)
                             touched.add(slot_g[w])
             for c in sorted({slot_cta[w] for w in gone}):
@@ -308,6 +296,7 @@ def run_scalar(eng) -> dict:
         for g in touched:
             group_min(g)
     finish = max(finish, t + 1, math.ceil(dram_free), math.ceil(l2_free))
-    return {"cycles": finish, "issue_t": np.asarray(issue_t, np.int64),
-            "reasons": np.asarray(comp, np.int64).reshape(len(REASONS), n_total),
+    issue = np.asarray(issue_t, np.int64)
+    snap = np.array([snap0, snap1, snap2, snap3, snap4, snap5], np.int64).reshape(6, n_total)
+    return {"cycles": finish, "issue_t": issue, "reasons": reasons(issue, snap),
             "occupancy_integral": occupancy_integral, "ctas": started}

@@ -52,7 +52,8 @@ def build(rec: Recorder, cfg: ArchConfig, shared_bytes_per_sm: int,
     (the fraction of SMs timed) so that a sample sees its share of the cache."""
     wpc = rec.warps_per_cta
     pcs, mems, ctas, starts, ends = [], [], [], [], []
-    acc = {"sector": [], "owner": [], "sm": [], "load": [], "atomic": []}
+    acc = {"sector": [], "owner": [], "sm": [], "load": [], "atomic": [], "l2hit": [],
+           "l2dirty": []}
     info = {"kind": [], "count": [], "serial": []}
     base = 0
     n_mem = 0
@@ -76,7 +77,7 @@ def build(rec: Recorder, cfg: ArchConfig, shared_bytes_per_sm: int,
         W = wave.timed.size
         pair_key = pair_step * W + pair_warp
         pair_mem = np.full(pair_key.size, -1, np.int64)
-        for step, kind, store, warps, counts, sec_s, sec_w, serial in wave.mem:
+        for step, kind, store, warps, counts, sec_s, sec_w, serial, known in wave.mem:
             where = np.searchsorted(pair_key, step * W + warps)
             ids = n_mem + np.arange(warps.size)
             pair_mem[where] = ids
@@ -92,6 +93,11 @@ def build(rec: Recorder, cfg: ArchConfig, shared_bytes_per_sm: int,
                 acc["sm"].append(cta % cfg.num_sms)
                 acc["load"].append(np.full(sec_s.size, not store or kind == ATOMIC_G))
                 acc["atomic"].append(np.full(sec_s.size, kind == ATOMIC_G))
+                if rec.l2 is not None:
+                    acc["l2hit"].append(known[0] if known is not None
+                                        else np.zeros(sec_s.size, bool))
+                    acc["l2dirty"].append(known[1] if known is not None
+                                          else np.zeros(sec_s.size, bool))
             n_mem += warps.size
         order = np.argsort(pair_warp, kind="stable")
         per_warp = np.bincount(pair_warp, minlength=W)
@@ -115,7 +121,9 @@ def build(rec: Recorder, cfg: ArchConfig, shared_bytes_per_sm: int,
     l2_sectors = max(int(cfg.l2_bytes * l2_share) // cfg.sector_bytes, 1)
     served = caches.serve(cat(acc["sector"], np.int64), cat(acc["owner"], np.int64),
                           cat(acc["sm"], np.int64), cat(acc["load"], bool),
-                          cat(acc["atomic"], bool), n_mem, l1_sectors, l2_sectors)
+                          cat(acc["atomic"], bool), n_mem, l1_sectors, l2_sectors,
+                          (cat(acc["l2hit"], bool), cat(acc["l2dirty"], bool))
+                          if rec.l2 is not None else None)
     latency, occupancy, l2_bytes, dram_bytes, wavefronts = _memory_costs(
         kind, count, serial, served, cfg)
     order_ctas = np.argsort(np.asarray(ctas, np.int64), kind="stable")
