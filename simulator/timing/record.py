@@ -20,6 +20,8 @@ import numpy as np
 WARP = 32
 GLOBAL, LOCAL, SHARED, ATOMIC_G, ATOMIC_S = range(5)
 """Kinds of memory records."""
+BANK_MEMO = 4096
+"""Shared-memory access patterns whose bank conflicts a recorder remembers."""
 
 
 class WaveTrace:
@@ -59,6 +61,8 @@ class Recorder:
         self.warps_per_cta = -(-block_threads // WARP)
         self.timed_ctas = timed_ctas
         self.sector_shift = int(sector_bytes).bit_length() - 1
+        self._banks: dict[tuple, tuple] = {}
+        """Bank-conflict results by access pattern (loops repeat theirs)."""
         self._live_key: object = None
 
     # --- driven by the executor -----------------------------------------------------------
@@ -122,8 +126,14 @@ class Recorder:
         warp = t >> 5
         if kind in (SHARED, ATOMIC_S):
             words = (a[pos].astype(np.int64) >> 2)
-            warps, wavefronts, ideal = _wavefronts(warp, t & 31, words, max(size // 4, 1),
-                                                   kind == ATOMIC_S)
+            memo = (kind, size, t.tobytes(), words.tobytes())
+            found = self._banks.get(memo)
+            if found is None:
+                found = _wavefronts(warp, t & 31, words, max(size // 4, 1), kind == ATOMIC_S)
+                if len(self._banks) >= BANK_MEMO:
+                    self._banks.clear()
+                self._banks[memo] = found
+            warps, wavefronts, ideal = found
             cur.mem.append((step, kind, store, warps, wavefronts, None, None, ideal, None))
             return
         if kind == LOCAL:

@@ -6,7 +6,10 @@ follows the same rules in the same order, so it gives the same cycles, issue tim
 reasons (a test holds the two to that). What it adds is bookkeeping: a warp's earliest
 issue cycle ignoring its pipe (``base``: stall count and scoreboards) is recomputed only
 when the warp issues, is released from a barrier or starts, and a scheduler's earliest
-cycle (``gmin``) only when one of its warps or pipes changed.
+cycle (``gmin``) is a lower bound: exact after a cycle in which it could issue nothing
+(the scan that looked for a warp found the earliest), lowered when a warp of it starts or
+leaves a barrier, and left as it is when it issued (the next cycle's scan makes it exact
+again). A bound that is too low costs a cycle in which nothing issues, never a decision.
 """
 
 from __future__ import annotations
@@ -194,13 +197,25 @@ def run_scalar(eng) -> dict:
                     best = lp
             if best < 0:
                 bestkey = INF
+                later = INF
                 lpos = pos[lp] if lp >= 0 else -1
                 for w in group_slots[g]:
-                    if base[w] <= t and pf[pnext[w]] <= t:
+                    b = base[w]
+                    if b >= INF:
+                        continue
+                    e = pf[pnext[w]]
+                    if b > e:
+                        e = b
+                    if e <= t:
                         key = (pos[w] - lpos - 1) % K if lrr else age[w]
                         if key < bestkey:
                             bestkey = key
                             best = w
+                    elif e < later:
+                        later = e
+                if best < 0:  # nothing can issue: the group's earliest cycle, exactly
+                    gmin[g] = later
+                    continue
             chosen.append((g, best))
         mem_reqs = []
         step_max = t + 1
@@ -261,11 +276,9 @@ def run_scalar(eng) -> dict:
                     step_max = lat
         if step_max > finish:
             finish = step_max
-        touched = set()
         gone = []
-        for g, w in chosen:
+        for _g, w in chosen:
             cur[w] += 1
-            touched.add(g)
             if cur[w] >= end[w]:
                 cur[w] = end[w] = n_total
                 alive[w] = False
@@ -283,18 +296,19 @@ def run_scalar(eng) -> dict:
                             at_bar[w] = False
                             bar_ready[w] = t + 1
                             refresh(w)
-                            touched.add(slot_g[w])
+                            if base[w] < gmin[slot_g[w]]:
+                                gmin[slot_g[w]] = base[w]
             for c in sorted({slot_cta[w] for w in gone}):
                 ws = range(c * wpc, (c + 1) * wpc)
                 if any(alive[w] for w in ws):
                     continue
                 eng.cta_events.append((slot_cta_id[c], c // per_sm, cta_start[c], t + 1))
                 if launch(c, c // per_sm, t + 1 + cfg.cta_launch_cycles):
-                    touched.update(slot_g[w] for w in ws)
+                    for w in ws:
+                        if base[w] < gmin[slot_g[w]]:
+                            gmin[slot_g[w]] = base[w]
         for _g, w in chosen:
             refresh(w)
-        for g in touched:
-            group_min(g)
     finish = max(finish, t + 1, math.ceil(dram_free), math.ceil(l2_free))
     issue = np.asarray(issue_t, np.int64)
     snap = np.array([snap0, snap1, snap2, snap3, snap4, snap5], np.int64).reshape(6, n_total)
