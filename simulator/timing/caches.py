@@ -133,20 +133,30 @@ class L2Tracker:
         for alloc, ix, pos in segs:
             last, stored, scratch = self._arrays(alloc)
             sec = (ix.astype(np.int64) * size) >> self.shift
-            k = np.arange(sec.size)
-            scratch[sec[::-1]] = k[::-1]  # the first thread on each sector wins
-            later = scratch[sec] != k
-            prev = last[sec]
+            # Neighbouring threads mostly share a sector: work on runs of equal sectors.
+            run = np.empty(sec.size, bool)
+            run[0] = True
+            np.not_equal(sec[1:], sec[:-1], out=run[1:])
+            u = sec[run]
+            k = np.arange(u.size)
+            scratch[u[::-1]] = k[::-1]  # the first run on each sector wins
+            later = scratch[u] != k
+            prev = last[u]
             h = ((prev >= 0) & (now - prev <= self.capacity)) | later
-            d = h & (stored[sec] >= 0) & (now - stored[sec] <= self.capacity)
+            st = stored[u]
+            d = h & (st >= 0) & (now - st <= self.capacity)
             if store:
                 d |= later
+            last[u] = now
+            if store:
+                stored[u] = now
+            if u.size < sec.size:  # back to threads: a run's later threads hit (dirty)
+                rid = np.cumsum(run) - 1
+                h = h[rid] | ~run
+                d = d[rid] | (~run if store else False)
             if pos is None:
                 hit[:], dirty[:] = h, d
             else:
                 hit[pos], dirty[pos] = h, d
-            last[sec] = now
-            if store:
-                stored[sec] = now
         self.clock = now + max(1, n * size // self.sector_bytes)
         return hit, dirty

@@ -5,15 +5,18 @@ cost more than looking at each warp. This engine keeps the same state in lists a
 follows the same rules in the same order, so it gives the same cycles, issue times and
 reasons (a test holds the two to that). What it adds is bookkeeping: a warp's earliest
 issue cycle ignoring its pipe (``base``: stall count and scoreboards) is recomputed only
-when the warp issues, is released from a barrier or starts, and a scheduler's earliest
-cycle (``gmin``) is a lower bound: exact after a cycle in which it could issue nothing
-(the scan that looked for a warp found the earliest), lowered when a warp of it starts or
-leaves a barrier, and left as it is when it issued (the next cycle's scan makes it exact
-again). A bound that is too low costs a cycle in which nothing issues, never a decision.
+when the warp issues, is released from a barrier or starts; each scheduler keeps its
+warps whose base has passed in a ready list and the others in a heap by base, so a pick
+looks only at the ready ones. A scheduler's earliest cycle (``gmin``) is a lower bound:
+set after a cycle in which it could issue nothing (from the ready warps' pipes and the
+heap's top), lowered whenever one of its warps gets a new base, and left as it is when
+it issued (the next cycle's look makes it tight again). A bound that is too low costs a
+cycle in which nothing issues, never a decision.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 
 import numpy as np
@@ -70,7 +73,13 @@ def run_scalar(eng) -> dict:
     slot_sm = eng.slot_sm.tolist()
     slot_cta = eng.slot_cta.tolist()
     pos = eng.pos.tolist()
-    group_slots = [[int(s) for s in row if s < N] for row in eng.groups]
+    future: list[list[tuple[int, int]]] = [[] for _ in range(G)]
+    """Per scheduler, a heap of (base, warp) for warps not yet ready (stale entries are
+    skipped: their warp's base has changed or it is ready already)."""
+    ready_set: list[list[int]] = [[] for _ in range(G)]
+    """Per scheduler, the warps whose base has passed (they wait for nothing but their
+    pipe and the scheduler's pick)."""
+    is_ready = [False] * N
     last_pick = [-1] * G
     last_yield = [False] * G
     gmin = [INF] * G
@@ -92,6 +101,7 @@ def run_scalar(eng) -> dict:
     finish = 0
 
     def refresh(w: int) -> None:
+        is_ready[w] = False
         if not alive[w] or at_bar[w]:
             base[w] = INF
             return
@@ -112,19 +122,27 @@ def run_scalar(eng) -> dict:
         long_c[w] = lg
         pnext[w] = pipe_l[pc]
         r = ready[w]
-        base[w] = r if r > s else s
+        b = r if r > s else s
+        base[w] = b
+        g = slot_g[w]
+        heapq.heappush(future[g], (b, w))
+        if b < gmin[g]:
+            gmin[g] = b
 
     def group_min(g: int) -> None:
         pf = pipe_free[g]
         m = INF
-        for w in group_slots[g]:
-            b = base[w]
-            if b < INF:
-                e = pf[pnext[w]]
-                if b > e:
-                    e = b
-                if e < m:
-                    m = e
+        for w in ready_set[g]:
+            if not is_ready[w]:
+                continue
+            e = pf[pnext[w]]
+            if base[w] > e:
+                e = base[w]
+            if e < m:
+                m = e
+        h = future[g]
+        if h and h[0][0] < m:
+            m = h[0][0]
         gmin[g] = m
 
     def launch(cta_slot: int, k: int, when: int) -> bool:
@@ -189,23 +207,25 @@ def run_scalar(eng) -> dict:
             if gmin[g] > t:
                 continue
             pf = pipe_free[g]
+            h = future[g]
+            rs = ready_set[g]
+            rs = ready_set[g] = [w for w in rs if is_ready[w]]
+            while h and h[0][0] <= t:
+                b, w = heapq.heappop(h)
+                if base[w] == b and not is_ready[w]:
+                    is_ready[w] = True
+                    rs.append(w)
             best = -1
             lp = last_pick[g]
-            if not lrr and lp >= 0 and not last_yield[g]:
-                b = base[lp]
-                if b <= t and pf[pnext[lp]] <= t:
-                    best = lp
+            if not lrr and lp >= 0 and not last_yield[g] and is_ready[lp] \
+                    and pf[pnext[lp]] <= t:
+                best = lp
             if best < 0:
                 bestkey = INF
-                later = INF
+                later = h[0][0] if h else INF
                 lpos = pos[lp] if lp >= 0 else -1
-                for w in group_slots[g]:
-                    b = base[w]
-                    if b >= INF:
-                        continue
+                for w in rs:
                     e = pf[pnext[w]]
-                    if b > e:
-                        e = b
                     if e <= t:
                         key = (pos[w] - lpos - 1) % K if lrr else age[w]
                         if key < bestkey:
@@ -213,7 +233,7 @@ def run_scalar(eng) -> dict:
                             best = w
                     elif e < later:
                         later = e
-                if best < 0:  # nothing can issue: the group's earliest cycle, exactly
+                if best < 0:  # nothing can issue: the group's earliest cycle, or below
                     gmin[g] = later
                     continue
             chosen.append((g, best))
@@ -296,17 +316,12 @@ def run_scalar(eng) -> dict:
                             at_bar[w] = False
                             bar_ready[w] = t + 1
                             refresh(w)
-                            if base[w] < gmin[slot_g[w]]:
-                                gmin[slot_g[w]] = base[w]
             for c in sorted({slot_cta[w] for w in gone}):
                 ws = range(c * wpc, (c + 1) * wpc)
                 if any(alive[w] for w in ws):
                     continue
                 eng.cta_events.append((slot_cta_id[c], c // per_sm, cta_start[c], t + 1))
-                if launch(c, c // per_sm, t + 1 + cfg.cta_launch_cycles):
-                    for w in ws:
-                        if base[w] < gmin[slot_g[w]]:
-                            gmin[slot_g[w]] = base[w]
+                launch(c, c // per_sm, t + 1 + cfg.cta_launch_cycles)
         for _g, w in chosen:
             refresh(w)
     finish = max(finish, t + 1, math.ceil(dram_free), math.ceil(l2_free))
