@@ -34,6 +34,8 @@ class WaveTrace:
         self.warps_per_cta = warps_per_cta
         self.timed = timed
         """Bool per wave warp: recorded (its CTA is timed and it exists)."""
+        self.all_pos: np.ndarray | None = None
+        """The timed threads' columns, once asked for."""
         self.pcs: list[int] = []
         self.set_at: list[int] = []
         """Step indices where the warp set changes ..."""
@@ -106,7 +108,9 @@ class Recorder:
         """(thread indices, positions into the access arrays) of the timed threads."""
         cur = self.cur
         if tid is None:
-            tid = np.arange(T, dtype=np.int64)
+            if cur.all_pos is None:
+                cur.all_pos = np.flatnonzero(np.repeat(cur.timed, WARP))
+            return cur.all_pos, cur.all_pos
         keep = cur.timed[tid >> 5]
         pos = np.flatnonzero(keep)
         return tid[pos], pos

@@ -37,6 +37,7 @@ def run_scalar(eng) -> dict:
     waits_l = [tuple(np.flatnonzero(row).tolist()) for row in tb.wait]
     rsb_l = tb.read_sb.tolist()
     wsb_l = tb.write_sb.tolist()
+    has_sb = ((tb.read_sb != NO_BARRIER) | (tb.write_sb != NO_BARRIER)).tolist()
     lat_l = tb.latency.tolist()
     mem_l = tb.memory.tolist()
     long_l = tb.long.tolist()
@@ -101,7 +102,9 @@ def run_scalar(eng) -> dict:
     finish = 0
 
     def refresh(w: int) -> None:
-        is_ready[w] = False
+        if is_ready[w]:
+            is_ready[w] = False
+            ready_set[slot_g[w]].remove(w)
         if not alive[w] or at_bar[w]:
             base[w] = INF
             return
@@ -133,8 +136,6 @@ def run_scalar(eng) -> dict:
         pf = pipe_free[g]
         m = INF
         for w in ready_set[g]:
-            if not is_ready[w]:
-                continue
             e = pf[pnext[w]]
             if base[w] > e:
                 e = base[w]
@@ -209,7 +210,6 @@ def run_scalar(eng) -> dict:
             pf = pipe_free[g]
             h = future[g]
             rs = ready_set[g]
-            rs = ready_set[g] = [w for w in rs if is_ready[w]]
             while h and h[0][0] <= t:
                 b, w = heapq.heappop(h)
                 if base[w] == b and not is_ready[w]:
@@ -240,21 +240,23 @@ def run_scalar(eng) -> dict:
         mem_reqs = []
         step_max = t + 1
         bars = False
+        gone = []
         for g, w in chosen:
             idx = cur[w]
             p = pcs[idx]
+            pi = pipe_l[p]
+            pf = pipe_free[g]
             issue_t[idx] = t
             snap0[idx] = last_t[w]
             snap1[idx] = ready[w]
             snap2[idx] = bar_ready[w]
             snap3[idx] = sbt_c[w]
-            snap4[idx] = pipe_free[g][pipe_l[p]]
+            snap4[idx] = pf[pi]
             snap5[idx] = long_c[w]
             last_t[w] = t
             bar_ready[w] = 0
             ready[w] = t + stall_l[p]
-            pi = pipe_l[p]
-            pipe_free[g][pi] = t + interval[pi]
+            pf[pi] = t + interval[pi]
             last_pick[g] = w
             last_yield[g] = yield_l[p]
             m = mems[idx]
@@ -262,12 +264,19 @@ def run_scalar(eng) -> dict:
                 mem_reqs.append((w, p, m))
             else:
                 lat = t + lat_l[p]
-                set_sb(w, p, lat)
+                if has_sb[p]:
+                    set_sb(w, p, lat)
                 if lat > step_max:
                     step_max = lat
             if bar_l[p]:
                 at_bar[w] = True
                 bars = True
+            idx += 1
+            cur[w] = idx
+            if idx >= end[w]:
+                cur[w] = end[w] = n_total
+                alive[w] = False
+                gone.append(w)
         if mem_reqs:
             outs = []
             l2_total = dram_total = 0
@@ -296,13 +305,6 @@ def run_scalar(eng) -> dict:
                     step_max = lat
         if step_max > finish:
             finish = step_max
-        gone = []
-        for _g, w in chosen:
-            cur[w] += 1
-            if cur[w] >= end[w]:
-                cur[w] = end[w] = n_total
-                alive[w] = False
-                gone.append(w)
         resident -= len(gone)
         if gone or bars:
             ctas = sorted({slot_cta[w] for g, w in chosen})
