@@ -1,0 +1,124 @@
+"""``warpforge.libs.gemm``: CUTLASS-style tiled GEMM written in the DSL.
+
+``matmul(A, B, C=None, alpha=1.0, beta=0.0, bias=None, activation=None, config=None,
+device=None)`` computes ``C = act(alpha * A @ B + beta * C + bias)`` in float32 on the
+current device (or ``device``) with the SIMT template (:mod:`.simt`) and returns C.
+``configs(M, N, K, dtype="f32", device=None)`` lists the template's legal
+configurations (:mod:`.config`). Inputs may be any 2-D float32 arrays: row- or
+column-major, strided views; M, N and K of any size.
+
+Bad input raises ``wf.LaunchError`` naming the argument before anything runs, so C is
+untouched: operands that are not 2-D float32 arrays, inner dimensions that differ, a C of
+the wrong shape or dtype or a read-only one, a C that shares memory with A or B, a bias
+that is not a float32 vector of length N, an unknown activation, a config the template
+cannot run.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+
+import numpy as np
+
+import warpforge as wf
+
+from .config import GemmConfig, default_config, legal
+from .simt import GELU, RELU, gemm_simt
+
+ACTIVATIONS = {None: 0, "relu": RELU, "gelu": GELU}
+"""Activation names ``matmul`` accepts."""
+
+__all__ = ["ACTIVATIONS", "GemmConfig", "configs", "matmul"]
+
+
+def configs(M: int, N: int, K: int, dtype: str = "f32", device=None) -> list[GemmConfig]:
+    """Every legal configuration of the template for this problem (the space the
+    autotuner searches). Tiles larger than the problem in both dimensions are left out
+    (they only compute padding), except the smallest that covers it."""
+    _dtype_name(dtype)
+    for name, value in (("M", M), ("N", N), ("K", K)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise wf.LaunchError(f"configs: {name} must be a positive int, got {value!r}")
+    space = legal()
+    m_cap, n_cap = 2 * max(M, 16), 2 * max(N, 16)
+    fits = [c for c in space if m_cap >= c.BM and n_cap >= c.BN]
+    return fits or space
+
+
+def matmul(A, B, C=None, alpha: float = 1.0, beta: float = 0.0, bias=None,
+           activation: str | None = None, config: GemmConfig | None = None, device=None):
+    """``C = act(alpha * A @ B + beta * C + bias)``; returns C (a new array when None).
+    See the module docstring for what is accepted."""
+    A = _matrix(A, "A")
+    B = _matrix(B, "B")
+    M, K = A.shape
+    if B.shape[0] != K:
+        raise wf.LaunchError(f"matmul: B has {B.shape[0]} rows but A has {K} columns "
+                             f"(A is {M}x{K}, B is {B.shape[0]}x{B.shape[1]})")
+    N = B.shape[1]
+    if C is None:
+        C = np.zeros((M, N), np.float32)
+        beta = 0.0
+    else:
+        if not isinstance(C, np.ndarray) or C.ndim != 2 or C.shape != (M, N) \
+                or C.dtype != np.float32:
+            raise wf.LaunchError(f"matmul: C must be a {M}x{N} float32 array, got "
+                                 f"{_describe(C)}")
+        if not C.flags.writeable:
+            raise wf.LaunchError("matmul: C is read-only")
+        for name, other in (("A", A), ("B", B)):
+            if np.shares_memory(C, other):
+                raise wf.LaunchError(f"matmul: C shares memory with {name}; the result "
+                                     "would overwrite its own input")
+    for name, value in (("alpha", alpha), ("beta", beta)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise wf.LaunchError(f"matmul: {name} must be a number, got {value!r}")
+    if bias is not None and (not isinstance(bias, np.ndarray) or bias.shape != (N,)
+                             or bias.dtype != np.float32):
+        raise wf.LaunchError(f"matmul: bias must be a float32 vector of length {N}, got "
+                             f"{_describe(bias)}")
+    if activation not in ACTIVATIONS:
+        raise wf.LaunchError(f"matmul: activation must be one of "
+                             f"{', '.join(map(repr, ACTIVATIONS))}, got {activation!r}")
+    dev = wf.get_device() if device is None else device
+    if config is None:
+        config = default_config(M, N, _workers(dev))
+    elif not isinstance(config, GemmConfig) or config.why_illegal() is not None:
+        why = config.why_illegal() if isinstance(config, GemmConfig) else "not a GemmConfig"
+        raise wf.LaunchError(f"matmul: config {config!r} cannot run: {why}")
+    vec = bias if bias is not None else np.zeros(1, np.float32)
+    gemm_simt.launch(config.grid(M, N), config.threads, A, B, C, vec, M, N, K,
+                     float(alpha), float(beta), device=dev,
+                     BETA=int(beta != 0.0), HAS_BIAS=int(bias is not None),
+                     ACT=ACTIVATIONS[activation], **config.constexprs())
+    return C
+
+
+def _dtype_name(dtype: str) -> None:
+    if dtype not in ("f32", "float32", np.float32):
+        raise wf.LaunchError(f"the SIMT GEMM template takes f32, not {dtype!r}")
+
+
+def _matrix(x, name: str) -> np.ndarray:
+    if not isinstance(x, np.ndarray) or x.ndim != 2 or x.dtype != np.float32:
+        raise wf.LaunchError(f"matmul: {name} must be a 2-D float32 array, got "
+                             f"{_describe(x)}")
+    if 0 in x.shape:
+        raise wf.LaunchError(f"matmul: {name} is empty ({x.shape[0]}x{x.shape[1]})")
+    return x
+
+
+def _describe(x) -> str:
+    if isinstance(x, np.ndarray):
+        return f"a {'x'.join(map(str, x.shape)) or 'scalar'} {x.dtype} array"
+    return f"{type(x).__name__} {x!r}"[:80]
+
+
+def _workers(dev) -> int:
+    """Parallel units to fill: the simulator's SMs, or 4 CTAs a CPU worker thread."""
+    if isinstance(dev, str):
+        dev = wf.Simulator() if dev == "sim" else wf.CPU()
+    if isinstance(dev, wf.Simulator):
+        return dev.config.num_sms
+    return 4 * (getattr(dev, "threads", None) or os.cpu_count() or 2)

@@ -1,0 +1,164 @@
+"""libs.gemm against numpy in float64, on both devices: hypothesis-drawn shapes, layouts,
+alpha/beta, bias and activations, every legal configuration on a few shapes, and bad
+input. The simulator runs with the hazard checker and racecheck/initcheck on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import warpforge as wf
+from warpforge.libs import gemm
+from warpforge.libs.gemm.config import GemmConfig, legal
+
+GELU_C = np.sqrt(2 / np.pi)
+
+
+def sim() -> wf.Simulator:
+    return wf.Simulator("test", check_hazards=True, sanitize="racecheck,initcheck")
+
+
+def device(name: str):
+    return sim() if name == "sim" else wf.CPU(threads=2, checked=True)
+
+
+def reference(A, B, C=None, alpha=1.0, beta=0.0, bias=None, activation=None):
+    out = alpha * (A.astype(np.float64) @ B.astype(np.float64))
+    if C is not None and beta:
+        out += beta * C.astype(np.float64)
+    if bias is not None:
+        out += bias
+    if activation == "relu":
+        out = np.maximum(out, 0)
+    if activation == "gelu":
+        out = 0.5 * out * (1 + np.tanh(GELU_C * (out + 0.044715 * out**3)))
+    return out
+
+
+def check(got, want, K):
+    """float32 accumulation of K products of magnitude about 1: the error grows with K."""
+    tol = 1e-5 * (4 + K) * max(1.0, float(np.abs(want).max()))
+    np.testing.assert_allclose(got, want, rtol=0, atol=tol)
+
+
+def operands(rng, M, N, K, layout="rr"):
+    A = rng.standard_normal((M, K)).astype(np.float32)
+    B = rng.standard_normal((K, N)).astype(np.float32)
+    if layout[0] == "c":
+        A = np.asfortranarray(A)
+    if layout[1] == "c":
+        B = np.asfortranarray(B)
+    return A, B
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(M=st.integers(1, 300), N=st.integers(1, 300), K=st.integers(1, 300),
+       layout=st.sampled_from(["rr", "rc", "cr", "cc"]), seed=st.integers(0, 2**31))
+def test_any_shape_and_layout_on_the_cpu(M, N, K, layout, seed):
+    rng = np.random.default_rng(seed)
+    A, B = operands(rng, M, N, K, layout)
+    check(gemm.matmul(A, B, device=device("cpu")), reference(A, B), K)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(M=st.integers(1, 70), N=st.integers(1, 70), K=st.integers(1, 70),
+       layout=st.sampled_from(["rr", "rc", "cr", "cc"]), seed=st.integers(0, 2**31))
+def test_any_shape_and_layout_on_the_simulator(M, N, K, layout, seed):
+    rng = np.random.default_rng(seed)
+    A, B = operands(rng, M, N, K, layout)
+    check(gemm.matmul(A, B, device=sim()), reference(A, B), K)
+
+
+@pytest.mark.parametrize("dev", ["sim", "cpu"])
+@pytest.mark.parametrize("activation", [None, "relu", "gelu"])
+def test_the_epilogue_alpha_beta_bias_and_activation(dev, activation):
+    rng = np.random.default_rng(3)
+    M, N, K = 45, 37, 29
+    A, B = operands(rng, M, N, K)
+    C = rng.standard_normal((M, N)).astype(np.float32)
+    bias = rng.standard_normal(N).astype(np.float32)
+    want = reference(A, B, C, alpha=1.5, beta=-0.5, bias=bias, activation=activation)
+    out = gemm.matmul(A, B, C, alpha=1.5, beta=-0.5, bias=bias, activation=activation,
+                      device=device(dev))
+    assert out is C
+    check(C, want, K)
+
+
+def test_beta_zero_does_not_read_c():
+    A, B = operands(np.random.default_rng(4), 20, 20, 20)
+    C = np.full((20, 20), np.nan, np.float32)
+    gemm.matmul(A, B, C, beta=0.0, device=sim())
+    check(C, reference(A, B), 20)
+
+
+def test_strided_views_work():
+    rng = np.random.default_rng(5)
+    big_a = rng.standard_normal((90, 70)).astype(np.float32)
+    big_b = rng.standard_normal((80, 60)).astype(np.float32)
+    A, B = big_a[::2, 1::2], big_b[:35, ::3]       # 45x35 and 35x20
+    for dev in ("sim", "cpu"):
+        check(gemm.matmul(A, B, device=device(dev)), reference(A, B), 35)
+
+
+def test_every_config_of_the_space_is_correct_on_the_simulator():
+    # 33x17x5: edge tiles in M and N, K shorter than every BK; its space (BM up to 64, BN
+    # up to 32) holds every config of the smaller shapes too.
+    M, N, K = 33, 17, 5
+    A, B = operands(np.random.default_rng(6), M, N, K)
+    want = reference(A, B)
+    space = gemm.configs(M, N, K)
+    assert space and all(c.why_illegal() is None for c in space)
+    device = wf.Simulator("test", timing=False)
+    for config in space:
+        check(gemm.matmul(A, B, config=config, device=device), want, K)
+
+
+def test_the_space_holds_only_legal_configs():
+    space = legal()
+    assert len(space) >= 200
+    for c in space:
+        assert c.threads % 32 == 0 and 32 <= c.threads <= 1024
+        assert (c.BM * c.BK) % c.threads == 0 and (c.BN * c.BK) % c.threads == 0
+        assert c.shared_bytes <= 48 * 1024 and c.registers <= 128
+    assert "registers" in GemmConfig(128, 128, 8, 8, 16).why_illegal()
+    assert "do not split evenly" in GemmConfig(16, 16, 4, 1, 1).why_illegal()
+
+
+# --- bad input ---------------------------------------------------------------------------
+
+def test_bad_input_is_a_launch_error_naming_the_argument_with_c_untouched():
+    A = np.ones((4, 3), np.float32)
+    B = np.ones((3, 5), np.float32)
+    C = np.full((4, 5), 7.0, np.float32)
+    cases = [
+        (dict(A=np.ones((4, 3), np.float64), B=B), "A must be a 2-D float32"),
+        (dict(A=np.ones(12, np.float32), B=B), "A must be a 2-D float32"),
+        (dict(A=A, B=np.ones((4, 5), np.float32)), "B has 4 rows but A has 3 columns"),
+        (dict(A=A, B=B, C=np.ones((5, 4), np.float32)), "C must be a 4x5 float32"),
+        (dict(A=A, B=B, C=C.astype(np.float64)), "C must be a 4x5 float32"),
+        (dict(A=A, B=B, bias=np.ones(4, np.float32)), "bias must be a float32 vector"),
+        (dict(A=A, B=B, activation="swish"), "activation must be one of"),
+        (dict(A=A, B=B, alpha="2"), "alpha must be a number"),
+        (dict(A=A, B=B, config=GemmConfig(16, 16, 4, 1, 1)), "cannot run"),
+    ]
+    for kwargs, message in cases:
+        with pytest.raises(wf.LaunchError, match=message):
+            gemm.matmul(**{"C": C, **kwargs}, device=sim())
+        assert (C == 7.0).all()
+
+
+def test_c_aliasing_an_input_is_refused():
+    X = np.ones((6, 6), np.float32)
+    with pytest.raises(wf.LaunchError, match="C shares memory with A"):
+        gemm.matmul(X, np.ones((6, 6), np.float32), X, device=sim())
+    with pytest.raises(wf.LaunchError, match="C shares memory with B"):
+        gemm.matmul(np.ones((6, 6), np.float32), X[:, :], X, device=sim())
+
+
+def test_configs_rejects_nonsense():
+    with pytest.raises(wf.LaunchError, match="M must be a positive int"):
+        gemm.configs(0, 4, 4)
+    with pytest.raises(wf.LaunchError, match="takes f32"):
+        gemm.configs(4, 4, 4, dtype="f64")
