@@ -34,15 +34,15 @@ __all__ = ["ACTIVATIONS", "GemmConfig", "configs", "matmul"]
 
 def configs(M: int, N: int, K: int, dtype: str = "f32", device=None) -> list[GemmConfig]:
     """Every legal configuration of the template for this problem (the space the
-    autotuner searches). Tiles larger than the problem in both dimensions are left out
-    (they only compute padding), except the smallest that covers it."""
+    autotuner searches). Tiles more than twice the problem along M, N or K (past 16, 16
+    and 4) are left out: they only compute padding."""
     _dtype_name(dtype)
     for name, value in (("M", M), ("N", N), ("K", K)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise wf.LaunchError(f"configs: {name} must be a positive int, got {value!r}")
     space = legal()
-    m_cap, n_cap = 2 * max(M, 16), 2 * max(N, 16)
-    fits = [c for c in space if m_cap >= c.BM and n_cap >= c.BN]
+    m_cap, n_cap, k_cap = 2 * max(M, 16), 2 * max(N, 16), 2 * max(K, 4)
+    fits = [c for c in space if m_cap >= c.BM and n_cap >= c.BN and k_cap >= c.BK]
     return fits or space
 
 
@@ -88,10 +88,11 @@ def matmul(A, B, C=None, alpha: float = 1.0, beta: float = 0.0, bias=None,
         why = config.why_illegal() if isinstance(config, GemmConfig) else "not a GemmConfig"
         raise wf.LaunchError(f"matmul: config {config!r} cannot run: {why}")
     vec = bias if bias is not None else np.zeros(1, np.float32)
-    gemm_simt.launch(config.grid(M, N), config.threads, A, B, C, vec, M, N, K,
+    gemm_simt.launch(config.grid(M, N), config.block, A, B, C, vec, M, N, K,
                      float(alpha), float(beta), device=dev,
                      BETA=int(beta != 0.0), HAS_BIAS=int(bias is not None),
-                     ACT=ACTIVATIONS[activation], **config.constexprs())
+                     ACT=ACTIVATIONS[activation], EVEN=int(config.divides(M, N, K)),
+                     **config.constexprs())
     return C
 
 

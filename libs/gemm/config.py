@@ -5,8 +5,6 @@ A configuration is a CTA tile ``BM x BN`` stepping ``BK`` along K, and a thread 
 configurations a launch can run and the template can express:
 
 * threads: a whole number of warps, from 32 to 1024;
-* the tile loads: ``BM * BK`` and ``BN * BK`` divisible by the thread count (each thread
-  loads the same number of elements of each tile);
 * registers: the thread tile, its A and B fragments and about 24 for addresses and loop
   state, at most :data:`MAX_REGISTERS` (so no spills on the simulator);
 * shared memory: ``(BM + BN) * BK`` floats within :data:`MAX_SHARED` bytes.
@@ -59,7 +57,16 @@ class GemmConfig:
 
     def constexprs(self) -> dict[str, int]:
         """The template's tile constexprs."""
-        return dict(asdict(self), NT=self.threads)
+        return asdict(self)
+
+    @property
+    def block(self) -> tuple[int, int]:
+        """The CTA's shape: x along C's columns, y along its rows."""
+        return (self.BN // self.TN, self.BM // self.TM)
+
+    def divides(self, m: int, n: int, k: int) -> bool:
+        """Whether the tiles divide the problem (no edge tiles: no guards needed)."""
+        return m % self.BM == 0 and n % self.BN == 0 and k % self.BK == 0
 
     def grid(self, m: int, n: int) -> tuple[int, int]:
         """CTAs covering an ``m x n`` C."""
@@ -72,9 +79,6 @@ class GemmConfig:
         t = self.threads
         if t % 32 or not 32 <= t <= 1024:
             return f"{t} threads is not a whole number of warps from 32 to 1024"
-        if (self.BM * self.BK) % t or (self.BN * self.BK) % t:
-            return f"the tiles' {self.BM * self.BK} and {self.BN * self.BK} elements do " \
-                   f"not split evenly over {t} threads"
         if self.registers > MAX_REGISTERS:
             return f"about {self.registers} registers a thread (at most {MAX_REGISTERS})"
         if self.shared_bytes > MAX_SHARED:

@@ -103,9 +103,9 @@ def test_strided_views_work():
 
 
 def test_every_config_of_the_space_is_correct_on_the_simulator():
-    # 33x17x5: edge tiles in M and N, K shorter than every BK; its space (BM up to 64, BN
-    # up to 32) holds every config of the smaller shapes too.
-    M, N, K = 33, 17, 5
+    # 19x13x5: edge tiles in M, N and K; its space (tiles up to 32x32x8) holds every
+    # config of any smaller problem.
+    M, N, K = 19, 13, 5
     A, B = operands(np.random.default_rng(6), M, N, K)
     want = reference(A, B)
     space = gemm.configs(M, N, K)
@@ -120,10 +120,9 @@ def test_the_space_holds_only_legal_configs():
     assert len(space) >= 200
     for c in space:
         assert c.threads % 32 == 0 and 32 <= c.threads <= 1024
-        assert (c.BM * c.BK) % c.threads == 0 and (c.BN * c.BK) % c.threads == 0
         assert c.shared_bytes <= 48 * 1024 and c.registers <= 128
     assert "registers" in GemmConfig(128, 128, 8, 8, 16).why_illegal()
-    assert "do not split evenly" in GemmConfig(16, 16, 4, 1, 1).why_illegal()
+    assert "warps" in GemmConfig(16, 16, 4, 4, 4).why_illegal()     # 16 threads
 
 
 # --- bad input ---------------------------------------------------------------------------
@@ -141,7 +140,7 @@ def test_bad_input_is_a_launch_error_naming_the_argument_with_c_untouched():
         (dict(A=A, B=B, bias=np.ones(4, np.float32)), "bias must be a float32 vector"),
         (dict(A=A, B=B, activation="swish"), "activation must be one of"),
         (dict(A=A, B=B, alpha="2"), "alpha must be a number"),
-        (dict(A=A, B=B, config=GemmConfig(16, 16, 4, 1, 1)), "cannot run"),
+        (dict(A=A, B=B, config=GemmConfig(16, 16, 4, 4, 4)), "cannot run"),
     ]
     for kwargs, message in cases:
         with pytest.raises(wf.LaunchError, match=message):
