@@ -244,7 +244,14 @@ def run_native(rng: np.random.Generator) -> None:
     flops = 2 * m**3
     print(f"matmul_tiled {m}x{m} matches numpy  [ok]")
     print(f"  native {flops / ours / 1e9:6.1f} GFLOP/s, numpy.matmul (BLAS) "
-          f"{flops / theirs / 1e9:6.1f} GFLOP/s: {theirs / ours:.2f}x numpy\n")
+          f"{flops / theirs / 1e9:6.1f} GFLOP/s: {theirs / ours:.2f}x numpy")
+    from .libs import gemm
+    C2 = gemm.matmul(A, B, device=cpu)
+    np.testing.assert_allclose(C2, A @ B, rtol=1e-3, atol=1e-3)
+    ours = _best(lambda: gemm.matmul(A, B, C2, device=cpu))
+    print(f"libs.gemm.matmul {m}x{m} (the SIMT template, heuristic config) matches numpy  "
+          f"[ok]")
+    print(f"  native {flops / ours / 1e9:6.1f} GFLOP/s: {theirs / ours:.2f}x numpy\n")
 
 
 def main() -> int:

@@ -83,7 +83,8 @@ def matmul(A, B, C=None, alpha: float = 1.0, beta: float = 0.0, bias=None,
                              f"{', '.join(map(repr, ACTIVATIONS))}, got {activation!r}")
     dev = wf.get_device() if device is None else device
     if config is None:
-        config = default_config(M, N, _workers(dev))
+        workers, cpu = _workers(dev)
+        config = default_config(M, N, workers, cpu)
     elif not isinstance(config, GemmConfig) or config.why_illegal() is not None:
         why = config.why_illegal() if isinstance(config, GemmConfig) else "not a GemmConfig"
         raise wf.LaunchError(f"matmul: config {config!r} cannot run: {why}")
@@ -116,10 +117,11 @@ def _describe(x) -> str:
     return f"{type(x).__name__} {x!r}"[:80]
 
 
-def _workers(dev) -> int:
-    """Parallel units to fill: the simulator's SMs, or 4 CTAs a CPU worker thread."""
+def _workers(dev) -> tuple[int, bool]:
+    """(Parallel units to fill: the simulator's SMs, or 4 CTAs a CPU worker thread;
+    whether the device is the CPU)."""
     if isinstance(dev, str):
         dev = wf.Simulator() if dev == "sim" else wf.CPU()
     if isinstance(dev, wf.Simulator):
-        return dev.config.num_sms
-    return 4 * (getattr(dev, "threads", None) or os.cpu_count() or 2)
+        return dev.config.num_sms, False
+    return 4 * (getattr(dev, "threads", None) or os.cpu_count() or 2), True

@@ -12,7 +12,8 @@ configurations a launch can run and the template can express:
 :func:`default_config` is the documented heuristic ``matmul`` uses when nothing was
 tuned: the largest of 64x64 / 32x32 / 16x16 CTA tiles whose grid still gives every SM of
 the device work (108 SMs on the simulated A100; on the CPU, as many CTAs as worker
-threads times 4), with a 4x4 thread tile (2x2 below 32) and BK = 8.
+threads times 4), with a 4x4 thread tile (2x2 below 32); BK is 8 on the simulator and 16
+on the CPU (the best measured at N=1024 in ``benchmarks/gemm.py``).
 """
 
 from __future__ import annotations
@@ -100,11 +101,11 @@ def legal() -> list[GemmConfig]:
     return out
 
 
-def default_config(m: int, n: int, workers: int) -> GemmConfig:
+def default_config(m: int, n: int, workers: int, cpu: bool = False) -> GemmConfig:
     """The heuristic pick for an ``m x n`` C on a device with ``workers`` parallel units
     (SMs, or CPU threads times 4)."""
     for tile, thread in ((64, 4), (32, 4), (16, 2)):
-        cfg = GemmConfig(tile, tile, 8, thread, thread)
+        cfg = GemmConfig(tile, tile, 16 if cpu else 8, thread, thread)
         ctas = -(-m // tile) * -(-n // tile)
         if ctas >= workers or tile == 16:
             return cfg

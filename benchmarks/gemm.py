@@ -1,0 +1,152 @@
+"""libs.gemm: SASS quality, simulated efficiency, and CPU speed against numpy.
+
+A benchmark, not a test. In one run it prints:
+
+1. SASS quality of the SIMT template's 128x128x8 configuration (8x8 thread tile, 256
+   threads, CUTLASS's SIMT default): registers, spills, hot-loop instructions and FFMA
+   share, next to ptxas's 119 registers and 91% FFMA on the reference kernel
+   (``reference/ptxas-sm80.md``). Goals: FFMA share at least 0.90, registers at most
+   1.1x 119, no spills.
+2. Simulated efficiency: SGEMM at N=1024 on the A100 configuration (timed, sampled), as a
+   share of the simulated FP32 peak (108 SMs x 64 lanes x 2 FLOP a cycle). Goal 80%
+   (CUTLASS reaches about 88% on silicon).
+3. CPU: ``matmul`` against ``numpy.matmul`` (OpenBLAS) in the same run at N=1024 and
+   N=2048, 4096x64x4096 and a skinny 16x4096x4096, best of several runs, each with the
+   best of a few configurations. Goal 0.9x numpy at 1024 and 2048.
+
+Usage: python benchmarks/gemm.py [--repeats 3] [--skip-sim]
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import re
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from machine import describe
+
+import warpforge as wf
+from warpforge.dsl.kernel import LAUNCH_HOOKS as kernel_hooks
+from warpforge.libs import gemm
+from warpforge.libs.gemm.config import GemmConfig
+from warpforge.libs.gemm.simt import gemm_simt
+
+PTXAS_REGISTERS = 119
+PTXAS_FFMA_SHARE = 0.91
+CPU_CONFIGS = (GemmConfig(64, 64, 8, 4, 4), GemmConfig(64, 128, 8, 8, 2),
+               GemmConfig(16, 16, 16, 1, 1), GemmConfig(64, 64, 16, 4, 4))
+
+
+def hot_loop(asm: str) -> list[str]:
+    """The opcodes of the innermost loop with the most instructions (label to back
+    branch)."""
+    lines = asm.splitlines()
+    best: list[str] = []
+    for i, line in enumerate(lines):
+        label = re.match(r"\s*(\.L_loop\d+):", line)
+        if not label:
+            continue
+        body = []
+        for later in lines[i + 1:]:
+            op = re.search(r"\]\s+(?:@!?P\w+\s+)?([A-Z0-9_.]+)", later)
+            if op:
+                body.append(op.group(1))
+            if "BRA" in later and label.group(1) in later:
+                break
+        if len(body) > len(best):
+            best = body
+    return best
+
+
+def sass_quality() -> None:
+    cfg = GemmConfig(128, 128, 8, 8, 8)
+    A = np.ones((1024, 1024), np.float32)
+    ck = gemm_simt.compile(A, A, A.copy(), np.zeros(1, np.float32), 1024, 1024, 1024, 1.0,
+                           0.0, BETA=0, HAS_BIAS=0, ACT=0, EVEN=1, target="sim",
+                           **cfg.constexprs())
+    loop = hot_loop(ck.asm)
+    ffma = sum(op.startswith("FFMA") for op in loop) / max(len(loop), 1)
+    print(f"\nSASS, {cfg}: {ck.registers} registers (ptxas {PTXAS_REGISTERS}: "
+          f"{ck.registers / PTXAS_REGISTERS:.2f}x), local memory {ck.program.local_bytes} "
+          f"bytes, hot loop {len(loop)} instructions, FFMA share {ffma:.2f} (ptxas "
+          f"{PTXAS_FFMA_SHARE})")
+    ok = ffma >= 0.90 and ck.registers <= 1.1 * PTXAS_REGISTERS and not ck.program.local_bytes
+    print(f"  goal (FFMA >= 0.90, registers <= 1.1x, no spills): {'met' if ok else 'NOT met'}")
+
+
+def simulated() -> None:
+    n = 1024
+    cfg = GemmConfig(128, 128, 8, 8, 8)
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((n, n), dtype=np.float32)
+    B = rng.standard_normal((n, n), dtype=np.float32)
+    sim = wf.Simulator()
+    start = time.perf_counter()
+    C = np.zeros((n, n), np.float32)
+    with wf.device(sim):
+        gemm.matmul(A, B, C, config=cfg)
+    res = last_result[0]
+    took = time.perf_counter() - start
+    np.testing.assert_allclose(C, A @ B, rtol=1e-3, atol=1e-3)
+    peak = sim.config.num_sms * sim.config.sub_partitions * (32 // sim.config.fma_interval) * 2
+    share = 2 * n**3 / res.cycles / peak
+    print(f"\nsimulated SGEMM N={n}, {cfg}, A100 config: {res.cycles:,} cycles "
+          f"({res.sim_seconds * 1e6:.0f} us), {share:.1%} of the FP32 peak "
+          f"({peak:,} FLOP a cycle); host {took:.1f} s")
+    print(f"  goal 80%: {'met' if share >= 0.8 else 'NOT met'}")
+
+
+last_result: list = [None]
+
+
+def cpu(repeats: int) -> None:
+    device = wf.CPU()
+    print(f"\nCPU ({device!r}) against numpy.matmul, best of {repeats}:")
+    rng = np.random.default_rng(1)
+    for m, n, k in ((1024, 1024, 1024), (2048, 2048, 2048), (4096, 64, 4096),
+                    (16, 4096, 4096)):
+        A = rng.standard_normal((m, k), dtype=np.float32)
+        B = rng.standard_normal((k, n), dtype=np.float32)
+        C = np.zeros((m, n), np.float32)
+        best, best_cfg = float("inf"), None
+        for cfg in CPU_CONFIGS:
+            gemm.matmul(A, B, C, config=cfg, device=device)
+            for _ in range(repeats):
+                t = time.perf_counter()
+                gemm.matmul(A, B, C, config=cfg, device=device)
+                d = time.perf_counter() - t
+                if d < best:
+                    best, best_cfg = d, cfg
+        np.testing.assert_allclose(C, A @ B, rtol=1e-3, atol=1e-2)
+        theirs = min(_time(np.matmul, A, B) for _ in range(repeats))
+        flop = 2 * m * n * k
+        print(f"  {m}x{n}x{k}: ours {flop / best / 1e9:6.1f} GFLOP/s ({best_cfg}), numpy "
+              f"{flop / theirs / 1e9:6.1f} GFLOP/s: {theirs / best:.2f}x numpy")
+
+
+def _time(fn, *args) -> float:
+    t = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--skip-sim", action="store_true")
+    args = ap.parse_args()
+    print(describe())
+    kernel_hooks.append(lambda res: last_result.__setitem__(0, res))
+    sass_quality()
+    if not args.skip_sim:
+        simulated()
+    cpu(args.repeats)
+
+
+if __name__ == "__main__":
+    main()
