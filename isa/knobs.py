@@ -31,6 +31,9 @@ KNOBS: dict[str, Knob] = {
         Knob("WARPFORGE_SANITIZE", str, "",
              "Sanitizers the simulator runs besides memcheck and synccheck: a comma list of "
              "racecheck and initcheck (wf.Simulator(sanitize=...) overrides it)."),
+        Knob("WARPFORGE_AUTOTUNE", bool, True,
+             "Measure configs of @wf.autotune kernels (0: use the best cached config, "
+             "else the first, and never measure)."),
         Knob("WARPFORGE_DEVICE", str, "sim",
              "The default device: 'sim' (the GPU simulator) or 'cpu' (native code on the "
              "host's cores)."),

@@ -9,6 +9,7 @@ for a tour.
 from importlib import metadata as _metadata
 
 from . import cuda, isa, simulator
+from .dsl.autotune import Config, autotune
 from .dsl.cpu import CPU
 from .dsl.devices import device, get_device, set_device, to_device
 from .dsl.errors import CompileError
@@ -45,6 +46,8 @@ globals().update(_DIM3S)  # wf.thread_idx, wf.block_idx, wf.block_dim, wf.grid_d
 
 __all__ = [
     "CPU",
+    "Config",
+    "autotune",
     "AssemblyError",
     "BarrierError",
     "ConfigError",

@@ -1,0 +1,314 @@
+"""``@wf.autotune``: pick a kernel's constexprs by measuring them, and remember.
+
+``@wf.autotune(configs=[wf.Config(BM=64, ...), ...], key=["M", "N"], ...)`` above
+``@wf.kernel`` gives an :class:`Autotuned` kernel. Its first launch with new values of the
+``key`` parameters measures every config (or those ``prune`` keeps, or ``budget`` of
+them drawn at random with ``strategy="random"``), then launches the winner; later
+launches with the same key values launch the winner at once.
+
+* **Objective.** ``"auto"``: simulated cycles on the simulator (deterministic: the same
+  winner every time), the median wall time of 5 runs after a warm-up on the CPU (the
+  spread is kept in the log). Or a callable ``objective(result, seconds)`` to minimize.
+* **Safe measuring.** Arrays named in ``restore_value`` are saved before the trials and
+  restored after each, so a tuned launch leaves exactly what an untuned one would (also
+  for kernels that accumulate into an output). A config that fails to compile or run is
+  a failed trial with its reason; if every one fails, ``wf.LaunchError`` lists them.
+* **Cache.** Each measured (kernel source and what it closes over, config, key values,
+  device, compiler and timing-model version) is one file under the kernel cache's
+  ``autotune/`` folder, written atomically; adding a config measures only it, a changed
+  kernel measures again, and a corrupt entry is measured again and rewritten.
+  ``WARPFORGE_AUTOTUNE=0`` never measures: the best cached config, else the first.
+* ``k.best_config(*args, **constexprs)`` and ``k.tuning_log`` (every trial: config,
+  objective, compile seconds, status, reason, timestamp).
+
+Trials run one after another in this process (``executor`` is accepted for the API and
+not used yet).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import statistics
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ..isa import knobs
+from ..isa.errors import WarpforgeError
+from ..simulator import LaunchError, Simulator
+from ..simulator.timing import TIMING_MODEL_VERSION
+from . import cache
+from .devices import get_device, resolve_device
+from .kernel import Kernel
+
+STRATEGIES = ("exhaustive", "random")
+CPU_RUNS = 5
+"""Timed runs a CPU trial takes the median of (after one warm-up)."""
+
+
+class Config(dict):
+    """One point of a tuning space: constexpr values by name (``wf.Config(BM=64)``)."""
+
+    def __init__(self, **values: object) -> None:
+        super().__init__(values)
+
+    def __repr__(self) -> str:
+        return "Config(" + ", ".join(f"{k}={v!r}" for k, v in self.items()) + ")"
+
+    def __hash__(self) -> int:  # configs are used as keys of the log and the winners
+        return hash(tuple(sorted(self.items())))
+
+
+def autotune(configs: Sequence[Config], key: Sequence[str] = (), prune: Callable | None = None,
+             objective: str | Callable = "auto", strategy: str = "exhaustive",
+             budget: int | None = None, restore_value: Sequence[str] = (),
+             executor=None) -> Callable[[Kernel], Autotuned]:
+    """The decorator (see the module docstring)."""
+    def wrap(kernel: Kernel) -> Autotuned:
+        return Autotuned(kernel, configs, key, prune, objective, strategy, budget,
+                         restore_value, executor)
+    return wrap
+
+
+class Autotuned:
+    """A kernel launched with the best of its configs (see the module docstring)."""
+
+    def __init__(self, kernel: Kernel, configs, key, prune, objective, strategy, budget,
+                 restore_value, executor) -> None:
+        if not isinstance(kernel, Kernel):
+            raise LaunchError("@wf.autotune goes above @wf.kernel")
+        self.kernel = kernel
+        self.__name__ = kernel.__name__
+        configs = list(configs)
+        if not configs:
+            raise LaunchError(f"autotune({kernel.__name__}): the config list is empty")
+        names = {p.name: p for p in kernel.params}
+        for c in configs:
+            if not isinstance(c, Config):
+                raise LaunchError(f"autotune({kernel.__name__}): {c!r} is not a wf.Config")
+            for field in c:
+                if field not in names or not names[field].is_constexpr:
+                    raise LaunchError(f"autotune({kernel.__name__}): config field {field!r} "
+                                      "is not a constexpr parameter of the kernel")
+        for k in key:
+            if k not in names:
+                raise LaunchError(f"autotune({kernel.__name__}): key {k!r} is not a "
+                                  f"parameter; parameters: {', '.join(names)}")
+        if strategy not in STRATEGIES:
+            raise LaunchError(f"autotune({kernel.__name__}): strategy must be one of "
+                              f"{', '.join(STRATEGIES)}, got {strategy!r}")
+        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int)
+                                   or budget < 1):
+            raise LaunchError(f"autotune({kernel.__name__}): budget must be a positive "
+                              f"int, got {budget!r}")
+        if not (objective == "auto" or callable(objective)):
+            raise LaunchError(f"autotune({kernel.__name__}): objective must be 'auto' or a "
+                              f"callable, got {objective!r}")
+        for name in restore_value:
+            if name not in names:
+                raise LaunchError(f"autotune({kernel.__name__}): restore_value names "
+                                  f"{name!r}, which is not a parameter")
+        self.configs = configs
+        self.key = list(key)
+        self.prune = prune
+        self.objective = objective
+        self.strategy = strategy
+        self.budget = budget
+        self.restore_value = list(restore_value)
+        self.executor = executor
+        self.tuning_log: list[dict] = []
+        """Every trial: config, objective, compile_s, status, reason, timestamp."""
+        self._winners: dict[tuple, Config] = {}
+        self._dims = None
+
+    def __repr__(self) -> str:
+        return f"<warpforge autotuned kernel {self.__name__} ({len(self.configs)} configs)>"
+
+    # --- launching ------------------------------------------------------------------------
+
+    def __getitem__(self, launch_config):
+        grid, block = launch_config[:2]
+        extra = {"shared_bytes": launch_config[2]} if len(launch_config) == 3 else {}
+
+        def launcher(*args, **kwargs):
+            return self.launch(grid, block, *args, **extra, **kwargs)
+        return launcher
+
+    def launch(self, grid, block, *args, device=None, **kwargs):
+        """Launch with the best config for these key values (measuring first if new);
+        ``grid`` and ``block`` may be callables of the constexpr values."""
+        dev = resolve_device(device) if device is not None else get_device()
+        self._dims = (grid, block)
+        best = self._best(dev, args, kwargs)
+        return self.kernel.launch(grid, block, *args, device=dev, **kwargs, **best)
+
+    def best_config(self, *args, device=None, grid=None, block=None, **kwargs) -> Config:
+        """The config a launch with these arguments would use (measuring if needed, with
+        ``grid`` and ``block``, by default those of the last launch)."""
+        dev = resolve_device(device) if device is not None else get_device()
+        if grid is not None and block is not None:
+            self._dims = (grid, block)
+        return self._best(dev, args, kwargs)
+
+    # --- tuning ---------------------------------------------------------------------------
+
+    def _named(self, args, kwargs) -> dict:
+        named = dict(kwargs)
+        for p, a in zip(self.kernel.params, args, strict=False):
+            named[p.name] = a
+        return named
+
+    def _key_values(self, named: dict) -> tuple:
+        out = []
+        for k in self.key:
+            v = named.get(k)
+            out.append((k, ("array", v.shape, str(v.dtype)) if isinstance(v, np.ndarray)
+                        else repr(v)))
+        return tuple(out)
+
+    def _best(self, dev, args, kwargs) -> Config:
+        named = self._named(args, kwargs)
+        memo = (self._key_values(named), device_fingerprint(dev))
+        if memo in self._winners:
+            return self._winners[memo]
+        candidates = list(self.configs)
+        if self.prune is not None:
+            candidates = list(self.prune(candidates, named)) or candidates[:1]
+        if self.strategy == "random" and self.budget is not None:
+            rng = random.Random(0)
+            candidates = rng.sample(candidates, min(self.budget, len(candidates)))
+        elif self.budget is not None:
+            candidates = candidates[:self.budget]
+        measure = knobs.get("WARPFORGE_AUTOTUNE")
+        results = {}
+        for cfg in candidates:
+            entry = self._load(cfg, memo)
+            if entry is None and measure:
+                entry = self._trial(cfg, dev, args, kwargs, named)
+                self._store(cfg, memo, entry)
+            if entry is not None:
+                results[cfg] = entry
+        ok = {c: e for c, e in results.items() if e["status"] == "ok"}
+        if not ok:
+            if not measure:
+                winner = candidates[0]
+                self._winners[memo] = winner
+                return winner
+            reasons = "; ".join(f"{c!r}: {e['reason']}" for c, e in results.items())
+            raise LaunchError(f"autotune({self.__name__}): every config failed: {reasons}")
+        winner = min(ok, key=lambda c: (ok[c]["objective"], candidates.index(c)))
+        self._winners[memo] = winner
+        return winner
+
+    def _trial(self, cfg: Config, dev, args, kwargs, named) -> dict:
+        saved = {n: np.copy(named[n]) for n in self.restore_value
+                 if isinstance(named.get(n), np.ndarray)}
+        entry = {"config": dict(cfg), "objective": None, "compile_s": 0.0, "status": "ok",
+                 "reason": "", "timestamp": time.time(), "spread": 0.0}
+        grid, block = self._launch_dims(cfg, named)
+        try:
+            start = time.perf_counter()
+            if isinstance(dev, Simulator):
+                self.kernel.compile(*args, target="sim", **kwargs, **cfg)
+            else:
+                self.kernel.compile(*args, target="cpu", block=block, **kwargs, **cfg)
+            entry["compile_s"] = time.perf_counter() - start
+            if isinstance(dev, Simulator) and self.objective == "auto":
+                res = self.kernel.launch(grid, block, *args, device=dev, **kwargs, **cfg)
+                entry["objective"] = float(res.cycles if res.cycles is not None
+                                           else res.stats["instructions"])
+            else:
+                times = []
+                res = None
+                for i in range(CPU_RUNS + 1):
+                    self._restore(named, saved)
+                    t = time.perf_counter()
+                    res = self.kernel.launch(grid, block, *args, device=dev, **kwargs, **cfg)
+                    if i:
+                        times.append(time.perf_counter() - t)
+                if callable(self.objective):
+                    entry["objective"] = float(self.objective(res, statistics.median(times)))
+                else:
+                    entry["objective"] = statistics.median(times)
+                    entry["spread"] = max(times) - min(times)
+        except (WarpforgeError, ArithmeticError) as err:
+            entry["status"] = "failed"
+            entry["reason"] = f"{type(err).__name__}: {str(err).splitlines()[0]}"
+        finally:
+            self._restore(named, saved)
+        self.tuning_log.append(entry)
+        return entry
+
+    def _launch_dims(self, cfg: Config, named: dict):
+        if self._dims is None:
+            raise LaunchError(f"{self.__name__}.best_config needs grid= and block= before "
+                              "the kernel's first launch")
+        grid, block = self._dims
+        values = {**{k: v for k, v in named.items()}, **cfg}
+        return (grid(values) if callable(grid) else grid,
+                block(values) if callable(block) else block)
+
+    @staticmethod
+    def _restore(named: dict, saved: dict) -> None:
+        for name, copy in saved.items():
+            named[name][...] = copy
+
+    # --- the cache ------------------------------------------------------------------------
+
+    def _path(self, cfg: Config, memo: tuple):
+        folder = cache.cache_dir()
+        if folder is None:
+            return None
+        spec = ("autotune", tuple(sorted((k, repr(v)) for k, v in cfg.items())), memo,
+                TIMING_MODEL_VERSION, str(self.objective) if not callable(self.objective)
+                else getattr(self.objective, "__qualname__", "callable"))
+        key = cache.cache_key(self.kernel.fn, spec, "autotune")
+        return folder / "autotune" / f"{key}.json"
+
+    def _load(self, cfg: Config, memo: tuple) -> dict | None:
+        path = self._path(cfg, memo)
+        if path is None or not path.is_file():
+            return None
+        try:
+            entry = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        if not _valid(entry):
+            return None
+        return entry
+
+    def _store(self, cfg: Config, memo: tuple, entry: dict) -> None:
+        path = self._path(cfg, memo)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_text(json.dumps(entry))
+            os.replace(tmp, path)
+        except OSError:
+            pass  # an unwritable cache measures again next time; never an error
+
+
+def _valid(entry: object) -> bool:
+    if not isinstance(entry, dict) or entry.get("status") not in ("ok", "failed"):
+        return False
+    if not isinstance(entry.get("config"), dict) or not isinstance(entry.get("reason"), str):
+        return False
+    obj = entry.get("objective")
+    return entry["status"] == "failed" or isinstance(obj, (int, float))
+
+
+def device_fingerprint(dev) -> str:
+    """What a measurement depends on besides the kernel: the simulated machine and its
+    scheduling policy, or the CPU device's shape and the host."""
+    if isinstance(dev, Simulator):
+        text = repr((dev.config, dev.scheduler, dev.sample))
+    else:
+        text = repr((type(dev).__name__, getattr(dev, "threads", None),
+                     getattr(dev, "lanes", None), os.cpu_count()))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
