@@ -4,7 +4,9 @@
 device=None)`` computes ``C = act(alpha * A @ B + beta * C + bias)`` in float32 on the
 current device (or ``device``) with the SIMT template (:mod:`.simt`) and returns C.
 ``configs(M, N, K, dtype="f32", device=None)`` lists the template's legal
-configurations (:mod:`.config`). Inputs may be any 2-D float32 arrays: row- or
+configurations (:mod:`.config`); ``tune(M, N, K, ...)`` measures them (:mod:`.tuning`) and
+``matmul`` uses the best it found for that shape and device from then on, else a
+documented heuristic. Inputs may be any 2-D float32 arrays: row- or
 column-major, strided views; M, N and K of any size.
 
 Bad input raises ``wf.LaunchError`` naming the argument before anything runs, so C is
@@ -25,11 +27,12 @@ import warpforge as wf
 
 from .config import GemmConfig, default_config, legal
 from .simt import GELU, RELU, gemm_simt
+from .tuning import TUNED, Trials, fingerprint, tune
 
 ACTIVATIONS = {None: 0, "relu": RELU, "gelu": GELU}
 """Activation names ``matmul`` accepts."""
 
-__all__ = ["ACTIVATIONS", "GemmConfig", "configs", "matmul"]
+__all__ = ["ACTIVATIONS", "GemmConfig", "Trials", "configs", "matmul", "tune"]
 
 
 def configs(M: int, N: int, K: int, dtype: str = "f32", device=None) -> list[GemmConfig]:
@@ -82,19 +85,30 @@ def matmul(A, B, C=None, alpha: float = 1.0, beta: float = 0.0, bias=None,
         raise wf.LaunchError(f"matmul: activation must be one of "
                              f"{', '.join(map(repr, ACTIVATIONS))}, got {activation!r}")
     dev = wf.get_device() if device is None else device
+    if isinstance(dev, str):
+        dev = wf.Simulator() if dev == "sim" else wf.CPU()
+    if config is None:
+        config = TUNED.get((M, N, K, fingerprint(dev)))
     if config is None:
         workers, cpu = _workers(dev)
         config = default_config(M, N, workers, cpu)
     elif not isinstance(config, GemmConfig) or config.why_illegal() is not None:
         why = config.why_illegal() if isinstance(config, GemmConfig) else "not a GemmConfig"
         raise wf.LaunchError(f"matmul: config {config!r} cannot run: {why}")
-    vec = bias if bias is not None else np.zeros(1, np.float32)
-    gemm_simt.launch(config.grid(M, N), config.block, A, B, C, vec, M, N, K,
-                     float(alpha), float(beta), device=dev,
-                     BETA=int(beta != 0.0), HAS_BIAS=int(bias is not None),
-                     ACT=ACTIVATIONS[activation], EVEN=int(config.divides(M, N, K)),
-                     **config.constexprs())
+    _run(A, B, C, config, dev, alpha, beta, bias, ACTIVATIONS[activation])
     return C
+
+
+def _run(A, B, C, config: GemmConfig, dev, alpha=1.0, beta=0.0, bias=None, act=0):
+    """Launch the template (arguments already checked); the launch's result."""
+    M, K = A.shape
+    N = B.shape[1]
+    vec = bias if bias is not None else np.zeros(1, np.float32)
+    return gemm_simt.launch(config.grid(M, N), config.block, A, B, C, vec, M, N, K,
+                            float(alpha), float(beta), device=dev,
+                            BETA=int(beta != 0.0), HAS_BIAS=int(bias is not None),
+                            ACT=act, EVEN=int(config.divides(M, N, K)),
+                            **config.constexprs())
 
 
 def _dtype_name(dtype: str) -> None:

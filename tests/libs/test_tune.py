@@ -1,0 +1,65 @@
+"""libs.gemm.tune: the table, the remembered winner that matmul uses, the strategies."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+
+import warpforge as wf
+from warpforge.libs import gemm
+from warpforge.libs.gemm import tuning as tune_module
+
+SIM = wf.Simulator("test")
+
+
+def test_tune_measures_and_matmul_then_uses_the_winner(monkeypatch):
+    trials = gemm.tune(40, 24, 16, device=SIM, strategy="exhaustive", budget=4,
+                       progress=False)
+    assert len(trials) == 4 and all(t["status"] == "ok" for t in trials)
+    best = trials.best
+    assert best["objective"] == min(t["objective"] for t in trials)
+
+    def no_heuristic(*args, **kwargs):
+        raise AssertionError("matmul should use the tuned config")
+    monkeypatch.setattr(gemm, "default_config", no_heuristic)
+    A = np.random.default_rng(0).standard_normal((40, 16)).astype(np.float32)
+    B = np.random.default_rng(1).standard_normal((16, 24)).astype(np.float32)
+    np.testing.assert_allclose(gemm.matmul(A, B, device=SIM), A @ B, rtol=1e-5, atol=1e-5)
+
+
+def test_the_table_exports_as_csv_and_json():
+    trials = gemm.tune(16, 16, 8, device=SIM, strategy="random", budget=3, progress=False)
+    rows = list(csv.DictReader(io.StringIO(trials.to_csv())))
+    assert [r["config"] for r in rows] == [tune_module.label(t["config"]) for t in trials]
+    assert {float(r["objective"]) for r in rows} == {t["objective"] for t in trials}
+    data = json.loads(trials.to_json())
+    assert data[0]["config"] == trials[0]["config"].__dict__ and "timestamp" in data[0]
+
+
+def test_random_is_repeatable_and_model_ranks_by_its_estimate():
+    a = gemm.tune(16, 16, 8, device=SIM, strategy="random", budget=3, progress=False)
+    b = gemm.tune(16, 16, 8, device=SIM, strategy="random", budget=3, progress=False)
+    assert [t["config"] for t in a] == [t["config"] for t in b]
+    assert [t["objective"] for t in a] == [t["objective"] for t in b]
+    m = gemm.tune(32, 32, 32, device=SIM, budget=3, progress=False)
+    ranked = sorted(gemm.configs(32, 32, 32),
+                    key=lambda c: tune_module.predicted(c, 32, 32, 32, SIM.config.num_sms))
+    assert [t["config"] for t in m] == ranked[:3]
+
+
+def test_progress_goes_to_stderr_and_can_be_quiet(capsys):
+    gemm.tune(16, 16, 4, device=SIM, budget=1, progress=False)
+    assert capsys.readouterr().err == ""
+    gemm.tune(16, 16, 4, device=SIM, budget=1, progress=True)
+    assert "tune 16x16x4" in capsys.readouterr().err
+
+
+def test_bad_tuning_input_is_a_launch_error():
+    with pytest.raises(wf.LaunchError, match="strategy must be one of"):
+        gemm.tune(8, 8, 8, device=SIM, strategy="annealing")
+    with pytest.raises(wf.LaunchError, match="budget must be a positive int"):
+        gemm.tune(8, 8, 8, device=SIM, budget=0)
