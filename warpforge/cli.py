@@ -425,6 +425,27 @@ def build_parser() -> argparse.ArgumentParser:
     p_prof.add_argument("script", metavar="SCRIPT.py", help="the script to run")
     p_prof.add_argument("args", nargs=argparse.REMAINDER, help="the script's arguments")
     p_prof.set_defaults(func=cmd_profile)
+
+    p_tune = sub.add_parser("tune", help="tune a library template for a problem size",
+                            description="Search a library template's configurations for "
+                                        "one problem and print the trials and the winner.")
+    tune_sub = p_tune.add_subparsers(dest="template", metavar="TEMPLATE", required=True)
+    p_gemm = tune_sub.add_parser("gemm", help="the SIMT GEMM template (libs.gemm)",
+                                 description="Tune libs.gemm's SIMT template for an M x N "
+                                             "x K float32 matmul.")
+    for name in ("M", "N", "K"):
+        p_gemm.add_argument(f"-{name}", type=int, required=True, help=f"problem size {name}")
+    p_gemm.add_argument("--device", choices=("sim", "cpu"), default="sim",
+                        help="where trials run (default sim: simulated cycles)")
+    p_gemm.add_argument("--arch", choices=("ampere", "test"), default="ampere",
+                        help="simulated machine (default ampere)")
+    p_gemm.add_argument("--strategy", choices=("model", "exhaustive", "random"),
+                        default="model", help="search strategy (default model)")
+    p_gemm.add_argument("--budget", type=int, default=None, help="configs to measure")
+    p_gemm.add_argument("--workers", type=int, default=1,
+                        help="processes running simulator trials in parallel (default 1)")
+    p_gemm.add_argument("--out", metavar="RESULTS.json", help="also write the table as JSON")
+    p_gemm.set_defaults(func=cmd_tune_gemm)
     return parser
 
 
@@ -467,6 +488,40 @@ def run_script(script: str, script_args: Sequence[str]) -> int:
     finally:
         sys.argv = argv
         sys.path[:] = path
+    return 0
+
+
+def cmd_tune_gemm(args: argparse.Namespace) -> int:
+    """``warpforge tune gemm -M -N -K [...]``: the trials as a table, then the winner."""
+    import concurrent.futures
+
+    from .dsl.cpu import CPU
+    from .libs import gemm
+    from .libs.gemm.tuning import label
+    from .simulator import Simulator
+
+    if args.workers < 1:
+        raise CommandError(f"--workers must be at least 1, not {args.workers}")
+    device = Simulator(args.arch) if args.device == "sim" else CPU()
+    pool = concurrent.futures.ProcessPoolExecutor(args.workers) \
+        if args.workers > 1 and args.device == "sim" else None
+    try:
+        trials = gemm.tune(args.M, args.N, args.K, device=device, strategy=args.strategy,
+                           budget=args.budget, executor=pool)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    unit = "cycles" if args.device == "sim" else "seconds"
+    print(f"{'config':<18} {unit:>12} {'compile s':>10}  status")
+    for t in trials:
+        value = f"{t['objective']:.6g}" if t["objective"] is not None else "-"
+        print(f"{label(t['config']):<18} {value:>12} {t['compile_s']:>10.2f}  "
+              f"{t['status']}{': ' + t['reason'] if t['reason'] else ''}")
+    best = trials.best
+    print(f"best: {best['config']} ({best['objective']:.6g} {unit})")
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(trials.to_json())
     return 0
 
 

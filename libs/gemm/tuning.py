@@ -1,9 +1,10 @@
 """``libs.gemm.tune``: search the SIMT template's space for one problem, remember the best.
 
-``tune(M, N, K, device=None, strategy="model", budget=None, progress=True)`` measures
-configurations of :func:`~.configs` on random operands of that shape and returns the
-trials as a :class:`Trials` table (config, objective, compile seconds, status, reason,
-timestamp; ``to_csv()``, ``to_json()``). The best is remembered for this process, and
+``tune(M, N, K, device=None, strategy="model", budget=None, executor=None,
+progress=True)`` measures configurations of :func:`~.configs` on random operands of that
+shape and returns the trials as a :class:`Trials` table (config, objective, compile_s:
+the first run's seconds, compilation included, status, reason, timestamp; ``to_csv()``,
+``to_json()``). The best is remembered for this process, and
 ``matmul`` on that shape and device uses it from then on.
 
 * The objective is simulated cycles on the simulator (deterministic) and the median of
@@ -17,7 +18,12 @@ timestamp; ``to_csv()``, ``to_json()``). The best is remembered for this process
   at most 32, over the SMs or CPU workers), divided by an issue rate that grows with the
   warps an SM holds up to 8. It knows nothing of caches or bank conflicts; the issue
   that follows this one asks for a model that learns from the trials.
-* Trials run one at a time in this process.
+* ``executor`` (any ``concurrent.futures.Executor``: a process pool, a Dask cluster's
+  ``client.get_executor()``) runs simulator trials in parallel: each trial rebuilds the
+  operands and the simulated device from the seed and the device's configuration, and
+  cycles do not depend on load, so the table is the same as a serial run's. CPU trials
+  always run one at a time in this process, since concurrent runs distort wall time.
+  Without an executor, trials run one at a time in this process.
 """
 
 from __future__ import annotations
@@ -115,18 +121,31 @@ def tune(M: int, N: int, K: int, dtype: str = "f32", device=None, strategy: str 
     else:
         ranked = sorted(space, key=lambda c: predicted(c, M, N, K, workers))
         order = ranked[:budget or MODEL_BUDGET]
-    rng = np.random.default_rng(0)
-    A = rng.standard_normal((M, K)).astype(np.float32)
-    B = rng.standard_normal((K, N)).astype(np.float32)
-    C = np.zeros((M, N), np.float32)
     trials = Trials()
-    bar = tqdm(order, desc=f"tune {M}x{N}x{K}", unit="config", disable=not progress,
-               file=sys.stderr)
-    for cfg in bar:
-        trials.append(_measure(_run, cfg, A, B, C, dev))
+    bar = tqdm(total=len(order), desc=f"tune {M}x{N}x{K}", unit="config",
+               disable=not progress, file=sys.stderr)
+
+    def done(trial: dict) -> None:
+        trials.append(trial)
+        bar.update(1)
         best = trials.best
         if best is not None:
             bar.set_postfix_str(f"best {label(best['config'])} {best['objective']:.4g}")
+
+    if executor is not None and isinstance(dev, wf.Simulator):
+        futures = [(cfg, executor.submit(remote_trial, cfg, M, N, K, dev.config,
+                                         dev.scheduler, dev.sample)) for cfg in order]
+        for cfg, future in futures:
+            try:
+                done(future.result())
+            except Exception as err:  # the executor's own failure, named with the config
+                bar.close()
+                raise wf.LaunchError(f"tune: the executor failed running {label(cfg)}: "
+                                     f"{type(err).__name__}: {err}") from err
+    else:
+        A, B, C = operands(M, N, K)
+        for cfg in order:
+            done(_measure(_run, cfg, A, B, C, dev))
     bar.close()
     best = trials.best
     if best is None:
@@ -134,6 +153,23 @@ def tune(M: int, N: int, K: int, dtype: str = "f32", device=None, strategy: str 
         raise wf.LaunchError(f"tune: every config failed: {reasons}")
     TUNED[(M, N, K, fingerprint(dev))] = best["config"]
     return trials
+
+
+def operands(M: int, N: int, K: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The operands every trial of a problem runs on (seeded: the same everywhere)."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((M, K)).astype(np.float32)
+    B = rng.standard_normal((K, N)).astype(np.float32)
+    return A, B, np.zeros((M, N), np.float32)
+
+
+def remote_trial(cfg: GemmConfig, M: int, N: int, K: int, arch, scheduler: str,
+                 sample) -> dict:
+    """One simulator trial, self-contained for another process or machine."""
+    from . import _run
+    dev = wf.Simulator(arch, scheduler=scheduler, sample=sample)
+    A, B, C = operands(M, N, K)
+    return _measure(_run, cfg, A, B, C, dev)
 
 
 def _measure(run, cfg: GemmConfig, A, B, C, dev) -> dict:

@@ -63,3 +63,54 @@ def test_bad_tuning_input_is_a_launch_error():
         gemm.tune(8, 8, 8, device=SIM, strategy="annealing")
     with pytest.raises(wf.LaunchError, match="budget must be a positive int"):
         gemm.tune(8, 8, 8, device=SIM, budget=0)
+
+
+def test_a_process_pool_gives_the_same_table_as_a_serial_run():
+    import concurrent.futures
+    serial = gemm.tune(24, 40, 16, device=SIM, strategy="exhaustive", budget=4,
+                       progress=False)
+    with concurrent.futures.ProcessPoolExecutor(2) as pool:
+        parallel = gemm.tune(24, 40, 16, device=SIM, strategy="exhaustive", budget=4,
+                             progress=False, executor=pool)
+    assert [(t["config"], t["objective"]) for t in parallel] == \
+        [(t["config"], t["objective"]) for t in serial]
+
+
+class Broken:
+    """An executor whose jobs fail."""
+
+    def submit(self, fn, *args):
+        import concurrent.futures
+        future = concurrent.futures.Future()
+        future.set_exception(RuntimeError("worker lost"))
+        return future
+
+
+def test_an_executor_that_fails_is_an_error_naming_the_config():
+    with pytest.raises(wf.LaunchError, match=r"executor failed running 16x16x\d+/.*worker lost"):
+        gemm.tune(16, 16, 8, device=SIM, budget=2, progress=False, executor=Broken())
+
+
+def test_the_tune_command_prints_the_table_and_the_winner(tmp_path, capsys):
+    from warpforge.cli import main
+    out = tmp_path / "results.json"
+    assert main(["tune", "gemm", "-M", "16", "-N", "16", "-K", "8", "--arch", "test",
+                 "--budget", "2", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("config") and "best: GemmConfig(" in text
+    assert len(json.loads(out.read_text())) == 2
+    assert main(["tune", "gemm", "-M", "16", "-N", "16", "-K", "8", "--workers", "0"]) == 1
+    assert "--workers must be at least 1" in capsys.readouterr().err
+
+
+def test_a_dask_cluster_tunes_through_its_executor():
+    import distributed  # the dist extra, which the test extra installs
+    serial = gemm.tune(24, 40, 16, device=SIM, strategy="exhaustive", budget=3,
+                       progress=False)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        remote = gemm.tune(24, 40, 16, device=SIM, strategy="exhaustive", budget=3,
+                           progress=False, executor=client.get_executor())
+    assert [(t["config"], t["objective"]) for t in remote] == \
+        [(t["config"], t["objective"]) for t in serial]

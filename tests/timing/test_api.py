@@ -110,7 +110,7 @@ def test_an_unwritable_trace_path_is_an_oserror_after_the_results_are_in(tmp_pat
 
 
 def test_the_roofline_is_a_png(tmp_path):
-    pytest.importorskip("matplotlib")
+    import matplotlib  # noqa: F401  (the plot extra, which the test extra installs)
     res = run_saxpy(wf.Simulator("test"))
     path = tmp_path / "r.png"
     res.roofline(path)
