@@ -139,16 +139,15 @@ class MemorySelector(ArithSelector):
         for k in range(t.ndim - 2, -1, -1):
             strides[k] = strides[k + 1] * t.shape[k + 1]
         offset = desc.base
-        acc: VReg | None = None
+        terms: list[tuple[object, int]] = []
         for idx, stride in zip(indices, strides, strict=True):
-            x = self.lowered(idx)
-            if isinstance(x, Konst):
-                offset += int(x.value) * stride * size
-                continue
-            d = self.vreg()
-            self.emit("IMAD", d=d, a=self._index_reg(idx), b=Imm(stride * size),
-                      c=acc if acc is not None else RZ)
-            acc = d
+            var, const = self._split_constant(idx)
+            offset += const * stride * size
+            if var is not None:
+                terms.append((var, stride * size))
+        acc: VReg | None = None
+        if terms:  # one base register for every access with the same variable parts
+            acc = self.cached(("sbase", tuple(terms)), lambda: self._scaled_sum(terms))
         if not -ADDRESS_OFFSET_LIMIT <= offset < ADDRESS_OFFSET_LIMIT:
             # too far for the address's signed 24-bit offset: add it into the base
             d = self.vreg()
@@ -156,6 +155,31 @@ class MemorySelector(ArithSelector):
                       b=Imm(offset & 0xFFFFFFFF), c=RZ)
             acc, offset = d, 0
         return MAddr(acc, offset)
+
+    def _split_constant(self, idx) -> tuple[object | None, int]:
+        """An index as (variable part or None, constant part): ``x + c`` and ``c + x``
+        split, so that accesses differing by constants share a base register and carry
+        the difference as the address's immediate offset."""
+        x = self.lowered(idx)
+        if isinstance(x, Konst):
+            return None, int(x.value)
+        op = idx.defining_op
+        if op is not None and op.name == "add" and str(idx.type) == "i32":
+            a, b = op.operands
+            for var, c in ((a, b), (b, a)):
+                k, v = self.values.get(c), self.values.get(var)
+                if isinstance(k, Konst) and v is not None and not isinstance(v, Konst):
+                    return var, int(k.value)
+        return idx, 0
+
+    def _scaled_sum(self, terms: list[tuple[object, int]]) -> VReg:
+        acc = None
+        for var, scale in terms:
+            d = self.vreg()
+            self.emit("IMAD", d=d, a=self._index_reg(var), b=Imm(scale),
+                      c=acc if acc is not None else RZ)
+            acc = d
+        return acc
 
     def _space_ops(self, desc: ArrayDesc) -> tuple[str, str, tuple[str, ...]]:
         space = desc.type.space

@@ -46,12 +46,13 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
     for i in wf.static_range(TM * TN):
         acc[i] = 0.0
     for k0 in range(0, k, BK):
-        # A's tile: thread (x, y) loads rows y + i * BM/TM at columns x, x + BN/TN, ...
-        for i in wf.static_range(TM):
-            r = ty + i * (BM // TM)
-            for kc in wf.static_range((BK + BN // TN - 1) // (BN // TN)):
-                kk = tx + kc * (BN // TN)
-                if kk < BK:
+        # A's tile: thread (x, y) loads columns x, x + BN/TN, ... of rows y + i * BM/TM
+        # (the guard on the column is compiled out when BN/TN divides BK)
+        for kc in wf.static_range((BK + BN // TN - 1) // (BN // TN)):
+            kk = tx + kc * (BN // TN)
+            if BK % (BN // TN) == 0 or kk < BK:
+                for i in wf.static_range(TM):
+                    r = ty + i * (BM // TM)
                     if EVEN == 1:
                         As[kk, r] = a[row0 + r, k0 + kk]
                     else:
@@ -62,7 +63,7 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
         # B's tile: rows y, y + BM/TM, ... at columns x + j * BN/TN
         for kr in wf.static_range((BK + BM // TM - 1) // (BM // TM)):
             kk = ty + kr * (BM // TM)
-            if kk < BK:
+            if BK % (BM // TM) == 0 or kk < BK:
                 for j in wf.static_range(TN):
                     cc = tx + j * (BN // TN)
                     if EVEN == 1:
