@@ -191,10 +191,13 @@ def _updates_in_place(value: Value, last: Segment | Op | None, plan: Plan) -> bo
     the carried value's slot: it is computed in the body's last segment and used only by
     the ``yield``. A group reads every slot it needs when it starts a segment, so its
     lanes have read the old value before they store the new one, and no later segment of
-    the iteration reads the slot."""
+    the iteration reads the slot. Not for the result of an ``if`` or a loop: stored in
+    place, it gave wrong values (a loop of ``w = w + v; syncthreads(); if w > 0: v = v &
+    7`` took the branch on the CPU where it should not; the regression test is in
+    tests/e2e/test_regressions.py)."""
     op = value.defining_op
     return (isinstance(last, Segment) and op is not None and op in last.ops
-            and len(value.uses) == 1 and value not in plan.homes
+            and not op.regions and len(value.uses) == 1 and value not in plan.homes
             and isinstance(value.type, ScalarType))
 
 

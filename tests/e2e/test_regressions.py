@@ -264,3 +264,40 @@ def test_launch_takes_a_device_name():
     x[:] = 0
     leave_while_true.launch(1, 64, x, device="sim")
     np.testing.assert_array_equal(x, np.arange(1, 65))
+
+
+@wf.kernel
+def carried_if_result_across_barrier(a: wf.i32[:], b: wf.i32[:], out: wf.i32[:],
+                                     rounds: wf.i32):
+    t = wf.thread_idx.x
+    g = wf.block_idx.x * 32 + t
+    v = a[g]
+    w = b[g]
+    for _ in range(rounds):
+        w = w + v
+        wf.syncthreads()
+        if w > 0:
+            v = v & 7
+    out[g * 2] = v
+    out[g * 2 + 1] = w
+
+
+@pytest.mark.parametrize("dev", ["sim", "cpu"])
+def test_a_loop_carried_if_result_after_a_barrier_is_right(dev):
+    # The CPU stored the if's result straight into the carried value's slot and took
+    # the branch where it should not (found by the barrier fuzz).
+    rng = np.random.default_rng(0)
+    a = rng.integers(-50, 50, 96).astype(np.int32)
+    b = rng.integers(-50, 50, 96).astype(np.int32)
+    want = []
+    for g in range(96):
+        v, w = int(a[g]), int(b[g])
+        for _ in range(2):
+            w += v
+            if w > 0:
+                v &= 7
+        want += [v, w]
+    out = np.zeros(192, np.int32)
+    device = wf.Simulator("test") if dev == "sim" else wf.CPU(threads=1)
+    carried_if_result_across_barrier.launch(3, 32, a, b, out, 2, device=device)
+    np.testing.assert_array_equal(out, want)
