@@ -248,7 +248,7 @@ class Autotuned:
             raise LaunchError(f"{self.__name__}.best_config needs grid= and block= before "
                               "the kernel's first launch")
         grid, block = self._dims
-        values = {**{k: v for k, v in named.items()}, **cfg}
+        values = {**named, **cfg}
         return (grid(values) if callable(grid) else grid,
                 block(values) if callable(block) else block)
 
@@ -283,15 +283,8 @@ class Autotuned:
 
     def _store(self, cfg: Config, memo: tuple, entry: dict) -> None:
         path = self._path(cfg, memo)
-        if path is None:
-            return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(json.dumps(entry))
-            os.replace(tmp, path)
-        except OSError:
-            pass  # an unwritable cache measures again next time; never an error
+        if path is not None:  # an unwritable cache measures again next time
+            cache.write_json(path.stem, entry, sub=path.parent.name)
 
 
 def _valid(entry: object) -> bool:

@@ -233,7 +233,7 @@ def load(key: str) -> tuple[Program, dict] | None:
 def store(key: str, program: Program, meta: dict) -> None:
     """Write the entry for ``key`` atomically (temporary file, then rename)."""
     payload = base64.b64encode(program.encode()).decode()
-    _write(key, {"format": FORMAT, "key": key, "meta": meta, "program": payload,
+    write_json(key, {"format": FORMAT, "key": key, "meta": meta, "program": payload,
                  "checksum": _checksum(meta, payload)})
 
 
@@ -246,14 +246,18 @@ def load_object(key: str) -> tuple[bytes, dict] | None:
 def store_object(key: str, data: bytes, meta: dict) -> None:
     """Write the native entry for ``key`` (object file ``data`` and ``meta``) atomically."""
     payload = base64.b64encode(data).decode()
-    _write(key, {"format": FORMAT, "key": key, "meta": meta, "object": payload,
+    write_json(key, {"format": FORMAT, "key": key, "meta": meta, "object": payload,
                  "checksum": _checksum(meta, payload)})
 
 
-def _write(key: str, entry: dict) -> None:
+def write_json(key: str, entry: dict, sub: str = "") -> None:
+    """Write ``entry`` as ``<cache>/<sub>/<key>.json`` atomically (a temporary file, then
+    a rename); a cache that cannot be written is skipped."""
     folder = cache_dir()
     if folder is None:
         return
+    if sub:
+        folder = folder / sub
     tmp = None
     try:
         folder.mkdir(parents=True, exist_ok=True)

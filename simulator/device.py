@@ -142,7 +142,7 @@ class Simulator:
         if self.timing:
             total = grid3[0] * grid3[1] * grid3[2]
             per_sm, _ = wave_size(program, block3, total, self.config)
-            sms, sampled = plan(program, total, per_sm, self.config, self.sample)
+            sms, sampled = plan(total, self.config, self.sample)
             rec = recorder_for(block3[0] * block3[1] * block3[2], sms, sampled,
                                self.config)
         try:
@@ -165,5 +165,4 @@ class Simulator:
             stats.update(timing.stats)
         return LaunchResult(device=self, elapsed_s=time.perf_counter() - start,
                             cycles=None if timing is None else timing.cycles,
-                            stats=stats, kernel=program.name, timing=timing,
-                            program=program)
+                            stats=stats, kernel=program.name, timing=timing)

@@ -65,8 +65,6 @@ class LaunchResult:
     kernel: str = ""
     timing: Any = None
     """The timing model's :class:`~.timing.profile.Timing`, or None."""
-    program: Any = None
-    """The :class:`~warpforge.isa.Program` that ran (simulator launches)."""
 
     @property
     def sim_seconds(self) -> float | None:

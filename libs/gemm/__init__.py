@@ -84,9 +84,7 @@ def matmul(A, B, C=None, alpha: float = 1.0, beta: float = 0.0, bias=None,
     if activation not in ACTIVATIONS:
         raise wf.LaunchError(f"matmul: activation must be one of "
                              f"{', '.join(map(repr, ACTIVATIONS))}, got {activation!r}")
-    dev = wf.get_device() if device is None else device
-    if isinstance(dev, str):
-        dev = wf.Simulator() if dev == "sim" else wf.CPU()
+    dev = _device(device)
     if config is None:
         config = TUNED.get((M, N, K, fingerprint(dev)))
     if config is None:
@@ -131,11 +129,18 @@ def _describe(x) -> str:
     return f"{type(x).__name__} {x!r}"[:80]
 
 
+def _device(device):
+    """The device to run on: ``device`` (a device, or ``"sim"``/``"cpu"``), else the
+    current one."""
+    dev = wf.get_device() if device is None else device
+    if isinstance(dev, str):
+        dev = wf.Simulator() if dev == "sim" else wf.CPU()
+    return dev
+
+
 def _workers(dev) -> tuple[int, bool]:
     """(Parallel units to fill: the simulator's SMs, or 4 CTAs a CPU worker thread;
     whether the device is the CPU)."""
-    if isinstance(dev, str):
-        dev = wf.Simulator() if dev == "sim" else wf.CPU()
     if isinstance(dev, wf.Simulator):
         return dev.config.num_sms, False
     return 4 * (getattr(dev, "threads", None) or os.cpu_count() or 2), True

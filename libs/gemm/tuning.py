@@ -102,7 +102,7 @@ def predicted(cfg: GemmConfig, M: int, N: int, K: int, workers: int) -> float:
 def tune(M: int, N: int, K: int, dtype: str = "f32", device=None, strategy: str = "model",
          budget: int | None = None, executor=None, progress: bool = True) -> Trials:
     """Measure configs for an ``M x N x K`` problem on ``device`` (default: current)."""
-    from . import _run, _workers, configs
+    from . import _device, _run, _workers, configs
     space = configs(M, N, K, dtype)
     if strategy not in STRATEGIES:
         raise wf.LaunchError(f"tune: strategy must be one of {', '.join(STRATEGIES)}, got "
@@ -110,9 +110,7 @@ def tune(M: int, N: int, K: int, dtype: str = "f32", device=None, strategy: str 
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int)
                                or budget < 1):
         raise wf.LaunchError(f"tune: budget must be a positive int, got {budget!r}")
-    dev = wf.get_device() if device is None else device
-    if isinstance(dev, str):
-        dev = wf.Simulator() if dev == "sim" else wf.CPU()
+    dev = _device(device)
     workers, _ = _workers(dev)
     if strategy == "exhaustive":
         order = space[:budget] if budget else space

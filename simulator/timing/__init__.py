@@ -39,8 +39,7 @@ caches key on it)."""
 __all__ = ["REASONS", "SCHEDULERS", "TIMING_MODEL_VERSION", "Timing", "plan", "time_launch"]
 
 
-def plan(program: Program, total: int, per_sm: int, cfg: ArchConfig, sample: str | None
-         ) -> tuple[list[int], bool]:
+def plan(total: int, cfg: ArchConfig, sample: str | None) -> tuple[list[int], bool]:
     """(The SMs to time, whether they are a sample) for a grid of ``total`` CTAs."""
     busy = min(cfg.num_sms, total)
     if sample == "auto" and busy > cfg.sample_sms:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..machine import warp_any
+
 WARP = 32
 GLOBAL, LOCAL, SHARED, ATOMIC_G, ATOMIC_S = range(5)
 """Kinds of memory records."""
@@ -92,15 +94,13 @@ class Recorder:
         """The warp-index array of a converged stretch with live mask ``live``."""
         if live is None:
             return np.arange(m.W, dtype=np.int64)
-        words = np.ascontiguousarray(live).view(np.uint64).reshape(-1, 4)
-        return np.flatnonzero((words[:, 0] | words[:, 1] | words[:, 2] | words[:, 3]) != 0)
+        return np.flatnonzero(warp_any(live))
 
     def diverged(self, mask: np.ndarray, idx: np.ndarray | None) -> np.ndarray:
         """The warp indices of a diverged step's threads."""
         if idx is not None:
             return np.unique(idx >> 5)
-        words = np.ascontiguousarray(mask).view(np.uint64).reshape(-1, 4)
-        return np.flatnonzero((words[:, 0] | words[:, 1] | words[:, 2] | words[:, 3]) != 0)
+        return np.flatnonzero(warp_any(mask))
 
     # --- driven by the memory handlers ---------------------------------------------------
 

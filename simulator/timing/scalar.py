@@ -173,9 +173,7 @@ def run_scalar(eng) -> dict:
 
     for j in range(per_sm):
         for k in range(n_sm):
-            launch(k * per_sm + j, k, 0)
-    for g in range(G):
-        group_min(g)
+            launch(k * per_sm + j, k, 0)  # refresh() sets each scheduler's bound
 
     def set_sb(w: int, p: int, lat: int) -> None:
         r, wb = rsb_l[p], wsb_l[p]

@@ -49,7 +49,6 @@ class Tables:
         self.memory = np.zeros(n, bool)
         self.long = np.zeros(n, bool)
         self.bar = np.zeros(n, bool)
-        self.fixed = np.zeros(n, bool)
         units = {u: i for i, u in enumerate(PIPES)}
         for pc, inst in enumerate(insts):
             info = OPCODES[inst.opcode]
@@ -61,7 +60,6 @@ class Tables:
                 self.wait[pc, b] = bool(c.wait >> b & 1)
             self.read_sb[pc] = c.read
             self.write_sb[pc] = c.write
-            self.fixed[pc] = not info.latency.variable
             self.latency[pc] = cfg.sfu_latency if inst.opcode == "MUFU" \
                 else info.latency.cycles
             self.memory[pc] = inst.opcode in MEMORY_OPS
