@@ -21,13 +21,18 @@ launches with the same key values launch the winner at once.
 * ``k.best_config(*args, **constexprs)`` and ``k.tuning_log`` (every trial: config,
   objective, compile seconds, status, reason, timestamp).
 
-Trials run one after another in this process (``executor`` is accepted for the API and
-not used yet).
+Trials run one after another in this process, or with ``executor`` (any
+``concurrent.futures.Executor``) on its workers, which import the kernel by its module and
+name: a simulator trial runs there whole; a CPU trial is only compiled there (into the
+disk cache) and timed here one at a time, since concurrent runs distort wall time. An
+executor's failure is a ``LaunchError`` naming the config, with nothing of the launch
+cached.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import random
@@ -42,7 +47,8 @@ from ..isa.errors import WarpforgeError
 from ..simulator import LaunchError, Simulator
 from ..simulator.timing import TIMING_MODEL_VERSION
 from . import cache
-from .devices import get_device, resolve_device
+from .cpu import CPU
+from .devices import device, get_device, resolve_device
 from .kernel import Kernel
 
 STRATEGIES = ("exhaustive", "random")
@@ -183,18 +189,17 @@ class Autotuned:
             candidates = rng.sample(candidates, min(self.budget, len(candidates)))
         elif self.budget is not None:
             candidates = candidates[:self.budget]
-        measure = knobs.get("WARPFORGE_AUTOTUNE")
-        results = {}
-        for cfg in candidates:
-            entry = self._load(cfg, memo)
-            if entry is None and measure:
-                entry = self._trial(cfg, dev, args, kwargs, named)
-                self._store(cfg, memo, entry)
-            if entry is not None:
-                results[cfg] = entry
+        measure_now = knobs.get("WARPFORGE_AUTOTUNE")
+        results = {cfg: self._load(cfg, memo) for cfg in candidates}
+        todo = [cfg for cfg in candidates if results[cfg] is None] if measure_now else []
+        for cfg, entry in self._measure_all(todo, dev, args, kwargs, named):
+            self.tuning_log.append(entry)
+            self._store(cfg, memo, entry)
+            results[cfg] = entry
+        results = {c: e for c, e in results.items() if e is not None}
         ok = {c: e for c, e in results.items() if e["status"] == "ok"}
         if not ok:
-            if not measure:
+            if not measure_now:
                 winner = candidates[0]
                 self._winners[memo] = winner
                 return winner
@@ -204,44 +209,47 @@ class Autotuned:
         self._winners[memo] = winner
         return winner
 
-    def _trial(self, cfg: Config, dev, args, kwargs, named) -> dict:
-        saved = {n: np.copy(named[n]) for n in self.restore_value
-                 if isinstance(named.get(n), np.ndarray)}
-        entry = {"config": dict(cfg), "objective": None, "compile_s": 0.0, "status": "ok",
-                 "reason": "", "timestamp": time.time(), "spread": 0.0}
-        grid, block = self._launch_dims(cfg, named)
-        try:
-            start = time.perf_counter()
-            if isinstance(dev, Simulator):
-                self.kernel.compile(*args, target="sim", **kwargs, **cfg)
-            else:
-                self.kernel.compile(*args, target="cpu", block=block, **kwargs, **cfg)
-            entry["compile_s"] = time.perf_counter() - start
-            if isinstance(dev, Simulator) and self.objective == "auto":
-                res = self.kernel.launch(grid, block, *args, device=dev, **kwargs, **cfg)
-                entry["objective"] = float(res.cycles if res.cycles is not None
-                                           else res.stats["instructions"])
-            else:
-                times = []
-                res = None
-                for i in range(CPU_RUNS + 1):
-                    self._restore(named, saved)
-                    t = time.perf_counter()
-                    res = self.kernel.launch(grid, block, *args, device=dev, **kwargs, **cfg)
-                    if i:
-                        times.append(time.perf_counter() - t)
-                if callable(self.objective):
-                    entry["objective"] = float(self.objective(res, statistics.median(times)))
-                else:
-                    entry["objective"] = statistics.median(times)
-                    entry["spread"] = max(times) - min(times)
-        except (WarpforgeError, ArithmeticError) as err:
-            entry["status"] = "failed"
-            entry["reason"] = f"{type(err).__name__}: {str(err).splitlines()[0]}"
-        finally:
-            self._restore(named, saved)
-        self.tuning_log.append(entry)
-        return entry
+    def _measure_all(self, todo: list[Config], dev, args, kwargs, named):
+        """(config, entry) for every config of ``todo``, measured here or, with an
+        executor, on its workers (simulator trials whole; CPU trials compiled there,
+        which fills the disk cache, and timed here one at a time)."""
+        dims = [self._launch_dims(cfg, named) for cfg in todo]
+        if self.executor is None or not todo:
+            for cfg, (grid, block) in zip(todo, dims, strict=True):
+                yield cfg, measure(self.kernel, cfg, dev, grid, block, args, kwargs,
+                                   self.objective, named, self.restore_value)
+            return
+        fn = self.kernel.fn
+        if "<locals>" in fn.__qualname__:
+            raise LaunchError(f"autotune({self.__name__}): executor= needs a kernel defined "
+                              f"at the top of a module (workers import it by name), not "
+                              f"inside {fn.__qualname__.split('.<locals>')[0]}()")
+        sim = isinstance(dev, Simulator)
+        spec = (("sim", dev.config, dev.scheduler, dev.sample) if sim
+                else ("cpu", dev.lanes, dev.checked))
+        futures = []
+        for cfg, (grid, block) in zip(todo, dims, strict=True):
+            try:
+                futures.append(self.executor.submit(
+                    remote_trial, fn.__module__, fn.__qualname__, cfg, spec, grid, block,
+                    args, kwargs, self.objective))
+            except Exception as err:  # pickling, a closed pool: named with the config
+                _cancel(futures)
+                raise LaunchError(f"autotune({self.__name__}): the executor could not take "
+                                  f"{cfg!r}: {type(err).__name__}: {err}") from err
+        for cfg, (grid, block), future in zip(todo, dims, futures, strict=True):
+            try:
+                entry = future.result()
+            except Exception as err:  # the executor's own failure, named with the config
+                _cancel(futures)
+                raise LaunchError(f"autotune({self.__name__}): the executor failed running "
+                                  f"{cfg!r}: {type(err).__name__}: {err}") from err
+            if not sim and entry["status"] == "ok":  # compiled there; timed here
+                compile_s = entry["compile_s"]
+                entry = measure(self.kernel, cfg, dev, grid, block, args, kwargs,
+                                self.objective, named, self.restore_value)
+                entry["compile_s"] = compile_s
+            yield cfg, entry
 
     def _launch_dims(self, cfg: Config, named: dict):
         if self._dims is None:
@@ -251,11 +259,6 @@ class Autotuned:
         values = {**named, **cfg}
         return (grid(values) if callable(grid) else grid,
                 block(values) if callable(block) else block)
-
-    @staticmethod
-    def _restore(named: dict, saved: dict) -> None:
-        for name, copy in saved.items():
-            named[name][...] = copy
 
     # --- the cache ------------------------------------------------------------------------
 
@@ -285,6 +288,88 @@ class Autotuned:
         path = self._path(cfg, memo)
         if path is not None:  # an unwritable cache measures again next time
             cache.write_json(path.stem, entry, sub=path.parent.name)
+
+
+def measure(kernel: Kernel, cfg: Config, dev, grid, block, args, kwargs, objective,
+            named: dict, restore_value: Sequence[str] = ()) -> dict:
+    """One trial of ``cfg`` on ``dev``: its log entry (objective as the module docstring
+    says; arrays named in ``restore_value`` restored after every run)."""
+    saved = {n: np.copy(named[n]) for n in restore_value
+             if isinstance(named.get(n), np.ndarray)}
+    entry = _entry(cfg)
+    try:
+        start = time.perf_counter()
+        with device(dev):
+            kernel.compile(*args, target="cpu" if isinstance(dev, CPU) else "sim",
+                           block=block, **kwargs, **cfg)
+        entry["compile_s"] = time.perf_counter() - start
+        if isinstance(dev, Simulator) and objective == "auto":
+            res = kernel.launch(grid, block, *args, device=dev, **kwargs, **cfg)
+            entry["objective"] = float(res.cycles if res.cycles is not None
+                                       else res.stats["instructions"])
+        else:
+            times = []
+            res = None
+            for i in range(CPU_RUNS + 1):
+                _restore(named, saved)
+                t = time.perf_counter()
+                res = kernel.launch(grid, block, *args, device=dev, **kwargs, **cfg)
+                if i:
+                    times.append(time.perf_counter() - t)
+            if callable(objective):
+                entry["objective"] = float(objective(res, statistics.median(times)))
+            else:
+                entry["objective"] = statistics.median(times)
+                entry["spread"] = max(times) - min(times)
+    except (WarpforgeError, ArithmeticError) as err:
+        _failed(entry, err)
+    finally:
+        _restore(named, saved)
+    return entry
+
+
+def remote_trial(module: str, qualname: str, cfg: Config, spec: tuple, grid, block, args,
+                 kwargs, objective) -> dict:
+    """A trial on an executor's worker: the kernel imported by name and the device rebuilt
+    from ``spec``. A simulator trial is measured whole; a CPU trial is only compiled (into
+    the disk cache, where the caller's own compile finds it) and timed by the caller."""
+    target = importlib.import_module(module)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    kernel = target.kernel if isinstance(target, Autotuned) else target
+    named = {p.name: a for p, a in zip(kernel.params, args, strict=False)}
+    if spec[0] == "sim":
+        dev = Simulator(spec[1], scheduler=spec[2], sample=spec[3])
+        return measure(kernel, cfg, dev, grid, block, args, kwargs, objective, named)
+    entry = _entry(cfg)
+    try:
+        start = time.perf_counter()
+        with device(CPU(threads=1, lanes=spec[1], checked=spec[2])):
+            kernel.compile(*args, target="cpu", block=block, **kwargs, **cfg)
+        entry["compile_s"] = time.perf_counter() - start
+    except WarpforgeError as err:
+        _failed(entry, err)
+    return entry
+
+
+def _entry(cfg: Config) -> dict:
+    return {"config": dict(cfg), "objective": None, "compile_s": 0.0, "status": "ok",
+            "reason": "", "timestamp": time.time(), "spread": 0.0}
+
+
+def _failed(entry: dict, err: BaseException) -> None:
+    entry["status"] = "failed"
+    entry["reason"] = f"{type(err).__name__}: {str(err).splitlines()[0]}"
+
+
+def _restore(named: dict, saved: dict) -> None:
+    for name, copy in saved.items():
+        named[name][...] = copy
+
+
+def _cancel(futures) -> None:
+    for future in futures:
+        future.cancel()
 
 
 def _valid(entry: object) -> bool:

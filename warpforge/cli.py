@@ -442,9 +442,17 @@ def build_parser() -> argparse.ArgumentParser:
     p_gemm.add_argument("--strategy", choices=("model", "exhaustive", "random"),
                         default="model", help="search strategy (default model)")
     p_gemm.add_argument("--budget", type=int, default=None, help="configs to measure")
-    p_gemm.add_argument("--workers", type=int, default=1,
-                        help="processes running simulator trials in parallel (default 1)")
+    p_gemm.add_argument("--effort", choices=("quick", "full"), default="quick",
+                        help="the model strategy's default budget: 12 or 40 configs")
+    where = p_gemm.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=1,
+                       help="local processes running trials in parallel (default 1; CPU "
+                            "trials compile in parallel and are timed one at a time)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run trials on a Dask cluster (tcp://host:8786; dist extra)")
     p_gemm.add_argument("--out", metavar="RESULTS.json", help="also write the table as JSON")
+    p_gemm.add_argument("--plot", metavar="SPACE.png",
+                        help="also plot measured against predicted (plot extra)")
     p_gemm.set_defaults(func=cmd_tune_gemm)
     return parser
 
@@ -503,14 +511,24 @@ def cmd_tune_gemm(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise CommandError(f"--workers must be at least 1, not {args.workers}")
     device = Simulator(args.arch) if args.device == "sim" else CPU()
-    pool = concurrent.futures.ProcessPoolExecutor(args.workers) \
-        if args.workers > 1 and args.device == "sim" else None
-    try:
+    with contextlib.ExitStack() as stack:
+        pool = None
+        if args.scheduler:
+            try:
+                import distributed
+            except ImportError:
+                raise CommandError("--scheduler needs Dask: pip install "
+                                   "'warpforge[dist]'") from None
+            try:
+                client = stack.enter_context(distributed.Client(args.scheduler, timeout=10))
+            except OSError as err:
+                raise CommandError(f"cannot reach the Dask scheduler at {args.scheduler}: "
+                                   f"{err}") from None
+            pool = client.get_executor()
+        elif args.workers > 1:
+            pool = stack.enter_context(concurrent.futures.ProcessPoolExecutor(args.workers))
         trials = gemm.tune(args.M, args.N, args.K, device=device, strategy=args.strategy,
-                           budget=args.budget, executor=pool)
-    finally:
-        if pool is not None:
-            pool.shutdown()
+                           budget=args.budget, executor=pool, effort=args.effort)
     unit = "cycles" if args.device == "sim" else "seconds"
     print(f"{'config':<18} {unit:>12} {'compile s':>10}  status")
     for t in trials:
@@ -522,6 +540,12 @@ def cmd_tune_gemm(args: argparse.Namespace) -> int:
     if args.out:
         with open(args.out, "w") as f:
             f.write(trials.to_json())
+    if args.plot:
+        try:
+            trials.plot(args.plot)
+        except ImportError as err:
+            raise CommandError(str(err)) from None
+        print(f"plot: {args.plot}")
     return 0
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import warpforge as wf
 
 from .config import GemmConfig, default_config, legal
-from .simt import GELU, RELU, gemm_simt
+from .simt import GELU, RELU, gemm_prologue, gemm_reduce, gemm_simt
 from .tuning import TUNED, Trials, fingerprint, tune
 
 ACTIVATIONS = {None: 0, "relu": RELU, "gelu": GELU}
@@ -89,24 +89,60 @@ def matmul(A, B, C=None, alpha: float = 1.0, beta: float = 0.0, bias=None,
         config = TUNED.get((M, N, K, fingerprint(dev)))
     if config is None:
         workers, cpu = _workers(dev)
-        config = default_config(M, N, workers, cpu)
+        config = default_config(M, N, workers, cpu, K)
     elif not isinstance(config, GemmConfig) or config.why_illegal() is not None:
         why = config.why_illegal() if isinstance(config, GemmConfig) else "not a GemmConfig"
         raise wf.LaunchError(f"matmul: config {config!r} cannot run: {why}")
+    if config.ATOMIC and activation is not None:
+        raise wf.LaunchError(f"matmul: atomic split-K (config {config!r}) cannot apply "
+                             f"the {activation!r} activation; use ATOMIC=0")
     _run(A, B, C, config, dev, alpha, beta, bias, ACTIVATIONS[activation])
     return C
 
 
-def _run(A, B, C, config: GemmConfig, dev, alpha=1.0, beta=0.0, bias=None, act=0):
-    """Launch the template (arguments already checked); the launch's result."""
+def _run(A, B, C, config: GemmConfig, dev, alpha=1.0, beta=0.0, bias=None, act=0) -> list:
+    """Launch the template (arguments already checked); the launches' results (split-K
+    adds its prologue or reduction)."""
+    M, N = C.shape
+    grid, block, args, constexprs = _launch(A, B, C, config, alpha, beta, bias, act)
+    vec = args[3]
+    flat = (-(-(M * N) // 256),)
+    epilogue = {"BETA": constexprs["BETA"], "HAS_BIAS": constexprs["HAS_BIAS"]}
+    if config.SPLIT_K == 1:
+        return [gemm_simt.launch(grid, block, *args, device=dev, **constexprs)]
+    if config.ATOMIC:
+        first = gemm_prologue.launch(flat, 256, C, vec, M, N, float(beta), device=dev,
+                                     **epilogue)
+        return [first, gemm_simt.launch(grid, block, *args, device=dev, **constexprs)]
+    work = np.zeros((config.SPLIT_K * M, N), np.float32)
+    partial = gemm_simt.launch(grid, block, A, B, work, *args[3:], device=dev,
+                               **constexprs)
+    total = gemm_reduce.launch(flat, 256, work, C, vec, M, N, float(alpha), float(beta),
+                               device=dev, SPLIT_K=config.SPLIT_K, ACT=act, **epilogue)
+    return [partial, total]
+
+
+def _compile(A, B, C, config: GemmConfig, dev):
+    """Compile the template's main kernel for ``_run``'s launch on ``dev`` without
+    running it."""
+    _, block, args, constexprs = _launch(A, B, C, config)
+    target = "sim" if isinstance(dev, wf.Simulator) else "cpu"
+    if config.SPLIT_K > 1 and not config.ATOMIC:
+        M, N = C.shape
+        args = (A, B, np.zeros((config.SPLIT_K * M, N), np.float32), *args[3:])
+    with wf.device(dev):
+        return gemm_simt.compile(*args, target=target, block=block, **constexprs)
+
+
+def _launch(A, B, C, config: GemmConfig, alpha=1.0, beta=0.0, bias=None, act=0):
+    """(grid, block, arguments, constexprs) of the template's main launch."""
     M, K = A.shape
     N = B.shape[1]
     vec = bias if bias is not None else np.zeros(1, np.float32)
-    return gemm_simt.launch(config.grid(M, N), config.block, A, B, C, vec, M, N, K,
-                            float(alpha), float(beta), device=dev,
-                            BETA=int(beta != 0.0), HAS_BIAS=int(bias is not None),
-                            ACT=act, EVEN=int(config.divides(M, N, K)),
-                            **config.constexprs())
+    constexprs = {"BETA": int(beta != 0.0), "HAS_BIAS": int(bias is not None), "ACT": act,
+                  "EVEN": int(config.divides(M, N, K)), **config.constexprs()}
+    return (config.grid(M, N), config.block,
+            (A, B, C, vec, M, N, K, float(alpha), float(beta)), constexprs)
 
 
 def _dtype_name(dtype: str) -> None:

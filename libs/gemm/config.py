@@ -5,15 +5,19 @@ A configuration is a CTA tile ``BM x BN`` stepping ``BK`` along K, and a thread 
 configurations a launch can run and the template can express:
 
 * threads: a whole number of warps, from 32 to 1024;
-* registers: the thread tile, its A and B fragments and about 24 for addresses and loop
-  state, at most :data:`MAX_REGISTERS` (so no spills on the simulator);
+* registers: what the compiler gives the template for the thread tile and BK
+  (:data:`REGISTERS`, measured) plus :data:`REGISTER_MARGIN`, at most 255 a thread and
+  65,536 a CTA (the SM's register file);
 * shared memory: ``(BM + BN) * BK`` floats within :data:`MAX_SHARED` bytes.
 
 :func:`default_config` is the documented heuristic ``matmul`` uses when nothing was
 tuned: the largest of 64x64 / 32x32 / 16x16 CTA tiles whose grid still gives every SM of
 the device work (108 SMs on the simulated A100; on the CPU, as many CTAs as worker
 threads times 4), with a 4x4 thread tile (2x2 below 32); BK is 8 on the simulator and 16
-on the CPU (the best measured at N=1024 in ``benchmarks/gemm.py``).
+on the CPU (the best measured at N=1024 in ``benchmarks/gemm.py``). When even 16x16 tiles
+leave units idle and K is deep, K is split (reduced in order, deterministically) into the
+most slices, up to 16, that still fit the units and leave each slice
+:data:`SPLIT_STEPS` BK steps.
 """
 
 from __future__ import annotations
@@ -23,12 +27,31 @@ from dataclasses import asdict, dataclass
 BMS = (16, 32, 64, 128)
 BKS = (4, 8, 16)
 TMS = (1, 2, 4, 8)
-MAX_REGISTERS = 128
-"""A thread's register estimate must stay within this (255 is the hardware's limit; the
-rest is head room for the compiler)."""
+SPLIT_STEPS = 16
+"""The fewest BK steps a K slice of the heuristic's split-K takes."""
+GROUPS = (1, 4, 8)
+SPLITS = (1, 2, 4, 8, 16)
+MAX_REGISTERS = 255
+"""A thread's registers (the ISA's limit)."""
+CTA_REGISTERS = 65536
+"""A CTA's registers (the SM's register file, gpu-facts.md)."""
+REGISTERS = {  # (TM, TN): registers with BK = 4, 8, 16
+    (1, 1): (24, 32, 45), (1, 2): (30, 42, 47), (1, 4): (42, 61, 61),
+    (1, 8): (66, 101, 104), (2, 1): (30, 42, 48), (2, 2): (37, 53, 53),
+    (2, 4): (52, 77, 77), (2, 8): (84, 125, 128), (4, 1): (42, 61, 61),
+    (4, 2): (52, 77, 77), (4, 4): (76, 109, 109), (4, 8): (136, 173, 176),
+    (8, 1): (66, 101, 104), (8, 2): (84, 125, 128), (8, 4): (134, 173, 176),
+    (8, 8): (189, 189, 192),
+}
+"""Registers the compiler gives the template on the simulator, by thread tile and BK (the
+most over every CTA tile, with EVEN=1), measured on this revision of the compiler. The
+register allocator keeps the fragments of several K steps live at once, so the count
+grows with BK up to 8 and is far above the thread tile's own ``TM * TN + TM + TN``. A
+test compiles the configs nearest the limits and holds the table to the compiler."""
+REGISTER_MARGIN = 8
+"""Head room over :data:`REGISTERS` for edge-tile guards (EVEN=0) and compiler drift."""
 MAX_SHARED = 48 * 1024
 """Static shared memory a CTA may use (CUDA's limit without opt-in)."""
-BASE_REGISTERS = 24
 
 
 @dataclass(frozen=True)
@@ -40,6 +63,12 @@ class GemmConfig:
     BK: int
     TM: int
     TN: int
+    GROUP: int = 1
+    """Rasterization: CTAs walk this many rows of tiles at a time (1: row by row)."""
+    SPLIT_K: int = 1
+    """K slices, each a CTA of the grid's z dimension (1: no split)."""
+    ATOMIC: int = 0
+    """With SPLIT_K > 1: 1 adds the slices into C atomically, 0 reduces them in order."""
 
     @property
     def threads(self) -> int:
@@ -48,8 +77,8 @@ class GemmConfig:
 
     @property
     def registers(self) -> int:
-        """The register estimate the space is pruned by."""
-        return self.TM * self.TN + self.TM + self.TN + BASE_REGISTERS
+        """The registers a thread is budgeted (the measured count plus the margin)."""
+        return REGISTERS[(self.TM, self.TN)][BKS.index(self.BK)] + REGISTER_MARGIN
 
     @property
     def shared_bytes(self) -> int:
@@ -60,6 +89,10 @@ class GemmConfig:
         """The template's tile constexprs."""
         return asdict(self)
 
+    def tile(self) -> tuple[int, int, int, int, int]:
+        """The tile sizes alone: (BM, BN, BK, TM, TN)."""
+        return (self.BM, self.BN, self.BK, self.TM, self.TN)
+
     @property
     def block(self) -> tuple[int, int]:
         """The CTA's shape: x along C's columns, y along its rows."""
@@ -67,11 +100,11 @@ class GemmConfig:
 
     def divides(self, m: int, n: int, k: int) -> bool:
         """Whether the tiles divide the problem (no edge tiles: no guards needed)."""
-        return m % self.BM == 0 and n % self.BN == 0 and k % self.BK == 0
+        return m % self.BM == 0 and n % self.BN == 0 and k % (self.BK * self.SPLIT_K) == 0
 
-    def grid(self, m: int, n: int) -> tuple[int, int]:
-        """CTAs covering an ``m x n`` C."""
-        return (-(-n // self.BN), -(-m // self.BM))
+    def grid(self, m: int, n: int) -> tuple[int, int, int]:
+        """CTAs covering an ``m x n`` C, times the K slices."""
+        return (-(-n // self.BN), -(-m // self.BM), self.SPLIT_K)
 
     def why_illegal(self) -> str | None:
         """Why the template cannot run this configuration, or None."""
@@ -80,8 +113,19 @@ class GemmConfig:
         t = self.threads
         if t % 32 or not 32 <= t <= 1024:
             return f"{t} threads is not a whole number of warps from 32 to 1024"
+        if self.GROUP not in GROUPS or self.SPLIT_K not in SPLITS or self.ATOMIC not in (0, 1):
+            return (f"GROUP is one of {GROUPS}, SPLIT_K one of {SPLITS} and ATOMIC 0 or 1, "
+                    f"not {self.GROUP}, {self.SPLIT_K}, {self.ATOMIC}")
+        if self.ATOMIC and self.SPLIT_K == 1:
+            return "ATOMIC=1 needs SPLIT_K > 1"
+        if self.TM not in TMS or self.TN not in TMS or self.BK not in BKS:
+            return (f"thread tiles are {', '.join(map(str, TMS))} a side and BK one of "
+                    f"{', '.join(map(str, BKS))}")
         if self.registers > MAX_REGISTERS:
             return f"about {self.registers} registers a thread (at most {MAX_REGISTERS})"
+        if self.registers * t > CTA_REGISTERS:
+            return (f"about {self.registers} registers x {t} threads = "
+                    f"{self.registers * t} a CTA (at most {CTA_REGISTERS})")
         if self.shared_bytes > MAX_SHARED:
             return f"{self.shared_bytes} bytes of shared memory (at most {MAX_SHARED})"
         return None
@@ -101,12 +145,18 @@ def legal() -> list[GemmConfig]:
     return out
 
 
-def default_config(m: int, n: int, workers: int, cpu: bool = False) -> GemmConfig:
-    """The heuristic pick for an ``m x n`` C on a device with ``workers`` parallel units
-    (SMs, or CPU threads times 4)."""
-    for tile, thread in ((64, 4), (32, 4), (16, 2)):
-        cfg = GemmConfig(tile, tile, 16 if cpu else 8, thread, thread)
+def default_config(m: int, n: int, workers: int, cpu: bool = False,
+                   k: int | None = None) -> GemmConfig:
+    """The heuristic pick for an ``m x n`` C (K deep) on a device with ``workers``
+    parallel units (SMs, or CPU threads times 4); see the module docstring."""
+    for tile, thread in ((64, 4), (32, 4), (16, 2)):  # noqa: B007 (the pick is used below)
         ctas = -(-m // tile) * -(-n // tile)
         if ctas >= workers or tile == 16:
-            return cfg
-    raise AssertionError("unreachable")
+            break
+    bk = 16 if cpu else 8
+    split = 1
+    if k is not None:
+        while (split * 2 in SPLITS and ctas * split * 2 <= workers
+               and k >= split * 2 * bk * SPLIT_STEPS):
+            split *= 2
+    return GemmConfig(tile, tile, bk, thread, thread, SPLIT_K=split)

@@ -15,6 +15,16 @@ compiled out, and the CPU backend gets plain vector loads. Any
 strides work (the DSL passes them), so row- and column-major operands and strided views
 need nothing special. The epilogue applies alpha, beta (C is not read when ``BETA`` is
 0), the bias vector and the activation once per element.
+
+``GROUP`` > 1 rasterizes the grid: consecutive CTAs walk ``GROUP`` rows of C's tiles
+column by column instead of a whole row of tiles, so the A tiles they share are still in
+L2 (Triton's "grouped ordering", CUTLASS's threadblock swizzle). ``SPLIT_K`` > 1 splits
+K among the grid's z dimension, for problems with few tiles and a deep K: with
+``ATOMIC=1`` each slice adds ``alpha`` times its partial sum into C with ``atomic_add``
+(after :func:`gemm_prologue` set C to ``beta * C + bias``; no activation, and the order
+of the additions, so the last bits, vary); with ``ATOMIC=0`` each slice writes its
+partial sums to a workspace and :func:`gemm_reduce` adds them in order and applies the
+whole epilogue, deterministically.
 """
 
 from __future__ import annotations
@@ -27,25 +37,58 @@ GELU_C = 0.7978845608028654
 """sqrt(2 / pi), of the tanh form of GELU (Hendrycks and Gimpel, 2016)."""
 
 
+@wf.func
+def epilogue(v, c, r, cc, bias, alpha, beta, has_beta, has_bias, act):
+    """``act(alpha * v + beta * c[r, cc] + bias[cc])``, each term only where asked."""
+    out = alpha * v
+    if has_beta == 1:
+        out += beta * c[r, cc]
+    if has_bias == 1:
+        out += bias[cc]
+    if act == RELU:
+        out = max(out, 0.0)
+    if act == GELU:
+        out = 0.5 * out * (1.0 + wf.tanh(GELU_C * (out + 0.044715 * out * out * out)))
+    return out
+
+
 @wf.kernel
 def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:],
               m: wf.i32, n: wf.i32, k: wf.i32, alpha: wf.f32, beta: wf.f32,
               BM: wf.constexpr, BN: wf.constexpr, BK: wf.constexpr, TM: wf.constexpr,
               TN: wf.constexpr, BETA: wf.constexpr, HAS_BIAS: wf.constexpr,
-              ACT: wf.constexpr, EVEN: wf.constexpr):
+              ACT: wf.constexpr, EVEN: wf.constexpr, GROUP: wf.constexpr = 1,
+              SPLIT_K: wf.constexpr = 1, ATOMIC: wf.constexpr = 0):
     # The block is (BN / TN) x (BM / TM) threads: x along C's columns, y along its rows.
     As = wf.shared((BK, BM), wf.f32)
     Bs = wf.shared((BK, BN), wf.f32)
     tx = wf.thread_idx.x
     ty = wf.thread_idx.y
-    row0 = wf.block_idx.y * BM
-    col0 = wf.block_idx.x * BN
+    tile_m = wf.block_idx.y
+    tile_n = wf.block_idx.x
+    if GROUP > 1:
+        # rasterization: consecutive CTAs walk GROUP tile rows column by column
+        pid = wf.block_idx.y * wf.grid_dim.x + wf.block_idx.x
+        per_group = GROUP * wf.grid_dim.x
+        first = (pid // per_group) * GROUP
+        rows = min(wf.grid_dim.y - first, GROUP)
+        tile_m = first + (pid % per_group) % rows
+        tile_n = (pid % per_group) // rows
+    row0 = tile_m * BM
+    col0 = tile_n * BN
+    # split-K: CTA z takes its slice of K, a whole number of BK steps
+    k_per = ((k + SPLIT_K * BK - 1) // (SPLIT_K * BK)) * BK
+    k_begin = wf.block_idx.z * k_per
+    k_end = min(k, k_begin + k_per)
+    if SPLIT_K == 1:
+        k_begin = 0
+        k_end = k
     acc = wf.local((TM * TN,), wf.f32)
     av = wf.local((TM,), wf.f32)
     bv = wf.local((TN,), wf.f32)
     for i in wf.static_range(TM * TN):
         acc[i] = 0.0
-    for k0 in range(0, k, BK):
+    for k0 in range(k_begin, k_end, BK):
         # A's tile: thread (x, y) loads columns x, x + BN/TN, ... of rows y + i * BM/TM
         # (the guard on the column is compiled out when BN/TN divides BK)
         for kc in wf.static_range((BK + BN // TN - 1) // (BN // TN)):
@@ -57,7 +100,7 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
                         As[kk, r] = a[row0 + r, k0 + kk]
                     else:
                         v = 0.0
-                        if row0 + r < m and k0 + kk < k:
+                        if row0 + r < m and k0 + kk < k_end:
                             v = a[row0 + r, k0 + kk]
                         As[kk, r] = v
         # B's tile: rows y, y + BM/TM, ... at columns x + j * BN/TN
@@ -70,7 +113,7 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
                         Bs[kk, cc] = b[k0 + kk, col0 + cc]
                     else:
                         v = 0.0
-                        if k0 + kk < k and col0 + cc < n:
+                        if k0 + kk < k_end and col0 + cc < n:
                             v = b[k0 + kk, col0 + cc]
                         Bs[kk, cc] = v
         wf.syncthreads()
@@ -88,13 +131,45 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
         for j in wf.static_range(TN):
             cc = col0 + tx + j * (BN // TN)
             if EVEN == 1 or (r < m and cc < n):
-                v = alpha * acc[i * TN + j]
-                if BETA == 1:
-                    v += beta * c[r, cc]
-                if HAS_BIAS == 1:
-                    v += bias[cc]
-                if ACT == RELU:
-                    v = max(v, 0.0)
-                if ACT == GELU:
-                    v = 0.5 * v * (1.0 + wf.tanh(GELU_C * (v + 0.044715 * v * v * v)))
-                c[r, cc] = v
+                if SPLIT_K == 1:
+                    c[r, cc] = epilogue(acc[i * TN + j], c, r, cc, bias, alpha, beta, BETA,
+                                        HAS_BIAS, ACT)
+                elif ATOMIC == 1:
+                    # C already holds beta * C + bias (gemm_prologue)
+                    wf.atomic_add(c, (r, cc), alpha * acc[i * TN + j])
+                else:
+                    # C is the workspace: one M x N slice of partial sums per K slice
+                    c[wf.block_idx.z * m + r, cc] = acc[i * TN + j]
+
+
+@wf.kernel
+def gemm_prologue(c: wf.f32[:, :], bias: wf.f32[:], m: wf.i32, n: wf.i32, beta: wf.f32,
+                  BETA: wf.constexpr, HAS_BIAS: wf.constexpr):
+    """Atomic split-K's first step: ``C = beta * C + bias`` (0 without either), one
+    thread an element, 256 a CTA."""
+    i = wf.block_idx.x * 256 + wf.thread_idx.x
+    if i < m * n:
+        r = i // n
+        cc = i - r * n
+        v = 0.0
+        if BETA == 1:
+            v = beta * c[r, cc]
+        if HAS_BIAS == 1:
+            v += bias[cc]
+        c[r, cc] = v
+
+
+@wf.kernel
+def gemm_reduce(w: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:], m: wf.i32, n: wf.i32,
+                alpha: wf.f32, beta: wf.f32, SPLIT_K: wf.constexpr, BETA: wf.constexpr,
+                HAS_BIAS: wf.constexpr, ACT: wf.constexpr):
+    """Split-K's reduction: C = epilogue(the K slices' partial sums, added in order), one
+    thread an element, 256 a CTA: deterministic, unlike the atomic form."""
+    i = wf.block_idx.x * 256 + wf.thread_idx.x
+    if i < m * n:
+        r = i // n
+        cc = i - r * n
+        v = 0.0
+        for s in wf.static_range(SPLIT_K):
+            v += w[s * m + r, cc]
+        c[r, cc] = epilogue(v, c, r, cc, bias, alpha, beta, BETA, HAS_BIAS, ACT)

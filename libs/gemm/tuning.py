@@ -1,29 +1,41 @@
 """``libs.gemm.tune``: search the SIMT template's space for one problem, remember the best.
 
 ``tune(M, N, K, device=None, strategy="model", budget=None, executor=None,
-progress=True)`` measures configurations of :func:`~.configs` on random operands of that
-shape and returns the trials as a :class:`Trials` table (config, objective, compile_s:
+progress=True, effort="quick", batch=None)`` measures configurations of
+:func:`~.configs` on random operands of that shape and returns the trials as a
+:class:`Trials` table (config, objective, predicted: the analytical estimate, compile_s:
 the first run's seconds, compilation included, status, reason, timestamp; ``to_csv()``,
-``to_json()``). The best is remembered for this process, and
-``matmul`` on that shape and device uses it from then on.
+``to_json()``, ``plot()``). The best is remembered for this process, and ``matmul`` on
+that shape and device uses it from then on.
 
 * The objective is simulated cycles on the simulator (deterministic) and the median of
   three wall-time runs after a warm-up on the CPU. A config that fails is a failed trial.
-* ``strategy="exhaustive"`` measures every config, ``"random"`` ``budget`` of them drawn
-  with a fixed seed, and ``"model"`` (the default) the ``budget`` (default 12) that an
-  analytical estimate ranks first. The estimate, per CTA tile and K step: the warp-
-  instructions its threads issue (TM x TN FFMAs, TM + TN shared loads, and each
-  thread's share of the global-to-shared copy at about 4 instructions an element),
-  times the waves of CTAs the device runs (CTAs an SM from threads and shared memory,
-  at most 32, over the SMs or CPU workers), divided by an issue rate that grows with the
-  warps an SM holds up to 8. It knows nothing of caches or bank conflicts; the issue
-  that follows this one asks for a model that learns from the trials.
+* Strategies (:mod:`.search` has the searchers): ``"exhaustive"`` measures every config,
+  ``"random"`` a seeded random order, and ``"model"`` (the default) starts from the
+  analytical estimate and learns from the trials. ``budget`` defaults to the whole space,
+  or for ``model`` to 12 configs (``effort="quick"``) or 40 (``"full"``).
+* **The estimate** (:func:`predicted`), per CTA tile and K step: the warp-instructions its
+  threads issue (TM x TN FFMAs, TM + TN shared loads, and each thread's share of the
+  global-to-shared copy at about 4 instructions an element), times the waves of CTAs the
+  device runs (CTAs an SM from threads and shared memory, at most 32, over the SMs or CPU
+  workers), divided by an issue rate that grows with the warps an SM holds up to 8. It
+  knows nothing of caches or bank conflicts; **the surrogate**
+  (:class:`.search.ModelSearch`) learns what it gets wrong from :func:`features`.
+* **The CPU's estimate** (:func:`predicted_cpu`), where a CTA's x threads are SIMD lanes:
+  per K step, each group of ``lanes`` x threads (a partial group costs a whole one)
+  issues BK x (TM x TN FMAs + TM broadcasts + TN vector loads) plus
+  :data:`CPU_STEP_OVERHEAD`, FMAs dearer when the thread tile's live vectors outgrow
+  :data:`CPU_LIVE_VECTORS`, plus the tile copy, times the CTAs a worker thread runs.
+  (The simulator's estimate ranks the CPU's tables backwards: correlation of the logs
+  -0.26 on the 256^3 table, against 0.74 for this one.)
 * ``executor`` (any ``concurrent.futures.Executor``: a process pool, a Dask cluster's
-  ``client.get_executor()``) runs simulator trials in parallel: each trial rebuilds the
-  operands and the simulated device from the seed and the device's configuration, and
-  cycles do not depend on load, so the table is the same as a serial run's. CPU trials
-  always run one at a time in this process, since concurrent runs distort wall time.
-  Without an executor, trials run one at a time in this process.
+  ``client.get_executor()``) runs trials on its workers, ``batch`` at a time (default:
+  all at once, or for ``model``, which learns between batches, the worker count): a
+  simulator trial whole, rebuilding the operands and the simulated
+  device from the seed and the device's configuration (cycles do not depend on load, so
+  the table equals a serial run's with the same batch); a CPU trial is only compiled
+  there, into the kernel cache, and timed in this process one at a time, since concurrent
+  runs distort wall time. Without an executor, trials run one at a time here.
 """
 
 from __future__ import annotations
@@ -32,7 +44,6 @@ import csv
 import io
 import json
 import math
-import random
 import statistics
 import sys
 import time
@@ -42,14 +53,18 @@ from tqdm import tqdm
 
 import warpforge as wf
 
+from . import search
 from .config import GemmConfig
 
 STRATEGIES = ("exhaustive", "random", "model")
-MODEL_BUDGET = 12
-"""Configs the model strategy measures when no budget is given."""
+EFFORT = {"quick": 12, "full": 40}
+"""Configs the model strategy measures when no budget is given, by ``effort``."""
+INITIAL = 4
+"""The model strategy's first proposals taken from the estimate alone."""
 TUNED: dict[tuple, GemmConfig] = {}
 """The best config found, by (M, N, K, device fingerprint)."""
-FIELDS = ("config", "objective", "compile_s", "status", "reason", "timestamp")
+FIELDS = ("config", "objective", "predicted", "compile_s", "status", "reason",
+          "timestamp")
 
 
 class Trials(list):
@@ -73,10 +88,44 @@ class Trials(list):
         """The table as JSON (configs as dicts)."""
         return json.dumps([{**t, "config": t["config"].__dict__} for t in self], indent=1)
 
+    def plot(self, path: str) -> None:
+        """Save a figure of every measured trial's objective against the analytical
+        estimate (log-log, the winner marked; needs the ``plot`` extra)."""
+        try:
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError as err:
+            raise ImportError("the tuning plot needs matplotlib: pip install "
+                              "'warpforge[plot]'") from err
+        ok = [t for t in self if t["status"] == "ok"]
+        fig, ax = plt.subplots(figsize=(6, 4.5))
+        ax.scatter([t["predicted"] for t in ok], [t["objective"] for t in ok], s=14,
+                   label="trials")
+        best = self.best
+        if best is not None:
+            ax.scatter([best["predicted"]], [best["objective"]], s=60, marker="*",
+                       color="red", label=f"best {label(best['config'])}")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("predicted (analytical estimate)")
+        ax.set_ylabel("measured objective")
+        ax.set_title(f"{len(ok)} trials")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+
 
 def label(cfg: GemmConfig) -> str:
-    """``64x64x8/4x4``."""
-    return f"{cfg.BM}x{cfg.BN}x{cfg.BK}/{cfg.TM}x{cfg.TN}"
+    """``64x64x8/4x4``, then ``/g8`` (rasterization), ``/s4`` or ``/s4a`` (split-K, atomic)
+    where not the defaults."""
+    text = f"{cfg.BM}x{cfg.BN}x{cfg.BK}/{cfg.TM}x{cfg.TN}"
+    if cfg.GROUP > 1:
+        text += f"/g{cfg.GROUP}"
+    if cfg.SPLIT_K > 1:
+        text += f"/s{cfg.SPLIT_K}{'a' if cfg.ATOMIC else ''}"
+    return text
 
 
 def fingerprint(device) -> tuple:
@@ -86,71 +135,163 @@ def fingerprint(device) -> tuple:
     return ("cpu", getattr(device, "threads", None), getattr(device, "lanes", None))
 
 
-def predicted(cfg: GemmConfig, M: int, N: int, K: int, workers: int) -> float:
-    """The analytical estimate the model strategy ranks by (see the module docstring)."""
-    threads = cfg.threads
-    warps = threads // 32
-    per_sm = max(1, min(32, 2048 // threads, (164 * 1024) // (cfg.shared_bytes + 1024)))
+def occupancy(cfg: GemmConfig, M: int, N: int, workers: int) -> tuple[int, int, int]:
+    """(CTAs an SM holds by threads and shared memory, at most 32; CTAs of the grid;
+    waves of CTAs over ``workers`` SMs or CPU workers)."""
+    per_sm = max(1, min(32, 2048 // cfg.threads,
+                        (164 * 1024) // (cfg.shared_bytes + 1024)))
     ctas = math.ceil(M / cfg.BM) * math.ceil(N / cfg.BN)
-    waves = math.ceil(ctas / (per_sm * workers))
-    copy = 4 * (cfg.BM + cfg.BN) * cfg.BK / threads
+    return per_sm, ctas, math.ceil(ctas / (per_sm * workers))
+
+
+def predicted(cfg: GemmConfig, M: int, N: int, K: int, workers: int,
+              lanes: int | None = None) -> float:
+    """The analytical estimate the model strategy starts from: the simulator's, or with
+    ``lanes`` (the CPU device's SIMD width) the CPU's (module docstring)."""
+    if lanes is not None:
+        return predicted_cpu(cfg, M, N, K, max(1, workers // 4), lanes)
+    warps = cfg.threads // 32
+    per_sm, ctas, waves = occupancy(cfg, M, N, workers)
+    copy = 4 * (cfg.BM + cfg.BN) * cfg.BK / cfg.threads
     per_step = warps * (cfg.BK * (cfg.TM * cfg.TN + cfg.TM + cfg.TN) + copy + 8)
     rate = min(4.0, min(per_sm, ctas) * warps / 2.0)
     return waves * math.ceil(K / cfg.BK) * per_step / rate
 
 
+CPU_LIVE_VECTORS = 16
+"""Vectors a thread tile may keep live (accumulators, B's row, A's broadcast) before the
+estimate charges spills: an eighth more an FMA for each one over. Fit, with
+:data:`CPU_STEP_OVERHEAD`, to the 256^3 table of ``benchmarks/autotune.py``."""
+CPU_STEP_OVERHEAD = 32
+"""Vector-instruction slots a thread group spends a K step outside its FMAs and loads
+(two barriers, the loop)."""
+
+
+def predicted_cpu(cfg: GemmConfig, M: int, N: int, K: int, threads: int,
+                  lanes: int) -> float:
+    """The CPU estimate (module docstring): vector-instruction slots a worker thread
+    issues."""
+    x = cfg.BN // cfg.TN
+    groups = (cfg.BM // cfg.TM) * math.ceil(x / lanes)
+    live = cfg.TM * cfg.TN + cfg.TN + 1
+    spill = 1 + max(0, live - CPU_LIVE_VECTORS) / 8
+    per_step = groups * (cfg.BK * (cfg.TM * cfg.TN * spill + cfg.TM + cfg.TN)
+                         + CPU_STEP_OVERHEAD) + (cfg.BM + cfg.BN) * cfg.BK / lanes
+    ctas = math.ceil(M / cfg.BM) * math.ceil(N / cfg.BN)
+    return math.ceil(ctas / threads) * math.ceil(K / cfg.BK) * per_step
+
+
+def features(cfg: GemmConfig, M: int, N: int, K: int, workers: int) -> list[float]:
+    """What the surrogate corrects the estimate with: log2 of the tile sizes, threads,
+    CTAs an SM, waves, and the thread tile's squareness."""
+    per_sm, ctas, waves = occupancy(cfg, M, N, workers)
+    logs = [math.log2(v) for v in (cfg.BM, cfg.BN, cfg.BK, cfg.TM, cfg.TN, cfg.threads,
+                                   per_sm, waves, min(per_sm * workers, ctas))]
+    return [*logs, abs(logs[3] - logs[4])]
+
+
+def searcher(strategy: str, space: list[GemmConfig], M: int, N: int, K: int,
+             workers: int, lanes: int | None = None):
+    """The ask/tell searcher of a strategy (see :mod:`.search`); ``lanes``: the CPU
+    device's SIMD width (None: the simulator)."""
+    if strategy == "exhaustive":
+        return search.Ordered(space)
+    if strategy == "random":
+        return search.shuffled(space, seed=0)
+    return search.ModelSearch(space, lambda c: predicted(c, M, N, K, workers, lanes),
+                              lambda c: features(c, M, N, K, workers),
+                              initial=INITIAL, family=lambda c: (c.BM, c.BN))
+
+
 def tune(M: int, N: int, K: int, dtype: str = "f32", device=None, strategy: str = "model",
-         budget: int | None = None, executor=None, progress: bool = True) -> Trials:
+         budget: int | None = None, executor=None, progress: bool = True,
+         effort: str = "quick", batch: int | None = None) -> Trials:
     """Measure configs for an ``M x N x K`` problem on ``device`` (default: current)."""
     from . import _device, _run, _workers, configs
     space = configs(M, N, K, dtype)
     if strategy not in STRATEGIES:
         raise wf.LaunchError(f"tune: strategy must be one of {', '.join(STRATEGIES)}, got "
                              f"{strategy!r}")
-    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int)
-                               or budget < 1):
-        raise wf.LaunchError(f"tune: budget must be a positive int, got {budget!r}")
+    if effort not in EFFORT:
+        raise wf.LaunchError(f"tune: effort must be one of {', '.join(EFFORT)}, got "
+                             f"{effort!r}")
+    for name, value in (("budget", budget), ("batch", batch)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 1):
+            raise wf.LaunchError(f"tune: {name} must be a positive int, got {value!r}")
     dev = _device(device)
-    workers, _ = _workers(dev)
-    if strategy == "exhaustive":
-        order = space[:budget] if budget else space
-    elif strategy == "random":
-        order = random.Random(0).sample(space, min(budget or len(space), len(space)))
-    else:
-        ranked = sorted(space, key=lambda c: predicted(c, M, N, K, workers))
-        order = ranked[:budget or MODEL_BUDGET]
+    workers, cpu = _workers(dev)
+    lanes = dev.lanes if cpu else None
+    if budget is None:
+        budget = len(space) if strategy != "model" else EFFORT[effort]
+    budget = min(budget, len(space))
+    remote = executor is not None
+    if batch is None:  # the model learns between batches; the others need not wait
+        batch = 1 if not remote else budget if strategy != "model" else \
+            max(1, getattr(executor, "_max_workers", 2))
+    finder = searcher(strategy, space, M, N, K, workers, lanes)
     trials = Trials()
-    bar = tqdm(total=len(order), desc=f"tune {M}x{N}x{K}", unit="config",
+    bar = tqdm(total=budget, desc=f"tune {M}x{N}x{K}", unit="config",
                disable=not progress, file=sys.stderr)
-
-    def done(trial: dict) -> None:
-        trials.append(trial)
-        bar.update(1)
-        best = trials.best
-        if best is not None:
-            bar.set_postfix_str(f"best {label(best['config'])} {best['objective']:.4g}")
-
-    if executor is not None and isinstance(dev, wf.Simulator):
-        futures = [(cfg, executor.submit(remote_trial, cfg, M, N, K, dev.config,
-                                         dev.scheduler, dev.sample)) for cfg in order]
-        for cfg, future in futures:
-            try:
-                done(future.result())
-            except Exception as err:  # the executor's own failure, named with the config
-                bar.close()
-                raise wf.LaunchError(f"tune: the executor failed running {label(cfg)}: "
-                                     f"{type(err).__name__}: {err}") from err
-    else:
-        A, B, C = operands(M, N, K)
-        for cfg in order:
-            done(_measure(_run, cfg, A, B, C, dev))
-    bar.close()
+    operands_ = None if remote and isinstance(dev, wf.Simulator) else operands(M, N, K)
+    try:
+        while len(trials) < budget:
+            wave = finder.ask(min(batch, budget - len(trials)))
+            if not wave:
+                break
+            if remote:
+                results = _remote(executor, wave, M, N, K, dev)
+                if operands_ is not None:  # CPU: compiled there, timed here one at a time
+                    results = [_measure(_run, r["config"], *operands_, dev, r["compile_s"])
+                               if r["status"] == "ok" else r for r in results]
+            else:
+                results = [_measure(_run, cfg, *operands_, dev) for cfg in wave]
+            for trial in results:
+                trial["predicted"] = predicted(trial["config"], M, N, K, workers, lanes)
+                finder.tell(trial["config"], trial["objective"])
+                trials.append(trial)
+                bar.update(1)
+                best = trials.best
+                if best is not None:
+                    bar.set_postfix_str(f"best {label(best['config'])} "
+                                        f"{best['objective']:.4g}")
+    finally:
+        bar.close()
     best = trials.best
     if best is None:
         reasons = "; ".join(f"{label(t['config'])}: {t['reason']}" for t in trials)
         raise wf.LaunchError(f"tune: every config failed: {reasons}")
     TUNED[(M, N, K, fingerprint(dev))] = best["config"]
     return trials
+
+
+def _remote(executor, wave: list[GemmConfig], M: int, N: int, K: int, dev) -> list[dict]:
+    if isinstance(dev, wf.Simulator):
+        spec = ("sim", dev.config, dev.scheduler, dev.sample)
+    else:
+        spec = ("cpu", dev.lanes, dev.checked)
+    futures = []
+    for cfg in wave:
+        try:
+            futures.append(executor.submit(remote_trial, cfg, M, N, K, spec))
+        except Exception as err:  # a closed pool, say: named with the config
+            _cancel(futures)
+            raise wf.LaunchError(f"tune: the executor could not take {label(cfg)}: "
+                                 f"{type(err).__name__}: {err}") from err
+    out = []
+    for cfg, future in zip(wave, futures, strict=True):
+        try:
+            out.append(future.result())
+        except Exception as err:  # the executor's own failure, named with the config
+            _cancel(futures)
+            raise wf.LaunchError(f"tune: the executor failed running {label(cfg)}: "
+                                 f"{type(err).__name__}: {err}") from err
+    return out
+
+
+def _cancel(futures) -> None:
+    for future in futures:
+        future.cancel()
 
 
 def operands(M: int, N: int, K: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -161,24 +302,45 @@ def operands(M: int, N: int, K: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return A, B, np.zeros((M, N), np.float32)
 
 
-def remote_trial(cfg: GemmConfig, M: int, N: int, K: int, arch, scheduler: str,
-                 sample) -> dict:
-    """One simulator trial, self-contained for another process or machine."""
-    from . import _run
-    dev = wf.Simulator(arch, scheduler=scheduler, sample=sample)
+def remote_trial(cfg: GemmConfig, M: int, N: int, K: int, spec: tuple) -> dict:
+    """One trial on an executor's worker, self-contained for another process or machine:
+    ``spec`` is ``("sim", arch, scheduler, sample)``, measured whole, or ``("cpu", lanes,
+    checked)``, only compiled (into the disk cache, where the caller's compile finds it)."""
+    from . import _compile, _run
     A, B, C = operands(M, N, K)
-    return _measure(_run, cfg, A, B, C, dev)
-
-
-def _measure(run, cfg: GemmConfig, A, B, C, dev) -> dict:
-    trial = {"config": cfg, "objective": None, "compile_s": 0.0, "status": "ok",
-             "reason": "", "timestamp": time.time()}
+    if spec[0] == "sim":
+        dev = wf.Simulator(spec[1], scheduler=spec[2], sample=spec[3])
+        return _measure(_run, cfg, A, B, C, dev)
+    trial = _trial(cfg)
     try:
         start = time.perf_counter()
-        res = run(A, B, C, cfg, dev)
+        _compile(A, B, C, cfg, wf.CPU(threads=1, lanes=spec[1], checked=spec[2]))
         trial["compile_s"] = time.perf_counter() - start
+    except wf.WarpforgeError as err:
+        _failed(trial, err)
+    return trial
+
+
+def _trial(cfg: GemmConfig) -> dict:
+    return {"config": cfg, "objective": None, "predicted": None, "compile_s": 0.0,
+            "status": "ok", "reason": "", "timestamp": time.time()}
+
+
+def _failed(trial: dict, err: BaseException) -> None:
+    trial["status"] = "failed"
+    trial["reason"] = f"{type(err).__name__}: {str(err).splitlines()[0]}"
+
+
+def _measure(run, cfg: GemmConfig, A, B, C, dev, compile_s: float | None = None) -> dict:
+    """One trial here: the first run's seconds (compilation included, unless it was
+    compiled elsewhere in ``compile_s``), then the objective."""
+    trial = _trial(cfg)
+    try:
+        start = time.perf_counter()
+        results = run(A, B, C, cfg, dev)
+        trial["compile_s"] = time.perf_counter() - start if compile_s is None else compile_s
         if isinstance(dev, wf.Simulator):
-            trial["objective"] = float(res.cycles)
+            trial["objective"] = float(sum(r.cycles for r in results))
         else:
             times = []
             for _ in range(3):
@@ -187,6 +349,5 @@ def _measure(run, cfg: GemmConfig, A, B, C, dev) -> dict:
                 times.append(time.perf_counter() - t)
             trial["objective"] = statistics.median(times)
     except wf.WarpforgeError as err:
-        trial["status"] = "failed"
-        trial["reason"] = f"{type(err).__name__}: {str(err).splitlines()[0]}"
+        _failed(trial, err)
     return trial

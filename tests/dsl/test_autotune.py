@@ -9,19 +9,22 @@ import pytest
 import warpforge as wf
 
 
-def make_kernel():
-    """A fresh scale kernel (its own in-memory winners) with a BLOCK constexpr: one
-    element a thread, ``REPEAT`` extra passes of work that only cost cycles."""
-    @wf.kernel
-    def scale_add(x: wf.f32[:], out: wf.f32[:], n: wf.i32, BLOCK: wf.constexpr,
+@wf.kernel
+def scale_add_top(x: wf.f32[:], out: wf.f32[:], n: wf.i32, BLOCK: wf.constexpr,
                   REPEAT: wf.constexpr):
-        i = wf.block_idx.x * BLOCK + wf.thread_idx.x
-        if i < n:
-            v = x[i]
-            for _ in wf.static_range(REPEAT):
-                v = v * 1.0
-            out[i] += v
-    return scale_add
+    """One element a thread, ``REPEAT`` extra passes of work that only cost cycles; at the
+    top of the module, where executor workers import it."""
+    i = wf.block_idx.x * BLOCK + wf.thread_idx.x
+    if i < n:
+        v = x[i]
+        for _ in wf.static_range(REPEAT):
+            v = v * 1.0
+        out[i] += v
+
+
+def make_kernel():
+    """A fresh kernel object for scale_add_top's function (its own compiled variants)."""
+    return wf.kernel(scale_add_top.fn)
 
 
 CONFIGS = [wf.Config(BLOCK=64, REPEAT=40), wf.Config(BLOCK=128, REPEAT=0),
@@ -156,3 +159,72 @@ def test_bad_input_is_a_clear_error():
         wf.autotune(configs=CONFIGS, budget=0)(kernel)
     with pytest.raises(wf.LaunchError, match="strategy"):
         wf.autotune(configs=CONFIGS, strategy="bayes")(kernel)
+
+
+def test_a_process_pool_measures_simulator_trials_with_the_serial_result(tmp_path,
+                                                                         monkeypatch):
+    import concurrent.futures
+    x = np.arange(700, dtype=np.float32)
+    serial = wf.autotune(configs=CONFIGS, key=["n"], restore_value=["out"])(scale_add_top)
+    out = np.ones(700, np.float32)
+    launch(serial, x, out, 700)
+    monkeypatch.setenv("WARPFORGE_CACHE_DIR", str(tmp_path / "other"))
+    with concurrent.futures.ProcessPoolExecutor(2) as pool:
+        par = wf.autotune(configs=CONFIGS, key=["n"], restore_value=["out"],
+                          executor=pool)(scale_add_top)
+        out2 = np.ones(700, np.float32)
+        launch(par, x, out2, 700)
+    assert [(t["config"], t["objective"]) for t in par.tuning_log] == \
+        [(t["config"], t["objective"]) for t in serial.tuning_log]
+    np.testing.assert_array_equal(out2, out)
+    np.testing.assert_array_equal(out, 1 + x)
+
+
+def test_cpu_trials_compile_on_the_pool_and_are_timed_here(tmp_path):
+    import concurrent.futures
+    x = np.arange(2048, dtype=np.float32)
+    out = np.zeros(2048, np.float32)
+    with concurrent.futures.ProcessPoolExecutor(2) as pool:
+        k = wf.autotune(configs=CONFIGS, key=["n"], restore_value=["out"],
+                        executor=pool)(scale_add_top)
+        launch(k, x, out, 2048, device=wf.CPU(threads=1))
+    np.testing.assert_array_equal(out, x)
+    assert [t["status"] for t in k.tuning_log] == ["ok"] * 3
+    assert all(t["objective"] > 0 and t["compile_s"] > 0 for t in k.tuning_log)
+    # the workers compiled into the disk cache, and the timed launches here found their
+    # objects there: one entry a config (a mismatched specialization would add its own)
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 3
+
+
+def test_an_executor_needs_a_kernel_it_can_import():
+    import concurrent.futures
+
+    @wf.kernel
+    def local(x: wf.f32[:], out: wf.f32[:], n: wf.i32, BLOCK: wf.constexpr,
+              REPEAT: wf.constexpr):
+        out[wf.thread_idx.x] = x[wf.thread_idx.x]
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        k = wf.autotune(configs=CONFIGS, executor=pool)(local)
+        with pytest.raises(wf.LaunchError, match=r"executor= needs a kernel defined at the "
+                                                 r"top of a module.*test_an_executor_needs"):
+            launch(k, np.zeros(10, np.float32), np.zeros(10, np.float32), 10)
+
+
+class Broken:
+    """An executor whose jobs fail."""
+
+    def submit(self, fn, *args):
+        import concurrent.futures
+        future = concurrent.futures.Future()
+        future.set_exception(RuntimeError("worker lost"))
+        return future
+
+
+def test_an_executor_that_fails_names_the_config_and_caches_nothing(tmp_path):
+    k = wf.autotune(configs=CONFIGS, key=["n"], executor=Broken())(scale_add_top)
+    out = np.zeros(10, np.float32)
+    with pytest.raises(wf.LaunchError, match=r"executor failed running "
+                                             r"Config\(BLOCK=64, REPEAT=40\).*worker lost"):
+        launch(k, np.ones(10, np.float32), out, 10)
+    assert not list((tmp_path / "cache").rglob("autotune/*"))
+    assert not out.any()

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import warpforge as wf
 from warpforge.libs import gemm
+from warpforge.libs.gemm import tuning
 from warpforge.libs.gemm.config import GemmConfig, legal
 
 GELU_C = np.sqrt(2 / np.pi)
@@ -86,6 +87,50 @@ def test_the_epilogue_alpha_beta_bias_and_activation(dev, activation):
     check(C, want, K)
 
 
+SPLIT_AND_GROUP = [
+    GemmConfig(16, 16, 4, 2, 2, SPLIT_K=3 + 1, ATOMIC=0),
+    GemmConfig(16, 32, 8, 2, 2, SPLIT_K=2, ATOMIC=1),
+    GemmConfig(16, 16, 4, 1, 2, GROUP=4),
+    GemmConfig(32, 16, 4, 2, 1, GROUP=8, SPLIT_K=2, ATOMIC=0),
+]
+
+
+@pytest.mark.parametrize("dev", ["sim", "cpu"])
+@pytest.mark.parametrize("config", SPLIT_AND_GROUP, ids=lambda c: tuning.label(c))
+def test_split_k_and_rasterization_give_the_same_product(dev, config):
+    """Odd M, N and K (edge tiles, a last K slice shorter than the others), with beta and
+    bias; the reduction form also with an activation."""
+    rng = np.random.default_rng(7)
+    M, N, K = 53, 41, 37
+    A, B = operands(rng, M, N, K)
+    C = rng.standard_normal((M, N)).astype(np.float32)
+    bias = rng.standard_normal(N).astype(np.float32)
+    act = None if config.ATOMIC else "relu"
+    want = reference(A, B, C, alpha=0.5, beta=2.0, bias=bias, activation=act)
+    gemm.matmul(A, B, C, alpha=0.5, beta=2.0, bias=bias, activation=act, config=config,
+                device=device(dev))
+    check(C, want, K)
+
+
+def test_split_k_with_tiles_dividing_the_problem():
+    A, B = operands(np.random.default_rng(8), 32, 32, 64)
+    for config in (GemmConfig(16, 16, 8, 2, 2, SPLIT_K=4), GemmConfig(16, 16, 8, 2, 2,
+                                                                      SPLIT_K=2, ATOMIC=1)):
+        assert config.divides(32, 32, 64)
+        check(gemm.matmul(A, B, config=config, device=sim()), reference(A, B), 64)
+
+
+def test_atomic_split_k_refuses_an_activation():
+    A, B = operands(np.random.default_rng(9), 8, 8, 8)
+    C = np.full((8, 8), 3.0, np.float32)
+    with pytest.raises(wf.LaunchError, match=r"atomic split-K.*cannot apply the 'gelu'"):
+        gemm.matmul(A, B, C, activation="gelu", device=sim(),
+                    config=GemmConfig(16, 16, 4, 2, 2, SPLIT_K=2, ATOMIC=1))
+    assert (C == 3.0).all()
+    assert "needs SPLIT_K > 1" in GemmConfig(16, 16, 4, 2, 2, ATOMIC=1).why_illegal()
+    assert "SPLIT_K one of" in GemmConfig(16, 16, 4, 2, 2, SPLIT_K=3).why_illegal()
+
+
 def test_beta_zero_does_not_read_c():
     A, B = operands(np.random.default_rng(4), 20, 20, 20)
     C = np.full((20, 20), np.nan, np.float32)
@@ -120,8 +165,28 @@ def test_the_space_holds_only_legal_configs():
     assert len(space) >= 200
     for c in space:
         assert c.threads % 32 == 0 and 32 <= c.threads <= 1024
-        assert c.shared_bytes <= 48 * 1024 and c.registers <= 128
-    assert "registers" in GemmConfig(128, 128, 8, 8, 16).why_illegal()
+        assert c.shared_bytes <= 48 * 1024 and c.registers <= 255
+        assert c.registers * c.threads <= 65536
+    assert "a CTA (at most 65536)" in GemmConfig(128, 128, 8, 4, 4).why_illegal()  # 1024 thr.
+    assert "thread tiles are" in GemmConfig(128, 128, 8, 8, 16).why_illegal()
+
+
+@pytest.mark.parametrize("even", [0, 1])
+def test_the_configs_nearest_the_register_limit_compile_within_their_budget(even):
+    """The register budget the space is pruned by holds for what the compiler gives,
+    edge-tile guards included, where it matters: the legal configs nearest to 65,536
+    registers a CTA and 255 a thread."""
+    from warpforge.libs.gemm.simt import gemm_simt
+    space = legal()
+    tight = sorted(space, key=lambda c: -c.registers * c.threads)[:3] + \
+        sorted(space, key=lambda c: -c.registers)[:1]
+    A = np.ones((8, 8), np.float32)
+    for c in tight:
+        compiled = gemm_simt.compile(A, A, A, np.zeros(1, np.float32), 8, 8, 8, 1.0, 0.0,
+                                     target="sim", BETA=0, HAS_BIAS=0, ACT=0, EVEN=even,
+                                     **c.constexprs())
+        assert compiled.registers <= c.registers, c
+        assert compiled.registers * c.threads <= 65536, c
     assert "warps" in GemmConfig(16, 16, 4, 4, 4).why_illegal()     # 16 threads
 
 
@@ -161,3 +226,17 @@ def test_configs_rejects_nonsense():
         gemm.configs(0, 4, 4)
     with pytest.raises(wf.LaunchError, match="takes f32"):
         gemm.configs(4, 4, 4, dtype="f64")
+
+
+def test_the_heuristic_splits_k_only_when_tiles_leave_units_idle():
+    from warpforge.libs.gemm.config import SPLIT_STEPS, default_config
+    assert default_config(64, 64, 108, k=4096).SPLIT_K == 4      # 16 CTAs -> 64 of 108
+    assert default_config(64, 64, 108, k=256).SPLIT_K == 2       # 2 slices of 16 steps
+    assert default_config(64, 64, 108, k=255).SPLIT_K == 1
+    assert default_config(1024, 1024, 108, k=4096).SPLIT_K == 1  # enough tiles already
+    assert default_config(64, 64, 108).SPLIT_K == 1              # K not given
+    k = 2 * 8 * SPLIT_STEPS
+    A, B = operands(np.random.default_rng(10), 12, 12, k)
+    dev = wf.Simulator("test", timing=False)                     # 2 SMs, 1 CTA of 16x16
+    assert default_config(12, 12, dev.config.num_sms, k=k).SPLIT_K == 2
+    check(gemm.matmul(A, B, device=dev), reference(A, B), k)

@@ -48,7 +48,13 @@ def test_random_is_repeatable_and_model_ranks_by_its_estimate():
     m = gemm.tune(32, 32, 32, device=SIM, budget=3, progress=False)
     ranked = sorted(gemm.configs(32, 32, 32),
                     key=lambda c: tune_module.predicted(c, 32, 32, 32, SIM.config.num_sms))
-    assert [t["config"] for t in m] == ranked[:3]
+    # the openers: the estimate's best config of each of its best CTA tile shapes
+    shapes = []
+    for c in ranked:
+        if (c.BM, c.BN) not in shapes:
+            shapes.append((c.BM, c.BN))
+    firsts = [next(c for c in ranked if shape == (c.BM, c.BN)) for shape in shapes[:3]]
+    assert [t["config"] for t in m] == firsts and firsts[0] == ranked[0]
 
 
 def test_progress_goes_to_stderr_and_can_be_quiet(capsys):
@@ -103,7 +109,34 @@ def test_the_tune_command_prints_the_table_and_the_winner(tmp_path, capsys):
     assert "--workers must be at least 1" in capsys.readouterr().err
 
 
-def test_a_dask_cluster_tunes_through_its_executor():
+def test_the_plot_shows_every_trial(tmp_path, capsys):
+    from warpforge.cli import main
+    png = tmp_path / "space.png"
+    assert main(["tune", "gemm", "-M", "16", "-N", "32", "-K", "8", "--arch", "test",
+                 "--budget", "3", "--plot", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"plot: {png}" in capsys.readouterr().out
+
+
+def test_trials_carry_the_estimate_they_were_ranked_by():
+    trials = gemm.tune(32, 16, 8, device=SIM, strategy="random", budget=3, progress=False)
+    for t in trials:
+        assert t["predicted"] == tune_module.predicted(t["config"], 32, 16, 8,
+                                                       SIM.config.num_sms)
+
+
+def test_the_model_strategy_is_deterministic_and_effort_sets_its_budget():
+    a = gemm.tune(48, 40, 24, device=SIM, budget=6, progress=False, batch=2)
+    b = gemm.tune(48, 40, 24, device=SIM, budget=6, progress=False, batch=2)
+    assert [(t["config"], t["objective"]) for t in a] == \
+        [(t["config"], t["objective"]) for t in b]
+    assert len({t["config"] for t in a}) == 6
+    assert tune_module.EFFORT["quick"] < tune_module.EFFORT["full"]
+    with pytest.raises(wf.LaunchError, match="effort must be one of"):
+        gemm.tune(8, 8, 8, device=SIM, effort="max")
+
+
+def test_a_dask_cluster_tunes_through_its_executor(capsys):
     import distributed  # the dist extra, which the test extra installs
     serial = gemm.tune(24, 40, 16, device=SIM, strategy="exhaustive", budget=3,
                        progress=False)
@@ -112,5 +145,24 @@ def test_a_dask_cluster_tunes_through_its_executor():
             distributed.Client(cluster) as client:
         remote = gemm.tune(24, 40, 16, device=SIM, strategy="exhaustive", budget=3,
                            progress=False, executor=client.get_executor())
+        from warpforge.cli import main
+        assert main(["tune", "gemm", "-M", "24", "-N", "40", "-K", "16", "--arch", "test",
+                     "--strategy", "exhaustive", "--budget", "3", "--scheduler",
+                     cluster.scheduler_address]) == 0
     assert [(t["config"], t["objective"]) for t in remote] == \
         [(t["config"], t["objective"]) for t in serial]
+    best = min(serial, key=lambda t: t["objective"])
+    assert f"best: {best['config']}" in capsys.readouterr().out
+
+
+def test_cpu_trials_compile_on_a_pool_and_are_timed_here(tmp_path, monkeypatch):
+    import concurrent.futures
+    monkeypatch.setenv("WARPFORGE_CACHE_DIR", str(tmp_path))
+    cpu = wf.CPU(threads=1)
+    with concurrent.futures.ProcessPoolExecutor(2) as pool:
+        trials = gemm.tune(32, 32, 16, device=cpu, strategy="exhaustive", budget=3,
+                           progress=False, executor=pool)
+    assert [t["status"] for t in trials] == ["ok"] * 3
+    assert all(t["objective"] > 0 and t["compile_s"] > 0 for t in trials)
+    # the workers' compiles are the ones the timed runs here loaded: one object a config
+    assert len(list(tmp_path.glob("*.json"))) == 3
