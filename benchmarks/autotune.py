@@ -69,6 +69,7 @@ def table(kind: str, shape: tuple[int, int, int], remeasure: bool) -> dict:
                 for t in trials]
         path.write_text(json.dumps({"machine": describe(), "trials": rows}))
     data = json.loads(path.read_text())
+    print(f"  table {path.name}: measured on {data['machine']}")
     return {GemmConfig(**r["config"]): r["objective"] for r in data["trials"]}
 
 

@@ -35,15 +35,20 @@ that shape and device uses it from then on.
   device from the seed and the device's configuration (cycles do not depend on load, so
   the table equals a serial run's with the same batch); a CPU trial is only compiled
   there, into the kernel cache, and timed in this process one at a time, since concurrent
-  runs distort wall time. Without an executor, trials run one at a time here.
+  runs distort wall time. Without one (``executor=None``), a run of at least
+  :data:`POOL_TRIALS` trials on a machine with several cores uses a process pool of one
+  worker a core, shut down at the end; shorter runs, or ``executor=False``, run the
+  trials one at a time in this process.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import io
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -61,6 +66,9 @@ EFFORT = {"quick": 12, "full": 40}
 """Configs the model strategy measures when no budget is given, by ``effort``."""
 INITIAL = 4
 """The model strategy's first proposals taken from the estimate alone."""
+POOL_TRIALS = 4
+"""Without an executor, a tuning run of at least this many trials on a machine with
+several cores starts a process pool of one worker a core (fewer: trials run here)."""
 TUNED: dict[tuple, GemmConfig] = {}
 """The best config found, by (M, N, K, device fingerprint)."""
 FIELDS = ("config", "objective", "predicted", "compile_s", "status", "reason",
@@ -225,7 +233,11 @@ def tune(M: int, N: int, K: int, dtype: str = "f32", device=None, strategy: str 
     if budget is None:
         budget = len(space) if strategy != "model" else EFFORT[effort]
     budget = min(budget, len(space))
-    remote = executor is not None
+    own = None
+    if executor is None and budget >= POOL_TRIALS and (os.cpu_count() or 1) > 1:
+        own = executor = concurrent.futures.ProcessPoolExecutor(
+            min(os.cpu_count() or 1, budget))
+    remote = executor not in (None, False)
     if batch is None:  # the model learns between batches; the others need not wait
         batch = 1 if not remote else budget if strategy != "model" else \
             max(1, getattr(executor, "_max_workers", 2))
@@ -257,6 +269,8 @@ def tune(M: int, N: int, K: int, dtype: str = "f32", device=None, strategy: str 
                                         f"{best['objective']:.4g}")
     finally:
         bar.close()
+        if own is not None:
+            own.shutdown(cancel_futures=True)
     best = trials.best
     if best is None:
         reasons = "; ".join(f"{label(t['config'])}: {t['reason']}" for t in trials)

@@ -74,7 +74,7 @@ def test_bad_tuning_input_is_a_launch_error():
 def test_a_process_pool_gives_the_same_table_as_a_serial_run():
     import concurrent.futures
     serial = gemm.tune(24, 40, 16, device=SIM, strategy="exhaustive", budget=4,
-                       progress=False)
+                       progress=False, executor=False)
     with concurrent.futures.ProcessPoolExecutor(2) as pool:
         parallel = gemm.tune(24, 40, 16, device=SIM, strategy="exhaustive", budget=4,
                              progress=False, executor=pool)
@@ -166,3 +166,23 @@ def test_cpu_trials_compile_on_a_pool_and_are_timed_here(tmp_path, monkeypatch):
     assert all(t["objective"] > 0 and t["compile_s"] > 0 for t in trials)
     # the workers' compiles are the ones the timed runs here loaded: one object a config
     assert len(list(tmp_path.glob("*.json"))) == 3
+
+
+def test_without_an_executor_a_long_run_uses_a_local_pool(monkeypatch):
+    import concurrent.futures
+    started = []
+    real = concurrent.futures.ProcessPoolExecutor
+
+    def counting(workers):
+        started.append(workers)
+        return real(workers)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", counting)
+    monkeypatch.setattr(tune_module.os, "cpu_count", lambda: 2)
+    pooled = gemm.tune(24, 40, 16, device=SIM, strategy="exhaustive", budget=4,
+                       progress=False)
+    assert started == [2]
+    here = gemm.tune(24, 40, 16, device=SIM, strategy="exhaustive", budget=3,
+                     progress=False)
+    assert started == [2]                      # 3 trials: run here
+    assert [(t["config"], t["objective"]) for t in pooled][:3] == \
+        [(t["config"], t["objective"]) for t in here]
