@@ -14,7 +14,9 @@ configurations a launch can run and the template can express:
 tuned: the largest of 64x64 / 32x32 / 16x16 CTA tiles whose grid still gives every SM of
 the device work (108 SMs on the simulated A100; on the CPU, as many CTAs as worker
 threads times 4), with a 4x4 thread tile (2x2 below 32); BK is 8 on the simulator and 16
-on the CPU (the best measured at N=1024 in ``benchmarks/gemm.py``). When even 16x16 tiles
+on the CPU (the best measured at N=1024 in ``benchmarks/gemm.py``). On the simulator it
+double-buffers (STAGES=2) and pads A's tile (PAD=1), which halve the simulated cycles of
+the 64x64x8 config at N=512; on the CPU neither helps. When even 16x16 tiles
 leave units idle and K is deep, K is split (reduced in order, deterministically) into the
 most slices, up to 16, that still fit the units and leave each slice
 :data:`SPLIT_STEPS` BK steps.
@@ -30,6 +32,7 @@ TMS = (1, 2, 4, 8)
 SPLIT_STEPS = 16
 """The fewest BK steps a K slice of the heuristic's split-K takes."""
 GROUPS = (1, 4, 8)
+PADS = (0, 1, 4)
 SPLITS = (1, 2, 4, 8, 16)
 MAX_REGISTERS = 255
 """A thread's registers (the ISA's limit)."""
@@ -69,6 +72,12 @@ class GemmConfig:
     """K slices, each a CTA of the grid's z dimension (1: no split)."""
     ATOMIC: int = 0
     """With SPLIT_K > 1: 1 adds the slices into C atomically, 0 reduces them in order."""
+    STAGES: int = 1
+    """2: double-buffered shared memory, the next tile loaded into registers during the
+    math (one barrier a K step instead of two)."""
+    PAD: int = 0
+    """Words added to each row of A's shared tile against bank conflicts on its
+    transposed store."""
 
     @property
     def threads(self) -> int:
@@ -78,20 +87,27 @@ class GemmConfig:
     @property
     def registers(self) -> int:
         """The registers a thread is budgeted (the measured count plus the margin)."""
-        return REGISTERS[(self.TM, self.TN)][BKS.index(self.BK)] + REGISTER_MARGIN
+        return (REGISTERS[(self.TM, self.TN)][BKS.index(self.BK)] + REGISTER_MARGIN
+                + self.prefetch_registers())
 
     @property
     def shared_bytes(self) -> int:
-        """Shared memory of the two tiles."""
-        return (self.BM + self.BN) * self.BK * 4
+        """Shared memory of the two tiles, times the stages."""
+        return (self.BM + self.PAD + self.BN) * self.BK * 4 * self.STAGES
+
+    def prefetch_registers(self) -> int:
+        """The registers STAGES=2 adds (0 with one stage): twice the next tile's elements
+        a thread holds, plus 16 for the stage addresses (measured: 64x128x8/4x4 takes
+        138 registers with two stages, 109 with one)."""
+        if self.STAGES == 1:
+            return 0
+        per_x, per_y = self.BN // self.TN, self.BM // self.TM
+        held = (self.TM * -(-self.BK // per_x)) + (self.TN * -(-self.BK // per_y))
+        return 2 * held + 16
 
     def constexprs(self) -> dict[str, int]:
         """The template's tile constexprs."""
         return asdict(self)
-
-    def tile(self) -> tuple[int, int, int, int, int]:
-        """The tile sizes alone: (BM, BN, BK, TM, TN)."""
-        return (self.BM, self.BN, self.BK, self.TM, self.TN)
 
     @property
     def block(self) -> tuple[int, int]:
@@ -118,6 +134,9 @@ class GemmConfig:
                     f"not {self.GROUP}, {self.SPLIT_K}, {self.ATOMIC}")
         if self.ATOMIC and self.SPLIT_K == 1:
             return "ATOMIC=1 needs SPLIT_K > 1"
+        if self.STAGES not in (1, 2) or self.PAD not in PADS:
+            return (f"STAGES is 1 or 2 and PAD one of {PADS}, not {self.STAGES} and "
+                    f"{self.PAD}")
         if self.TM not in TMS or self.TN not in TMS or self.BK not in BKS:
             return (f"thread tiles are {', '.join(map(str, TMS))} a side and BK one of "
                     f"{', '.join(map(str, BKS))}")
@@ -159,4 +178,5 @@ def default_config(m: int, n: int, workers: int, cpu: bool = False,
         while (split * 2 in SPLITS and ctas * split * 2 <= workers
                and k >= split * 2 * bk * SPLIT_STEPS):
             split *= 2
-    return GemmConfig(tile, tile, bk, thread, thread, SPLIT_K=split)
+    stages, pad = (1, 0) if cpu else (2, 1)
+    return GemmConfig(tile, tile, bk, thread, thread, SPLIT_K=split, STAGES=stages, PAD=pad)

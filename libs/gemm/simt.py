@@ -58,10 +58,14 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
               BM: wf.constexpr, BN: wf.constexpr, BK: wf.constexpr, TM: wf.constexpr,
               TN: wf.constexpr, BETA: wf.constexpr, HAS_BIAS: wf.constexpr,
               ACT: wf.constexpr, EVEN: wf.constexpr, GROUP: wf.constexpr = 1,
-              SPLIT_K: wf.constexpr = 1, ATOMIC: wf.constexpr = 0):
+              SPLIT_K: wf.constexpr = 1, ATOMIC: wf.constexpr = 0,
+              STAGES: wf.constexpr = 1, PAD: wf.constexpr = 0):
     # The block is (BN / TN) x (BM / TM) threads: x along C's columns, y along its rows.
-    As = wf.shared((BK, BM), wf.f32)
-    Bs = wf.shared((BK, BN), wf.f32)
+    As = wf.shared((STAGES * BK, BM + PAD), wf.f32)
+    Bs = wf.shared((STAGES * BK, BN), wf.f32)
+    # STAGES=2: the next tile's elements wait in registers while the math runs
+    ra = wf.local((TM * ((BK + BN // TN - 1) // (BN // TN)),), wf.f32)
+    rb = wf.local((TN * ((BK + BM // TM - 1) // (BM // TM)),), wf.f32)
     tx = wf.thread_idx.x
     ty = wf.thread_idx.y
     tile_m = wf.block_idx.y
@@ -88,7 +92,23 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
     bv = wf.local((TN,), wf.f32)
     for i in wf.static_range(TM * TN):
         acc[i] = 0.0
-    for k0 in range(k_begin, k_end, BK):
+    if STAGES == 2:
+        # the first step's math reads stage 1 before any tile is there: zeros add nothing
+        threads = (BM // TM) * (BN // TN)
+        for e in wf.static_range((BK * (BM + PAD + BN) + threads - 1) // threads):
+            w = ty * (BN // TN) + tx + e * threads
+            if w < BK * (BM + PAD):
+                As[BK + w // (BM + PAD), w % (BM + PAD)] = 0.0
+            elif w < BK * (BM + PAD + BN):
+                Bs[BK + (w - BK * (BM + PAD)) // BN, (w - BK * (BM + PAD)) % BN] = 0.0
+        wf.syncthreads()
+    for k0 in range(k_begin, k_end + (STAGES - 1) * BK, BK):
+        # Load the tile at kl: with one stage straight into shared memory, with two into
+        # registers for the stage the math is not reading. Two stages run the loop once
+        # more to finish; that step loads the last tile again, harmlessly.
+        kl = k0
+        if STAGES == 2:
+            kl = min(k0, k_begin + ((k_end - k_begin - 1) // BK) * BK)
         # A's tile: thread (x, y) loads columns x, x + BN/TN, ... of rows y + i * BM/TM
         # (the guard on the column is compiled out when BN/TN divides BK)
         for kc in wf.static_range((BK + BN // TN - 1) // (BN // TN)):
@@ -97,12 +117,15 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
                 for i in wf.static_range(TM):
                     r = ty + i * (BM // TM)
                     if EVEN == 1:
-                        As[kk, r] = a[row0 + r, k0 + kk]
+                        v = a[row0 + r, kl + kk]
                     else:
                         v = 0.0
-                        if row0 + r < m and k0 + kk < k_end:
-                            v = a[row0 + r, k0 + kk]
+                        if row0 + r < m and kl + kk < k_end:
+                            v = a[row0 + r, kl + kk]
+                    if STAGES == 1:
                         As[kk, r] = v
+                    else:
+                        ra[kc * TM + i] = v
         # B's tile: rows y, y + BM/TM, ... at columns x + j * BN/TN
         for kr in wf.static_range((BK + BM // TM - 1) // (BM // TM)):
             kk = ty + kr * (BM // TM)
@@ -110,21 +133,40 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
                 for j in wf.static_range(TN):
                     cc = tx + j * (BN // TN)
                     if EVEN == 1:
-                        Bs[kk, cc] = b[k0 + kk, col0 + cc]
+                        v = b[kl + kk, col0 + cc]
                     else:
                         v = 0.0
-                        if k0 + kk < k_end and col0 + cc < n:
-                            v = b[k0 + kk, col0 + cc]
+                        if kl + kk < k_end and col0 + cc < n:
+                            v = b[kl + kk, col0 + cc]
+                    if STAGES == 1:
                         Bs[kk, cc] = v
-        wf.syncthreads()
+                    else:
+                        rb[kr * TN + j] = v
+        if STAGES == 1:
+            wf.syncthreads()
+        # The math on this tile (one stage) or the one before (two stages).
+        base = 0
+        if STAGES == 2:
+            base = (((k0 - k_begin) // BK + 1) % 2) * BK
         for kk in wf.static_range(BK):
             for i in wf.static_range(TM):
-                av[i] = As[kk, ty + i * (BM // TM)]
+                av[i] = As[base + kk, ty + i * (BM // TM)]
             for j in wf.static_range(TN):
-                bv[j] = Bs[kk, tx + j * (BN // TN)]
+                bv[j] = Bs[base + kk, tx + j * (BN // TN)]
             for i in wf.static_range(TM):
                 for j in wf.static_range(TN):
                     acc[i * TN + j] += av[i] * bv[j]
+        if STAGES == 2:
+            # the loaded tile goes to the stage the math did not read
+            base = (((k0 - k_begin) // BK) % 2) * BK
+            for e in wf.static_range(TM * ((BK + BN // TN - 1) // (BN // TN))):
+                kk = tx + (e // TM) * (BN // TN)
+                if BK % (BN // TN) == 0 or kk < BK:
+                    As[base + kk, ty + (e % TM) * (BM // TM)] = ra[e]
+            for e in wf.static_range(TN * ((BK + BM // TM - 1) // (BM // TM))):
+                kk = ty + (e // TN) * (BM // TM)
+                if BK % (BM // TM) == 0 or kk < BK:
+                    Bs[base + kk, tx + (e % TN) * (BN // TN)] = rb[e]
         wf.syncthreads()
     for i in wf.static_range(TM):
         r = row0 + ty + i * (BM // TM)

@@ -92,12 +92,15 @@ SPLIT_AND_GROUP = [
     GemmConfig(16, 32, 8, 2, 2, SPLIT_K=2, ATOMIC=1),
     GemmConfig(16, 16, 4, 1, 2, GROUP=4),
     GemmConfig(32, 16, 4, 2, 1, GROUP=8, SPLIT_K=2, ATOMIC=0),
+    GemmConfig(16, 16, 8, 2, 2, STAGES=2),
+    GemmConfig(32, 16, 4, 2, 2, STAGES=2, PAD=1, SPLIT_K=2),
+    GemmConfig(16, 32, 16, 1, 4, STAGES=2, PAD=4),
 ]
 
 
 @pytest.mark.parametrize("dev", ["sim", "cpu"])
 @pytest.mark.parametrize("config", SPLIT_AND_GROUP, ids=lambda c: tuning.label(c))
-def test_split_k_and_rasterization_give_the_same_product(dev, config):
+def test_split_k_stages_and_rasterization_give_the_same_product(dev, config):
     """Odd M, N and K (edge tiles, a last K slice shorter than the others), with beta and
     bias; the reduction form also with an activation."""
     rng = np.random.default_rng(7)
@@ -114,8 +117,9 @@ def test_split_k_and_rasterization_give_the_same_product(dev, config):
 
 def test_split_k_with_tiles_dividing_the_problem():
     A, B = operands(np.random.default_rng(8), 32, 32, 64)
-    for config in (GemmConfig(16, 16, 8, 2, 2, SPLIT_K=4), GemmConfig(16, 16, 8, 2, 2,
-                                                                      SPLIT_K=2, ATOMIC=1)):
+    for config in (GemmConfig(16, 16, 8, 2, 2, SPLIT_K=4),
+                   GemmConfig(16, 16, 8, 2, 2, SPLIT_K=2, ATOMIC=1),
+                   GemmConfig(16, 16, 8, 2, 2, SPLIT_K=2, STAGES=2, PAD=1)):
         assert config.divides(32, 32, 64)
         check(gemm.matmul(A, B, config=config, device=sim()), reference(A, B), 64)
 
@@ -171,13 +175,16 @@ def test_the_space_holds_only_legal_configs():
     assert "thread tiles are" in GemmConfig(128, 128, 8, 8, 16).why_illegal()
 
 
-@pytest.mark.parametrize("even", [0, 1])
-def test_the_configs_nearest_the_register_limit_compile_within_their_budget(even):
+@pytest.mark.parametrize("even,stages", [(0, 1), (1, 1), (0, 2)])
+def test_the_configs_nearest_the_register_limit_compile_within_their_budget(even, stages):
     """The register budget the space is pruned by holds for what the compiler gives,
-    edge-tile guards included, where it matters: the legal configs nearest to 65,536
-    registers a CTA and 255 a thread."""
+    edge-tile guards and the second stage's prefetch included, where it matters: the
+    legal configs nearest to 65,536 registers a CTA and 255 a thread."""
+    import dataclasses
+
     from warpforge.libs.gemm.simt import gemm_simt
-    space = legal()
+    space = [dataclasses.replace(c, STAGES=stages) for c in legal()]
+    space = [c for c in space if c.why_illegal() is None]
     tight = sorted(space, key=lambda c: -c.registers * c.threads)[:3] + \
         sorted(space, key=lambda c: -c.registers)[:1]
     A = np.ones((8, 8), np.float32)

@@ -1,6 +1,7 @@
 """The SIMT template's hot loop, as golden assembly: the K loop of the default config
-(64x64x8, 4x4 thread tile, tiles dividing the problem) on the simulator, with its control
-codes. Any code-generation change that touches the loop shows here as a diff.
+(64x64x8, 4x4 thread tile, two stages, A padded, tiles dividing the problem) on the
+simulator, with its control codes. Any code-generation change that touches the loop
+shows here as a diff.
 
 Run ``pytest tests/libs/test_gemm_golden.py --update-golden`` to rewrite the file on
 purpose (and read the diff before committing it).
