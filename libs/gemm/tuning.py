@@ -133,13 +133,17 @@ class Trials(list):
 
 
 def label(cfg: GemmConfig) -> str:
-    """``64x64x8/4x4``, then ``/g8`` (rasterization), ``/s4`` or ``/s4a`` (split-K, atomic)
-    where not the defaults."""
+    """``64x64x8/4x4``, then ``/g8`` (rasterization), ``/s4`` or ``/s4a`` (split-K, atomic),
+    ``/st2`` (stages) and ``/p1`` (padding) where not the defaults."""
     text = f"{cfg.BM}x{cfg.BN}x{cfg.BK}/{cfg.TM}x{cfg.TN}"
     if cfg.GROUP > 1:
         text += f"/g{cfg.GROUP}"
     if cfg.SPLIT_K > 1:
         text += f"/s{cfg.SPLIT_K}{'a' if cfg.ATOMIC else ''}"
+    if cfg.STAGES > 1:
+        text += f"/st{cfg.STAGES}"
+    if cfg.PAD:
+        text += f"/p{cfg.PAD}"
     return text
 
 
