@@ -173,7 +173,10 @@ def _home_cta_op(plan: Plan, op: Op) -> None:
         last = plan.items[body][-1] if plan.items[body] else None
         for i, (arg, result) in enumerate(zip(body.args[1:], op.results, strict=True)):
             plan.homes[arg] = plan.homes[result] = _lane_home(plan, arg)
-            if i < len(yielded) and _updates_in_place(yielded[i], last, plan):
+            # not when the yield also reads this slot to carry it on as another value
+            # (front, back = back, BK - back): the in-place store would overwrite it first
+            if i < len(yielded) and arg not in yielded \
+                    and _updates_in_place(yielded[i], last, plan):
                 plan.homes[yielded[i]] = plan.homes[arg]
     elif op.name == "while":
         before, after = (r.block for r in op.regions)
@@ -191,7 +194,8 @@ def _updates_in_place(value: Value, last: Segment | Op | None, plan: Plan) -> bo
     the carried value's slot: it is computed in the body's last segment and used only by
     the ``yield``. A group reads every slot it needs when it starts a segment, so its
     lanes have read the old value before they store the new one, and no later segment of
-    the iteration reads the slot. Not for the result of an ``if`` or a loop: stored in
+    the iteration reads the slot; the caller also keeps the slot when the ``yield`` reads
+    it as another carried value (a swap). Not for the result of an ``if`` or a loop: stored in
     place, it gave wrong values (a loop of ``w = w + v; syncthreads(); if w > 0: v = v &
     7`` took the branch on the CPU where it should not; the regression test is in
     tests/e2e/test_regressions.py)."""

@@ -301,3 +301,28 @@ def test_a_loop_carried_if_result_after_a_barrier_is_right(dev):
     device = wf.Simulator("test") if dev == "sim" else wf.CPU(threads=1)
     carried_if_result_across_barrier.launch(3, 32, a, b, out, 2, device=device)
     np.testing.assert_array_equal(out, want)
+
+
+@wf.kernel
+def carried_swap_across_barrier(a: wf.i32[:], out: wf.i32[:], rounds: wf.i32):
+    g = wf.block_idx.x * 32 + wf.thread_idx.x
+    front = a[g]
+    back = 0
+    for _ in range(rounds):
+        wf.syncthreads()
+        front = back
+        back = 8 - back
+    out[g * 2] = front
+    out[g * 2 + 1] = back
+
+
+@pytest.mark.parametrize("dev", ["sim", "cpu"])
+def test_a_swap_of_loop_carried_values_after_a_barrier_is_right(dev):
+    # The CPU stored `8 - back` straight into back's slot before the yield read that
+    # slot to carry it on as `front` (the GEMM template's double-buffer offsets).
+    a = np.arange(64, dtype=np.int32)
+    out = np.zeros(128, np.int32)
+    device = wf.Simulator("test") if dev == "sim" else wf.CPU(threads=1)
+    carried_swap_across_barrier.launch(2, 32, a, out, 3, device=device)
+    # front, back: (a, 0) -> (0, 8) -> (8, 0) -> (0, 8)
+    np.testing.assert_array_equal(out, np.tile([0, 8], 64))
