@@ -27,7 +27,7 @@ import warpforge as wf
 
 from .config import GemmConfig, default_config, legal
 from .simt import GELU, RELU, gemm_prologue, gemm_reduce, gemm_simt
-from .tuning import TUNED, Trials, fingerprint, tune
+from .tuning import Trials, recall, tune
 
 ACTIVATIONS = {None: 0, "relu": RELU, "gelu": GELU}
 """Activation names ``matmul`` accepts."""
@@ -86,7 +86,7 @@ def matmul(A, B, C=None, alpha: float = 1.0, beta: float = 0.0, bias=None,
                              f"{', '.join(map(repr, ACTIVATIONS))}, got {activation!r}")
     dev = _device(device)
     if config is None:
-        config = TUNED.get((M, N, K, fingerprint(dev)))
+        config = recall(M, N, K, dev)
     if config is None:
         workers, cpu = _workers(dev)
         config = default_config(M, N, workers, cpu, K)

@@ -5,8 +5,9 @@ progress=True, effort="quick", batch=None)`` measures configurations of
 :func:`~.configs` on random operands of that shape and returns the trials as a
 :class:`Trials` table (config, objective, predicted: the analytical estimate, compile_s:
 the first run's seconds, compilation included, status, reason, timestamp; ``to_csv()``,
-``to_json()``, ``plot()``). The best is remembered for this process, and ``matmul`` on
-that shape and device uses it from then on.
+``to_json()``, ``plot()``). The best is remembered, in this process and on disk in the
+kernel cache (:func:`remember`, :func:`recall`), and ``matmul`` on that shape and device
+uses it from then on.
 
 * The objective is simulated cycles on the simulator (deterministic) and the best of
   :data:`CPU_RUNS` wall-time runs after a warm-up on the CPU. A config that fails is a
@@ -46,6 +47,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import csv
+import hashlib
 import io
 import json
 import math
@@ -58,6 +60,7 @@ from tqdm import tqdm
 
 import warpforge as wf
 
+from ...dsl import cache
 from . import search
 from .config import GemmConfig
 
@@ -77,7 +80,8 @@ POOL_TRIALS = 4
 """Without an executor, a tuning run of at least this many trials on a machine with
 several cores starts a process pool of one worker a core (fewer: trials run here)."""
 TUNED: dict[tuple, GemmConfig] = {}
-"""The best config found, by (M, N, K, device fingerprint)."""
+"""The best config found, by (M, N, K, device fingerprint); also kept on disk (see
+:func:`remember`)."""
 FIELDS = ("config", "objective", "predicted", "compile_s", "status", "reason",
           "timestamp")
 
@@ -286,8 +290,43 @@ def tune(M: int, N: int, K: int, dtype: str = "f32", device=None, strategy: str 
     if best is None:
         reasons = "; ".join(f"{label(t['config'])}: {t['reason']}" for t in trials)
         raise wf.LaunchError(f"tune: every config failed: {reasons}")
-    TUNED[(M, N, K, fingerprint(dev))] = best["config"]
+    remember(M, N, K, dev, best["config"])
     return trials
+
+
+def remember(M: int, N: int, K: int, dev, config: GemmConfig) -> None:
+    """Keep ``config`` as the winner for this problem and device: in this process, and in
+    the kernel cache's ``gemm/`` folder (written atomically) for later ones."""
+    TUNED[(M, N, K, fingerprint(dev))] = config
+    cache.write_json(_winner_key(M, N, K, dev), {"config": config.__dict__}, sub="gemm")
+
+
+def recall(M: int, N: int, K: int, dev) -> GemmConfig | None:
+    """The winner :func:`remember` kept for this problem and device, or None. A disk entry
+    counts only for the same compiler, template source and timing model; an unreadable
+    or illegal one is ignored."""
+    memo = (M, N, K, fingerprint(dev))
+    if memo in TUNED:
+        return TUNED[memo]
+    folder = cache.cache_dir()
+    if folder is None:
+        return None
+    try:
+        data = json.loads((folder / "gemm" / f"{_winner_key(M, N, K, dev)}.json").read_text())
+        config = GemmConfig(**data["config"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    if config.why_illegal() is not None:
+        return None
+    TUNED[memo] = config
+    return config
+
+
+def _winner_key(M: int, N: int, K: int, dev) -> str:
+    from .simt import gemm_simt
+    text = repr((M, N, K, fingerprint(dev), cache.compiler_hash(),
+                 cache.source_of(gemm_simt.fn), wf.simulator.timing.TIMING_MODEL_VERSION))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _remote(executor, wave: list[GemmConfig], M: int, N: int, K: int, dev) -> list[dict]:

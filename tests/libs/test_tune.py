@@ -186,3 +186,26 @@ def test_without_an_executor_a_long_run_uses_a_local_pool(monkeypatch):
     assert started == [2]                      # 3 trials: run here
     assert [(t["config"], t["objective"]) for t in pooled][:3] == \
         [(t["config"], t["objective"]) for t in here]
+
+
+def test_a_winner_outlives_the_process_through_the_disk_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("WARPFORGE_CACHE_DIR", str(tmp_path))
+    trials = gemm.tune(40, 24, 16, device=SIM, strategy="exhaustive", budget=3,
+                       progress=False, executor=False)
+    entries = list((tmp_path / "gemm").glob("*.json"))
+    assert len(entries) == 1
+    tune_module.TUNED.clear()                       # as a new process would start
+
+    def no_heuristic(*args, **kwargs):
+        raise AssertionError("matmul should use the tuned config from disk")
+    monkeypatch.setattr(gemm, "default_config", no_heuristic)
+    assert tune_module.recall(40, 24, 16, SIM) == trials.best["config"]
+    A = np.ones((40, 16), np.float32)
+    B = np.ones((16, 24), np.float32)
+    np.testing.assert_array_equal(gemm.matmul(A, B, device=SIM), A @ B)
+    # a corrupt entry is ignored: the heuristic decides again
+    tune_module.TUNED.clear()
+    entries[0].write_text("{not json")
+    assert tune_module.recall(40, 24, 16, SIM) is None
+    # another device configuration does not see this winner
+    assert tune_module.recall(40, 24, 16, wf.Simulator("test", scheduler="lrr")) is None
