@@ -13,7 +13,8 @@ A benchmark, not a test. In one run it prints:
    heuristic's 64x64 tiles. Goal 80% (CUTLASS reaches about 88% on silicon).
 3. CPU: ``matmul`` against ``numpy.matmul`` (OpenBLAS) in the same run at N=1024 and
    N=2048, 4096x64x4096 and a skinny 16x4096x4096, best of several runs, each with the
-   best of a few configurations. Goal 0.9x numpy at 1024 and 2048.
+   best of a few configurations. Goal 0.9x numpy at 1024 and 2048. 1023^3 runs the edge
+   tiles' guarded loads everywhere, to show what the guards cost against 1024^3.
 
 Usage: python benchmarks/gemm.py [--repeats 3] [--skip-sim]
 """
@@ -117,8 +118,8 @@ def cpu(repeats: int) -> None:
     device = wf.CPU()
     print(f"\nCPU ({device!r}) against numpy.matmul, best of {repeats}:")
     rng = np.random.default_rng(1)
-    for m, n, k in ((1024, 1024, 1024), (2048, 2048, 2048), (4096, 64, 4096),
-                    (16, 4096, 4096)):
+    for m, n, k in ((1024, 1024, 1024), (1023, 1023, 1023), (2048, 2048, 2048),
+                    (4096, 64, 4096), (16, 4096, 4096)):
         A = rng.standard_normal((m, k), dtype=np.float32)
         B = rng.standard_normal((k, n), dtype=np.float32)
         C = np.zeros((m, n), np.float32)
