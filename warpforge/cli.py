@@ -445,9 +445,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_gemm.add_argument("--effort", choices=("quick", "full"), default="quick",
                         help="the model strategy's default budget: 12 or 40 configs")
     where = p_gemm.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, default=1,
-                       help="local processes running trials in parallel (default 1; CPU "
-                            "trials compile in parallel and are timed one at a time)")
+    where.add_argument("--workers", type=int, default=None,
+                       help="local processes running trials in parallel (default: one a "
+                            "core for 4 trials or more; 1: in this process; CPU trials "
+                            "compile in parallel and are timed one at a time)")
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="run trials on a Dask cluster (tcp://host:8786; dist extra)")
     p_gemm.add_argument("--out", metavar="RESULTS.json", help="also write the table as JSON")
@@ -508,7 +509,7 @@ def cmd_tune_gemm(args: argparse.Namespace) -> int:
     from .libs.gemm.tuning import label
     from .simulator import Simulator
 
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise CommandError(f"--workers must be at least 1, not {args.workers}")
     device = Simulator(args.arch) if args.device == "sim" else CPU()
     with contextlib.ExitStack() as stack:
@@ -525,7 +526,9 @@ def cmd_tune_gemm(args: argparse.Namespace) -> int:
                 raise CommandError(f"cannot reach the Dask scheduler at {args.scheduler}: "
                                    f"{err}") from None
             pool = client.get_executor()
-        elif args.workers > 1:
+        elif args.workers == 1:
+            pool = False                    # every trial in this process
+        elif args.workers is not None:
             pool = stack.enter_context(concurrent.futures.ProcessPoolExecutor(args.workers))
         trials = gemm.tune(args.M, args.N, args.K, device=device, strategy=args.strategy,
                            budget=args.budget, executor=pool, effort=args.effort)
