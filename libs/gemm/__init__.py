@@ -114,10 +114,8 @@ def _run(A, B, C, config: GemmConfig, dev, alpha=1.0, beta=0.0, bias=None, act=0
         first = gemm_prologue.launch(flat, 256, C, vec, M, N, float(beta), device=dev,
                                      **epilogue)
         return [first, gemm_simt.launch(grid, block, *args, device=dev, **constexprs)]
-    work = np.zeros((config.SPLIT_K * M, N), np.float32)
-    partial = gemm_simt.launch(grid, block, A, B, work, *args[3:], device=dev,
-                               **constexprs)
-    total = gemm_reduce.launch(flat, 256, work, C, vec, M, N, float(alpha), float(beta),
+    partial = gemm_simt.launch(grid, block, *args, device=dev, **constexprs)
+    total = gemm_reduce.launch(flat, 256, args[2], C, vec, M, N, float(alpha), float(beta),
                                device=dev, SPLIT_K=config.SPLIT_K, ACT=act, **epilogue)
     return [partial, total]
 
@@ -127,18 +125,18 @@ def _compile(A, B, C, config: GemmConfig, dev):
     running it."""
     _, block, args, constexprs = _launch(A, B, C, config)
     target = "sim" if isinstance(dev, wf.Simulator) else "cpu"
-    if config.SPLIT_K > 1 and not config.ATOMIC:
-        M, N = C.shape
-        args = (A, B, np.zeros((config.SPLIT_K * M, N), np.float32), *args[3:])
     with wf.device(dev):
         return gemm_simt.compile(*args, target=target, block=block, **constexprs)
 
 
 def _launch(A, B, C, config: GemmConfig, alpha=1.0, beta=0.0, bias=None, act=0):
-    """(grid, block, arguments, constexprs) of the template's main launch."""
+    """(grid, block, arguments, constexprs) of the template's main launch; with in-order
+    split-K its C is a new workspace of one M x N slice per K slice."""
     M, K = A.shape
     N = B.shape[1]
     vec = bias if bias is not None else np.zeros(1, np.float32)
+    if config.SPLIT_K > 1 and not config.ATOMIC:
+        C = np.zeros((config.SPLIT_K * M, N), np.float32)
     constexprs = {"BETA": int(beta != 0.0), "HAS_BIAS": int(bias is not None), "ACT": act,
                   "EVEN": int(config.divides(M, N, K)), **config.constexprs()}
     return (config.grid(M, N), config.block,

@@ -61,6 +61,7 @@ from tqdm import tqdm
 import warpforge as wf
 
 from ...dsl import cache
+from ...dsl.autotune import device_fingerprint
 from . import search
 from .config import GemmConfig
 
@@ -149,13 +150,6 @@ def label(cfg: GemmConfig) -> str:
     if cfg.PAD:
         text += f"/p{cfg.PAD}"
     return text
-
-
-def fingerprint(device) -> tuple:
-    """What a measurement depends on besides the problem: the machine."""
-    if isinstance(device, wf.Simulator):
-        return ("sim", repr(device.config), device.scheduler)
-    return ("cpu", getattr(device, "threads", None), getattr(device, "lanes", None))
 
 
 def occupancy(cfg: GemmConfig, M: int, N: int, workers: int) -> tuple[int, int, int]:
@@ -297,7 +291,7 @@ def tune(M: int, N: int, K: int, dtype: str = "f32", device=None, strategy: str 
 def remember(M: int, N: int, K: int, dev, config: GemmConfig) -> None:
     """Keep ``config`` as the winner for this problem and device: in this process, and in
     the kernel cache's ``gemm/`` folder (written atomically) for later ones."""
-    TUNED[(M, N, K, fingerprint(dev))] = config
+    TUNED[(M, N, K, device_fingerprint(dev))] = config
     cache.write_json(_winner_key(M, N, K, dev), {"config": config.__dict__}, sub="gemm")
 
 
@@ -305,7 +299,7 @@ def recall(M: int, N: int, K: int, dev) -> GemmConfig | None:
     """The winner :func:`remember` kept for this problem and device, or None. A disk entry
     counts only for the same compiler, template source and timing model; an unreadable
     or illegal one is ignored."""
-    memo = (M, N, K, fingerprint(dev))
+    memo = (M, N, K, device_fingerprint(dev))
     if memo in TUNED:
         return TUNED[memo]
     folder = cache.cache_dir()
@@ -324,7 +318,7 @@ def recall(M: int, N: int, K: int, dev) -> GemmConfig | None:
 
 def _winner_key(M: int, N: int, K: int, dev) -> str:
     from .simt import gemm_simt
-    text = repr((M, N, K, fingerprint(dev), cache.compiler_hash(),
+    text = repr((M, N, K, device_fingerprint(dev), cache.compiler_hash(),
                  cache.source_of(gemm_simt.fn), wf.simulator.timing.TIMING_MODEL_VERSION))
     return hashlib.sha256(text.encode()).hexdigest()
 
