@@ -92,7 +92,8 @@ def analyze_affinity(func: Function, uniformity: UniformityInfo | None = None,
     return AffinityInfo(solver.strides, uniformity)
 
 
-def _constant(value: Value) -> int | None:
+def int_constant(value: Value) -> int | None:
+    """The integer ``value`` is a ``constant`` op of, else None (bools are not)."""
     op = value.defining_op
     if op is not None and op.name == "constant":
         v = op.attr("value")
@@ -162,14 +163,14 @@ class _Solver:
             src = op.operands[0].type
             return Affinity(strides[0]) if src.is_int else VARYING_AFFINITY
         if op.name == "mul" and None not in strides:
-            ca, cb = (_constant(v) for v in op.operands)
+            ca, cb = (int_constant(v) for v in op.operands)
             if cb is not None:
                 return Affinity(strides[0] * cb)
             if ca is not None:
                 return Affinity(strides[1] * ca)
             return _UNIFORM if strides == [0, 0] else VARYING_AFFINITY
         if op.name == "shl" and None not in strides and strides[1] == 0:
-            k = _constant(op.operands[1])
+            k = int_constant(op.operands[1])
             if k is not None and 0 <= k < t.bits:
                 return Affinity(strides[0] << k)
         return VARYING_AFFINITY

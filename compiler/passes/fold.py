@@ -8,13 +8,18 @@ shifts out of range) stay unfolded. Math functions are never folded: the backend
 implement them approximately.
 
 Identities that hold for every value, NaN and signed zeros included, so only on
-integers: ``x + 0``, ``0 + x``, ``x - 0``, ``x * 1``, ``1 * x``, ``x / 1``, ``x // 1`` give
-``x``; ``x * 0``, ``0 * x``, ``x - x`` give 0. On any type: ``select(true, a, b)`` is ``a``,
-``select(false, a, b)`` is ``b``, ``select(c, a, a)`` is ``a``. An integer widened and
-narrowed back to its own type, ``cast(cast(x: A -> B) -> A)`` with ``B`` no narrower than
-``A``, is ``x`` (the low bits survive a widening of either signedness). An array index
+integers and bools: ``x + 0``, ``0 + x``, ``x - 0``, ``x * 1``, ``1 * x``, ``x / 1``,
+``x // 1`` give ``x``; ``x * 0``, ``0 * x``, ``x - x`` give 0; ``true and x`` and ``false or
+x`` give ``x``, ``false and x`` false and ``true or x`` true (either order). On any type:
+``select(true, a, b)`` is ``a``, ``select(false, a, b)`` is ``b``, ``select(c, a, a)`` is
+``a``. An integer widened and narrowed back to its own type, ``cast(cast(x: A -> B) ->
+A)`` with ``B`` no narrower than ``A``, is ``x`` (the low bits survive a widening of either
+signedness). An array index
 that is a signed ``i32`` widened to ``i64`` is the ``i32`` itself (the same number: a 64-bit
 language such as Numba's widens every index, and the 32-bit address arithmetic is cheaper).
+
+An ``if`` whose condition is a constant becomes the ops of the arm it takes (what a
+device function's flag argument leaves once inlined), unless that arm returns.
 
 Replaced ops are erased; the constants they used stay for :mod:`.dce` to remove.
 """
@@ -52,7 +57,30 @@ def fold(func: Function) -> Function:
         simpler = _identity(op, values)
         if simpler is not None:
             _replace(op, simpler)
+    while _fold_an_if(func):
+        pass
     return func
+
+
+def _fold_an_if(func: Function) -> bool:
+    """Replace one ``if`` on a constant condition by the arm it takes; False if none."""
+    for op in func.walk():
+        if op.name != "if" or op.parent is None:
+            continue
+        cond = _constant(op.operands[0])
+        if cond is None or len(op.regions) < (1 if cond else 2):
+            continue
+        block = op.regions[0 if cond else 1].block
+        term = block.terminator
+        if (term is not None and term.name != "yield") or (term is None and op.results):
+            continue  # an arm that returns stays an if
+        for inner in [o for o in block.ops if o is not term]:
+            inner.move_before(op)
+        for result, value in zip(op.results, term.operands if term else (), strict=True):
+            result.replace_all_uses_with(value)
+        op.erase()
+        return True
+    return False
 
 
 def _constant(value: Value) -> Scalar | None:
@@ -95,6 +123,12 @@ def _identity(op: Op, values: list[Scalar | None]) -> Value | None:
     t = op.results[0].type
     if op.name == "cast":
         return _round_trip(operands[0], t)
+    if op.name in ("and", "or") and isinstance(t, ScalarType) and t.is_bool:
+        for known, other in ((values[0], operands[1]), (values[1], operands[0])):
+            if known is not None:  # true and x, false or x: x; false and x, true or x
+                absorbing = op.name == "or"
+                return _make_constant(op, absorbing) if bool(known) == absorbing else other
+        return None
     if not (isinstance(t, ScalarType) and t.is_int) or len(operands) != 2:
         return None
     (x, y), (cx, cy) = operands, values

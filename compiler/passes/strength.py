@@ -22,6 +22,7 @@ each iteration (equal under wrapping arithmetic). The multiplications left unuse
 
 from __future__ import annotations
 
+from ..analysis.affinity import int_constant
 from ..ir.builder import Builder
 from ..ir.core import Op, Value
 from ..ir.function import Function
@@ -46,17 +47,8 @@ def strength(func: Function) -> Function:
 
 # --- powers of two ------------------------------------------------------------------------
 
-def _int_constant(value: Value) -> int | None:
-    op = value.defining_op
-    if op is not None and op.name == "constant":
-        v = op.attr("value")
-        if isinstance(v, int) and not isinstance(v, bool):
-            return v
-    return None
-
-
 def _log2(value: Value) -> int | None:
-    c = _int_constant(value)
+    c = int_constant(value)
     if c is not None and c > 0 and c & (c - 1) == 0:
         return c.bit_length() - 1
     return None
@@ -82,7 +74,7 @@ def non_negative(value: Value, depth: int = 0) -> bool:
     if op.name in ("min", "div", "floordiv"):
         return all(args)
     if op.name == "shr":
-        amount = _int_constant(op.operands[1])
+        amount = int_constant(op.operands[1])
         return args[0] and amount is not None and 0 <= amount < t.bits
     if op.name in ("rem", "mod"):
         return args[0] if op.name == "rem" else args[1]
@@ -133,7 +125,7 @@ def _simplify(e: tuple | None) -> tuple | None:
     if e is None or e[0] == "const":
         return e
     if e[0] == "value":
-        c = _int_constant(e[1])
+        c = int_constant(e[1])
         return ("const", c) if c is not None else e
     x, y = _simplify(e[1]), _simplify(e[2])
     cx = x[1] if x is not None and x[0] == "const" else None
@@ -181,8 +173,8 @@ def _induction(loop: Op) -> None:
         e, inv = lin[x], ("value", y)
         if op.name == "mul":
             lin[op.results[0]] = _Lin(_mul(e.a, inv), _mul(e.b, inv) if e.b else None, True)
-        elif op.name == "shl" and _int_constant(y) is not None and 0 <= _int_constant(y) < 63:
-            c = ("const", 1 << _int_constant(y))
+        elif op.name == "shl" and int_constant(y) is not None and 0 <= int_constant(y) < 63:
+            c = ("const", 1 << int_constant(y))
             if c[1] > t.max:
                 continue
             lin[op.results[0]] = _Lin(_mul(e.a, c), _mul(e.b, c) if e.b else None, True)

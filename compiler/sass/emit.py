@@ -33,7 +33,9 @@ choices get a BSSY/BSYNC pair: :mod:`warpforge.compiler.analysis.uniformity` dec
 thread of a warp branches without one (the warp cannot split there). Should the analysis
 fail, every choice is treated as divergent (always correct; two extra instructions).
 
-:func:`compile_function` runs the whole backend: emission, scheduling (:mod:`.schedule`),
+:func:`compile_function` runs the whole backend: emission, merging shared loads into
+vector loads (:mod:`.vectorize`), results written into the operand that dies there
+(:mod:`.inplace`), scheduling (:mod:`.schedule`),
 register allocation (:mod:`.regalloc`; when the scheduled order needs more registers or
 predicates than the budget, the unscheduled order is allocated instead, spilling to local
 memory what still does not fit), and control codes
@@ -51,12 +53,14 @@ from ..errors import CompilerError
 from ..ir import ArrayType, Block, Function, Op, Value
 from ..passes.mathlib import expand_math
 from .ctrlcodes import assign_control_codes
+from .inplace import update_in_place
 from .isel import ArrayDesc, LazyCmp, ParamWord
 from .memory import MemorySelector
 from .mir import MAddr, MInst, VPred, VReg, accesses
 from .regalloc import MAX_REGISTERS, assign
 from .schedule import schedule
 from .spill import FRAME_ALIGN
+from .vectorize import vectorize_loads
 from .wide import int64_compare
 
 MAX_BARRIERS = 16
@@ -215,7 +219,8 @@ class Emitter(MemorySelector):
         for op in block.ops:
             self.loc = op.loc or self.loc
             if op.name in ("if", "for", "while"):
-                getattr(self, "lower_" + op.name)(op)
+                if getattr(self, "lower_" + op.name)(op) is False:
+                    continue  # an if whose arms were predicated: no control flow
                 # comparisons are re-emitted after control flow rather than kept live in
                 # a predicate across it (there are only seven)
                 scope = self.scopes[-1]
@@ -235,7 +240,9 @@ class Emitter(MemorySelector):
 
     # --- if -------------------------------------------------------------------------------
 
-    def lower_if(self, op: Op) -> None:
+    def lower_if(self, op: Op) -> bool:
+        """Lower an ``if``; False when it became predicated instructions with no branch
+        (so a comparison computed before it may serve after it too)."""
         cond = self.pred(op.operands[0])
         then_b, else_b = (r.block for r in op.regions)
         if isinstance(cond, Pred):
@@ -249,7 +256,7 @@ class Emitter(MemorySelector):
             for r, v in zip(op.results, results, strict=True):
                 self.values[r] = v
             self.scopes.pop()
-            return
+            return True
         if _only_return(then_b) or _only_return(else_b):
             # the threads that return leave here; the others run the other arm inline
             leaving_then = _only_return(then_b)
@@ -258,7 +265,7 @@ class Emitter(MemorySelector):
             self.lower_arm(else_b if leaving_then else then_b, results)
             for r, v in zip(op.results, results, strict=True):
                 self.values[r] = v
-            return
+            return True
         results = [self.new_var(r) for r in op.results]
         join = self.new_label("join")
         has_else = not _is_empty(else_b)
@@ -270,7 +277,8 @@ class Emitter(MemorySelector):
         if has_else:
             self.lower_arm(else_b, results)
         else_code, self.code = self.code, outer
-        if _predicable(then_code, else_code):
+        predicated = _predicable(then_code, else_code)
+        if predicated:
             # short arms: both run, each under its side of the condition
             if bar is not None:
                 self.depth -= 1
@@ -293,6 +301,7 @@ class Emitter(MemorySelector):
             self.close_sync(bar)
         for r, v in zip(op.results, results, strict=True):
             self.values[r] = v
+        return not predicated
 
     def lower_arm(self, block: Block, results: list) -> Op | None:
         """One arm of an ``if``: its ops, then its yielded values copied into ``results``."""
@@ -486,12 +495,13 @@ def compile_function(func: Function, *, max_registers: int = MAX_REGISTERS) -> P
     ops' locations."""
     expand_math(func)
     em = lower(func)
+    code = update_in_place(vectorize_loads(em.code, em.base_align))
     try:
-        alloc = assign(schedule(em.code), max_registers=max_registers)
+        alloc = assign(schedule(code), max_registers=max_registers)
     except CompilerError:
         # Scheduling lengthened live ranges past the budget: keep the source order, and
         # spill what still does not fit.
-        alloc = assign(em.code, max_registers=max_registers, spill=True)
+        alloc = assign(code, max_registers=max_registers, spill=True)
     local_bytes = em.local_bytes
     if alloc.frame_bytes:
         # the spill frame sits at the top of local memory, above the kernel's arrays

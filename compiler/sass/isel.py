@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from ...isa.abi import NCTAID_X, NTID_X
 from ...isa.operands import NOT_PT, PT, RZ, Const, Imm, Pred, SpecialReg
 from ..abi import ParamSlot
+from ..analysis.alignment import KnownPow2
 from ..errors import CompilerError
 from ..ir import ArrayType, Op, ScalarType, Value, i32
 from .mir import MInst, VPred, VReg, make
@@ -125,6 +126,10 @@ class Selector:
         self.shared_bytes = 0
         self.local_bytes = 0
         self.fused: set[Op] = set()
+        self.known_pow2 = KnownPow2()
+        self.base_align: dict[int, int] = {}
+        """Per virtual register holding a shared or local address base: ``k`` such that it
+        is a multiple of ``2**k`` bytes (what :mod:`.vectorize` needs to merge loads)."""
 
     # --- virtual registers and emission -------------------------------------------------
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from ...isa.abi import DYNAMIC_SHARED_BYTES, SHARED_ALIGN
 from ...isa.operands import NOT_PT, PT, RZ, Const, Imm
+from ..analysis.alignment import MAX_POW2
 from ..ir import ArrayType, Op, ScalarType
 from ..ir.types import AddressSpace
 from .arith import ArithSelector
@@ -148,6 +149,9 @@ class MemorySelector(ArithSelector):
         acc: VReg | None = None
         if terms:  # one base register for every access with the same variable parts
             acc = self.cached(("sbase", tuple(terms)), lambda: self._scaled_sum(terms))
+            self.base_align[acc.id] = min(
+                min(self.known_pow2(var) + (scale & -scale).bit_length() - 1, MAX_POW2)
+                for var, scale in terms)
         if not -ADDRESS_OFFSET_LIMIT <= offset < ADDRESS_OFFSET_LIMIT:
             # too far for the address's signed 24-bit offset: add it into the base
             d = self.vreg()
@@ -158,8 +162,9 @@ class MemorySelector(ArithSelector):
 
     def _split_constant(self, idx) -> tuple[object | None, int]:
         """An index as (variable part or None, constant part): ``x + c`` and ``c + x``
-        split, so that accesses differing by constants share a base register and carry
-        the difference as the address's immediate offset."""
+        split, nested ones too (``(x + c1) + c2``), so that accesses differing by
+        constants share a base register and carry the difference as the address's
+        immediate offset (32-bit addresses wrap as the i32 index does)."""
         x = self.lowered(idx)
         if isinstance(x, Konst):
             return None, int(x.value)
@@ -169,7 +174,8 @@ class MemorySelector(ArithSelector):
             for var, c in ((a, b), (b, a)):
                 k, v = self.values.get(c), self.values.get(var)
                 if isinstance(k, Konst) and v is not None and not isinstance(v, Konst):
-                    return var, int(k.value)
+                    inner, more = self._split_constant(var)
+                    return inner, int(k.value) + more
         return idx, 0
 
     def _scaled_sum(self, terms: list[tuple[object, int]]) -> VReg:

@@ -6,7 +6,7 @@ register allocator (:mod:`.regalloc`) maps the virtual operands to ``R``/``P`` r
 giving :class:`warpforge.isa.program.Instruction` s.
 
 An ``MInst`` is an ``isa.Instruction`` whose register operands may be :class:`VReg`
-(a virtual general register, one or two 32-bit registers wide, with the source flags
+(a virtual general register, one, two or four 32-bit registers wide, with the source flags
 ``neg``/``abs``/``inv``) and whose predicate operands and guard may be :class:`VPred`;
 ``MAddr`` is an address whose base is a ``VReg``. Everything else is an ``isa`` operand
 (``Imm``, ``Const``, ``RZ``, ``PT``, ``SpecialReg``, ``Label``, ``BarrierReg``). A label is
@@ -27,7 +27,8 @@ from ...isa.program import SourceLoc
 
 @dataclass(frozen=True)
 class VReg:
-    """Virtual general register ``id``: ``width`` 32-bit registers, source flags."""
+    """Virtual general register ``id``: ``width`` 32-bit registers (1, a pair, or the quad
+    of a 128-bit load), source flags."""
 
     id: int
     width: int = 1
@@ -35,7 +36,8 @@ class VReg:
     abs: bool = False
     inv: bool = False
     half: int | None = None
-    """For a pair, ``0``/``1`` names its low/high 32-bit register alone."""
+    """For a pair, ``0``/``1`` names its low/high 32-bit register alone; for a quad,
+    ``0``..``3`` names one of its registers."""
 
     def lo(self) -> VReg:
         """The low register of a pair (the register itself when 32-bit)."""
@@ -54,8 +56,11 @@ class VReg:
         return VReg(self.id, self.width, half=self.half)
 
     def __str__(self) -> str:
-        text = f"%r{self.id}" + ({None: ".64", 0: ".lo", 1: ".hi"}[self.half]
-                                  if self.width == 2 else "")
+        text = f"%r{self.id}"
+        if self.width == 2:
+            text += {None: ".64", 0: ".lo", 1: ".hi"}[self.half]
+        elif self.width == 4:
+            text += ".128" if self.half is None else f".{self.half}"
         if self.abs:
             text = f"|{text}|"
         return ("-" if self.neg else "") + ("~" if self.inv else "") + text

@@ -83,8 +83,8 @@ def intervals(code: list[MInst]) -> tuple[dict[int, list[int]], dict[int, list[i
                 iv[0] = min(iv[0], pos)
                 iv[1] = max(iv[1], pos)
         if inst.opcode == "BRA":
-            target = labels[inst.operands[0].name]
-            if target <= i:
+            target = labels.get(inst.operands[0].name)  # None: out of this code
+            if target is not None and target <= i:
                 back_edges.append((2 * target, 2 * i + 1))
     changed = True
     while changed:
@@ -98,7 +98,8 @@ def intervals(code: list[MInst]) -> tuple[dict[int, list[int]], dict[int, list[i
     return regs, preds
 
 
-def _widths(code: list[MInst]) -> dict[int, int]:
+def register_widths(code: list[MInst]) -> dict[int, int]:
+    """Each virtual register's width (1, 2 or 4 registers), by id."""
     widths: dict[int, int] = {}
     for inst in code:
         for op in inst.operands:
@@ -165,7 +166,7 @@ def assign(code: list[MInst], *, max_registers: int = MAX_REGISTERS,
             code = spill_predicate(code, max(err.live)[1])
     while True:
         regs, preds = intervals(code)
-        widths = _widths(code)
+        widths = register_widths(code)
         reserved: frozenset[int] = frozenset()
         if frame is not None:
             del regs[frame.sp.id]

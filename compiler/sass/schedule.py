@@ -22,6 +22,7 @@ from __future__ import annotations
 from ...isa.opcodes import OPCODES
 from ...isa.operands import PT
 from .mir import MInst, accesses
+from .regalloc import intervals, register_widths
 
 FENCES = frozenset({"LABEL", "BRA", "BSSY", "BSYNC", "BAR", "EXIT"})
 """Opcodes that end a stretch."""
@@ -30,27 +31,56 @@ ORDERED = frozenset({"LDG", "STG", "LDS", "STS", "LDL", "STL", "ATOMG", "ATOMS",
 """Opcodes kept in their relative order."""
 
 
-def schedule(code: list[MInst]) -> list[MInst]:
-    """``code`` with each straight-line stretch list-scheduled (see the module docstring)."""
+PRESSURE_LIMIT = 116
+"""Registers live at once above which the scheduler stops hoisting definitions and picks
+what frees registers first: 128 a thread (two CTAs of 256 threads an SM) less the 2
+reserved and some room for alignment of pairs and quads."""
+
+
+def schedule(code: list[MInst], limit: int = PRESSURE_LIMIT) -> list[MInst]:
+    """``code`` with each straight-line stretch list-scheduled (see the module docstring),
+    keeping the registers live at once near ``limit`` where the source order does."""
+    spans, _ = intervals(code)
+    widths = register_widths(code)
     out: list[MInst] = []
-    stretch: list[MInst] = []
-    for inst in code:
+    start = 0
+    for i, inst in enumerate([*code, MInst("LABEL", operands=("",))]):
         if inst.opcode in FENCES and not (inst.opcode == "EXIT" and inst.guard != PT):
-            out.extend(schedule_stretch(stretch))
-            stretch = []
-            out.append(inst)
-        else:
-            stretch.append(inst)
-    out.extend(schedule_stretch(stretch))
+            out.extend(schedule_stretch(code[start:i], _Pressure(spans, widths, start, i,
+                                                                 code, limit)))
+            if i < len(code):
+                out.append(inst)
+            start = i + 1
     return out
+
+
+class _Pressure:
+    """What the scheduler knows of register pressure in ``code[lo:hi]``: each register's
+    width, whether it is live after the stretch, and the registers live across it that
+    it does not mention (the floor under everything it does)."""
+
+    def __init__(self, spans: dict[int, list[int]], widths: dict[int, int], lo: int,
+                 hi: int, code: list[MInst], limit: int) -> None:
+        mentioned = {v for inst in code[lo:hi] for v in _regs(inst)}
+        self.widths = widths
+        self.live_out = {v for v in mentioned if spans[v][1] > 2 * hi - 1}
+        self.live_in = {v for v in mentioned if spans[v][0] < 2 * lo}
+        through = sum(widths.get(v, 1) for v, (a, b) in spans.items()
+                      if a < 2 * lo and b > 2 * hi - 1 and v not in mentioned)
+        self.limit = limit - through
 
 
 def _latency(inst: MInst) -> int:
     return OPCODES[inst.opcode].latency.cycles
 
 
-def schedule_stretch(insts: list[MInst]) -> list[MInst]:
-    """One stretch, reordered."""
+def _regs(inst: MInst) -> list[int]:
+    rr, rw, _, _ = accesses(inst)
+    return rr + rw
+
+
+def schedule_stretch(insts: list[MInst], pressure: _Pressure | None = None) -> list[MInst]:
+    """One stretch, reordered (with ``pressure``, kept within its limit where it can)."""
     n = len(insts)
     if n <= 1:
         return list(insts)
@@ -95,13 +125,22 @@ def schedule_stretch(insts: list[MInst]) -> list[MInst]:
     candidates = [i for i in range(n) if waiting[i] == 0]
     order: list[int] = []
     cycle = 0
+    track = _Tracker(insts, pressure) if pressure is not None else None
     while candidates:
         now = [i for i in candidates if ready_at[i] <= cycle]
-        if now:
+        if track is not None and track.live >= pressure.limit:
+            # too many registers live: what frees the most first (waiting for it if need
+            # be), then what is ready soonest, then the critical path
+            pick = min(candidates,
+                       key=lambda i: (track.delta(i), ready_at[i], -height[i], i))
+            cycle = max(cycle, ready_at[pick])
+        elif now:
             pick = max(now, key=lambda i: (height[i], -i))
         else:
             pick = min(candidates, key=lambda i: (ready_at[i], -height[i], i))
             cycle = ready_at[pick]
+        if track is not None:
+            track.take(pick)
         candidates.remove(pick)
         order.append(pick)
         for j, lat in succs[pick]:
@@ -111,3 +150,44 @@ def schedule_stretch(insts: list[MInst]) -> list[MInst]:
                 candidates.append(j)
         cycle += 1
     return [insts[i] for i in order]
+
+
+class _Tracker:
+    """Registers live while a stretch is scheduled: those read in it and defined before
+    (until their last reader here, unless live after), and those it defines (from their
+    definition)."""
+
+    def __init__(self, insts: list[MInst], pressure: _Pressure) -> None:
+        self.p = pressure
+        self.reads = [accesses(inst)[0] for inst in insts]
+        self.writes = [accesses(inst)[1] for inst in insts]
+        self.readers: dict[int, int] = {}
+        for rr in self.reads:
+            for v in set(rr):
+                self.readers[v] = self.readers.get(v, 0) + 1
+        self.alive = set(pressure.live_in)
+        self.live = sum(pressure.widths.get(v, 1) for v in self.alive)
+
+    def _width(self, v: int) -> int:
+        return self.p.widths.get(v, 1)
+
+    def delta(self, i: int) -> int:
+        """Registers live after scheduling ``i`` less before."""
+        grow = sum(self._width(v) for v in set(self.writes[i]) if v not in self.alive)
+        free = sum(self._width(v) for v in set(self.reads[i])
+                   if self.readers[v] == 1 and v not in self.p.live_out
+                   and v not in self.writes[i])
+        return grow - free
+
+    def take(self, i: int) -> None:
+        """Account for scheduling ``i`` now."""
+        for v in set(self.writes[i]):
+            if v not in self.alive:
+                self.alive.add(v)
+                self.live += self._width(v)
+        for v in set(self.reads[i]):
+            self.readers[v] -= 1
+            if self.readers[v] == 0 and v not in self.p.live_out and v in self.alive \
+                    and v not in self.writes[i]:
+                self.alive.discard(v)
+                self.live -= self._width(v)

@@ -74,7 +74,7 @@ class SpillFrame:
         self.slots[victim] = start
         self.end = start + size
         addr = MAddr(self.sp, start)
-        mods = ("64",) if width == 2 else ()
+        mods = {2: ("64",), 4: ("128",)}.get(width, ())
         out: list[MInst] = []
         for inst in code:
             if inst.opcode == "LABEL":

@@ -25,6 +25,13 @@ K among the grid's z dimension, for problems with few tiles and a deep K: with
 of the additions, so the last bits, vary); with ``ATOMIC=0`` each slice writes its
 partial sums to a workspace and :func:`gemm_reduce` adds them in order and applies the
 whole epilogue, deterministically.
+
+``VEC=4`` (thread tiles of multiples of 4) gives each thread runs of 4 adjacent rows and
+columns instead of single strided ones: rows ``ty * 4 + (i % 4) + (i // 4) * (BM / TM) *
+4``, likewise the columns, CUTLASS's SIMT layout. A thread's fragment of a tile row is then
+4 consecutive words at 16-byte aligned addresses (with ``PAD`` 0 or 4), which the SASS
+backend reads with one ``LDS.128`` instead of four ``LDS``. On the CPU it costs the
+lanes their unit stride, so it is for the simulator.
 """
 
 from __future__ import annotations
@@ -52,6 +59,26 @@ def epilogue(v, c, r, cc, bias, alpha, beta, has_beta, has_bias, act):
     return out
 
 
+@wf.func
+def fetch(x, r, cc, rows, cols, even):
+    """``x[r, cc]``, or 0 outside ``rows x cols`` (not checked when ``even`` is 1)."""
+    v = 0.0
+    if even == 1 or (r < rows and cc < cols):
+        v = x[r, cc]
+    return v
+
+
+@wf.func
+def b_element(tid, q, bn, threads):
+    """(row, column) in B's tile of the tile copy's element ``tid + q * threads``."""
+    kk = tid // bn + q * (threads // bn)
+    cc = tid % bn
+    if bn > threads:
+        kk = q // (bn // threads)
+        cc = tid + (q % (bn // threads)) * threads
+    return kk, cc
+
+
 @wf.kernel
 def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:],
               m: wf.i32, n: wf.i32, k: wf.i32, alpha: wf.f32, beta: wf.f32,
@@ -59,15 +86,20 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
               TN: wf.constexpr, BETA: wf.constexpr, HAS_BIAS: wf.constexpr,
               ACT: wf.constexpr, EVEN: wf.constexpr, GROUP: wf.constexpr = 1,
               SPLIT_K: wf.constexpr = 1, ATOMIC: wf.constexpr = 0,
-              STAGES: wf.constexpr = 1, PAD: wf.constexpr = 0):
+              STAGES: wf.constexpr = 1, PAD: wf.constexpr = 0, VEC: wf.constexpr = 1):
     # The block is (BN / TN) x (BM / TM) threads: x along C's columns, y along its rows.
     As = wf.shared((STAGES * BK, BM + PAD), wf.f32)
     Bs = wf.shared((STAGES * BK, BN), wf.f32)
-    # STAGES=2: the next tile's elements wait in registers while the math runs
-    ra = wf.local((TM * ((BK + BN // TN - 1) // (BN // TN)),), wf.f32)
-    rb = wf.local((TN * ((BK + BM // TM - 1) // (BM // TM)),), wf.f32)
+    threads = (BM // TM) * (BN // TN)
+    # STAGES=2: the next tile's elements wait in registers while the math runs (room for
+    # either tile copy; the elements a copy never touches cost nothing)
+    ra = wf.local((TM * ((BK + BN // TN - 1) // (BN // TN))
+                   + (BM * BK + threads - 1) // threads,), wf.f32)
+    rb = wf.local((TN * ((BK + BM // TM - 1) // (BM // TM))
+                   + (BK * BN + threads - 1) // threads,), wf.f32)
     tx = wf.thread_idx.x
     ty = wf.thread_idx.y
+    tid = ty * (BN // TN) + tx
     tile_m = wf.block_idx.y
     tile_n = wf.block_idx.x
     if GROUP > 1:
@@ -94,7 +126,6 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
         acc[i] = 0.0
     if STAGES == 2:
         # the first step's math reads stage 1 before any tile is there: zeros add nothing
-        threads = (BM // TM) * (BN // TN)
         for e in wf.static_range((BK * (BM + PAD + BN) + threads - 1) // threads):
             w = ty * (BN // TN) + tx + e * threads
             if w < BK * (BM + PAD):
@@ -109,9 +140,28 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
         kl = k0
         if STAGES == 2:
             kl = min(k0, k_begin + ((k_end - k_begin - 1) // BK) * BK)
+        if VEC == 4:
+            # every thread copies its share of both tiles: element tid + q * threads
+            for q in wf.static_range((BM * BK + threads - 1) // threads):
+                r = tid // BK + q * (threads // BK)
+                kk = tid % BK
+                if (BM * BK) % threads == 0 or r < BM:
+                    v = fetch(a, row0 + r, kl + kk, m, k_end, EVEN)
+                    if STAGES == 1:
+                        As[kk, r] = v
+                    else:
+                        ra[q] = v
+            for q in wf.static_range((BK * BN + threads - 1) // threads):
+                kk, cc = b_element(tid, q, BN, threads)
+                if (BK * BN) % threads == 0 or kk < BK:
+                    v = fetch(b, kl + kk, col0 + cc, k_end, n, EVEN)
+                    if STAGES == 1:
+                        Bs[kk, cc] = v
+                    else:
+                        rb[q] = v
         # A's tile: thread (x, y) loads columns x, x + BN/TN, ... of rows y + i * BM/TM
         # (the guard on the column is compiled out when BN/TN divides BK)
-        for kc in wf.static_range((BK + BN // TN - 1) // (BN // TN)):
+        for kc in wf.static_range((BK + BN // TN - 1) // (BN // TN) * (VEC == 1)):
             kk = tx + kc * (BN // TN)
             if BK % (BN // TN) == 0 or kk < BK:
                 for i in wf.static_range(TM):
@@ -127,7 +177,7 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
                     else:
                         ra[kc * TM + i] = v
         # B's tile: rows y, y + BM/TM, ... at columns x + j * BN/TN
-        for kr in wf.static_range((BK + BM // TM - 1) // (BM // TM)):
+        for kr in wf.static_range((BK + BM // TM - 1) // (BM // TM) * (VEC == 1)):
             kk = ty + kr * (BM // TM)
             if BK % (BM // TM) == 0 or kk < BK:
                 for j in wf.static_range(TN):
@@ -150,28 +200,47 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
             base = (((k0 - k_begin) // BK + 1) % 2) * BK
         for kk in wf.static_range(BK):
             for i in wf.static_range(TM):
-                av[i] = As[base + kk, ty + i * (BM // TM)]
+                if VEC == 4:
+                    av[i] = As[base + kk, ty * 4 + (i % 4 + (i // 4) * (BM // TM) * 4)]
+                else:
+                    av[i] = As[base + kk, ty + i * (BM // TM)]
             for j in wf.static_range(TN):
-                bv[j] = Bs[base + kk, tx + j * (BN // TN)]
+                if VEC == 4:
+                    bv[j] = Bs[base + kk, tx * 4 + (j % 4 + (j // 4) * (BN // TN) * 4)]
+                else:
+                    bv[j] = Bs[base + kk, tx + j * (BN // TN)]
             for i in wf.static_range(TM):
                 for j in wf.static_range(TN):
                     acc[i * TN + j] += av[i] * bv[j]
         if STAGES == 2:
             # the loaded tile goes to the stage the math did not read
             base = (((k0 - k_begin) // BK) % 2) * BK
-            for e in wf.static_range(TM * ((BK + BN // TN - 1) // (BN // TN))):
+            if VEC == 4:
+                for q in wf.static_range((BM * BK + threads - 1) // threads):
+                    r = tid // BK + q * (threads // BK)
+                    if (BM * BK) % threads == 0 or r < BM:
+                        As[base + tid % BK, r] = ra[q]
+                for q in wf.static_range((BK * BN + threads - 1) // threads):
+                    kk, cc = b_element(tid, q, BN, threads)
+                    if (BK * BN) % threads == 0 or kk < BK:
+                        Bs[base + kk, cc] = rb[q]
+            for e in wf.static_range(TM * ((BK + BN // TN - 1) // (BN // TN)) * (VEC == 1)):
                 kk = tx + (e // TM) * (BN // TN)
                 if BK % (BN // TN) == 0 or kk < BK:
                     As[base + kk, ty + (e % TM) * (BM // TM)] = ra[e]
-            for e in wf.static_range(TN * ((BK + BM // TM - 1) // (BM // TM))):
+            for e in wf.static_range(TN * ((BK + BM // TM - 1) // (BM // TM)) * (VEC == 1)):
                 kk = ty + (e // TN) * (BM // TM)
                 if BK % (BM // TM) == 0 or kk < BK:
                     Bs[base + kk, tx + (e % TN) * (BN // TN)] = rb[e]
         wf.syncthreads()
     for i in wf.static_range(TM):
         r = row0 + ty + i * (BM // TM)
+        if VEC == 4:
+            r = row0 + ty * 4 + (i % 4 + (i // 4) * (BM // TM) * 4)
         for j in wf.static_range(TN):
             cc = col0 + tx + j * (BN // TN)
+            if VEC == 4:
+                cc = col0 + tx * 4 + (j % 4 + (j // 4) * (BN // TN) * 4)
             if EVEN == 1 or (r < m and cc < n):
                 if SPLIT_K == 1:
                     c[r, cc] = epilogue(acc[i * TN + j], c, r, cc, bias, alpha, beta, BETA,

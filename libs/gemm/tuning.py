@@ -139,7 +139,8 @@ class Trials(list):
 
 def label(cfg: GemmConfig) -> str:
     """``64x64x8/4x4``, then ``/g8`` (rasterization), ``/s4`` or ``/s4a`` (split-K, atomic),
-    ``/st2`` (stages) and ``/p1`` (padding) where not the defaults."""
+    ``/st2`` (stages), ``/p1`` (padding) and ``/v4`` (vector fragments) where not the
+    defaults."""
     text = f"{cfg.BM}x{cfg.BN}x{cfg.BK}/{cfg.TM}x{cfg.TN}"
     if cfg.GROUP > 1:
         text += f"/g{cfg.GROUP}"
@@ -149,6 +150,8 @@ def label(cfg: GemmConfig) -> str:
         text += f"/st{cfg.STAGES}"
     if cfg.PAD:
         text += f"/p{cfg.PAD}"
+    if cfg.VEC > 1:
+        text += f"/v{cfg.VEC}"
     return text
 
 

@@ -269,6 +269,82 @@ def test_folding_reaches_into_regions_and_select():
         """)
 
 
+def test_bool_identities_and_absorbing_constants():
+    assert run("""
+        kernel @k(%x: array<i32, 1, global>, %n: i32) {
+          %t = constant true : bool
+          %f = constant false : bool
+          %zero = constant 0 : i32
+          %p = cmp lt %n, %zero : bool
+          %a = or %t, %p : bool
+          %b = and %p, %f : bool
+          %c = or %p, %f : bool
+          %d = and %t, %c : bool
+          %ai = cast %a : i32
+          %bi = cast %b : i32
+          %di = cast %d : i32
+          store %x[%ai], %bi
+          store %x[%n], %di
+          return
+        }
+        """) == dedent("""\
+        kernel @k(%x: array<i32, 1, global>, %n: i32) {
+          %0 = constant 0 : i32
+          %1 = cmp lt %n, %0 : bool
+          %2 = constant 1 : i32
+          %3 = constant 0 : i32
+          %4 = cast %1 : i32
+          store %x[%2], %3
+          store %x[%n], %4
+          return
+        }
+        """)
+
+
+def test_an_if_on_a_constant_becomes_the_arm_it_takes_unless_that_arm_returns():
+    assert run("""
+        kernel @k(%x: array<f32, 1, global>, %n: i32) {
+          %t = constant true : bool
+          %one = constant 1 : i32
+          %two = constant 2 : i32
+          %c = cmp eq %one, %two : bool
+          %r = if %c : i32 {
+            %s = add %n, %one : i32
+            yield %s
+          } else {
+            %u = if %t : i32 {
+              %w = mul %n, %two : i32
+              yield %w
+            } else {
+              yield %n
+            }
+            yield %u
+          }
+          %f = cast %r : f32
+          if %c {
+            return
+          }
+          store %x[%r], %f
+          if %t {
+            return
+          }
+          return
+        }
+        """) == dedent("""\
+        kernel @k(%x: array<f32, 1, global>, %n: i32) {
+          %0 = constant true : bool
+          %1 = constant 2 : i32
+          %2 = mul %n, %1 : i32
+          %3 = cast %2 : f32
+          store %x[%2], %3
+          if %0 {
+            return
+          }
+          return
+        }
+        """)
+
+
 def test_folded_constants_keep_the_location():
     func = parse_function('kernel @k(%x: array<i32, 1, global>) {\n'
                           '  %0 = constant 1 : i32\n'

@@ -4,6 +4,8 @@ input. The simulator runs with the hazard checker and racecheck/initcheck on."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -95,6 +97,13 @@ SPLIT_AND_GROUP = [
     GemmConfig(16, 16, 8, 2, 2, STAGES=2),
     GemmConfig(32, 16, 4, 2, 2, STAGES=2, PAD=1, SPLIT_K=2),
     GemmConfig(16, 32, 16, 1, 4, STAGES=2, PAD=4),
+    # vector fragments and the flat tile copy: fewer tile elements than threads (16x4 of
+    # A for 128), a B tile wider than the CTA (128 columns for 64 threads), padding that
+    # keeps or breaks 16-byte rows, with split-K and two stages
+    GemmConfig(16, 128, 4, 4, 4, VEC=4),
+    GemmConfig(16, 128, 4, 4, 8, VEC=4, STAGES=2, PAD=4),
+    GemmConfig(32, 64, 16, 4, 4, VEC=4, STAGES=2, PAD=1, SPLIT_K=2),
+    GemmConfig(128, 32, 8, 8, 4, VEC=4, STAGES=2, PAD=4, GROUP=4),
 ]
 
 
@@ -162,6 +171,9 @@ def test_every_config_of_the_space_is_correct_on_the_simulator():
     device = wf.Simulator("test", timing=False)
     for config in space:
         check(gemm.matmul(A, B, config=config, device=device), want, K)
+        if config.TM % 4 == 0 and config.TN % 4 == 0:  # and with vector fragments
+            vec = dataclasses.replace(config, VEC=4)
+            check(gemm.matmul(A, B, config=vec, device=device), want, K)
 
 
 def test_the_space_holds_only_legal_configs():
@@ -180,8 +192,6 @@ def test_the_configs_nearest_the_register_limit_compile_within_their_budget(even
     """The register budget the space is pruned by holds for what the compiler gives,
     edge-tile guards and the second stage's prefetch included, where it matters: the
     legal configs nearest to 65,536 registers a CTA and 255 a thread."""
-    import dataclasses
-
     from warpforge.libs.gemm.simt import gemm_simt
     space = [dataclasses.replace(c, STAGES=stages) for c in legal()]
     space = [c for c in space if c.why_illegal() is None]
@@ -195,6 +205,7 @@ def test_the_configs_nearest_the_register_limit_compile_within_their_budget(even
         assert compiled.registers <= c.registers, c
         assert compiled.registers * c.threads <= 65536, c
     assert "warps" in GemmConfig(16, 16, 4, 4, 4).why_illegal()     # 16 threads
+    assert "VEC is 1, or 4" in GemmConfig(32, 32, 4, 2, 4, VEC=4).why_illegal()
 
 
 # --- bad input ---------------------------------------------------------------------------
@@ -235,13 +246,34 @@ def test_configs_rejects_nonsense():
         gemm.configs(4, 4, 4, dtype="f64")
 
 
-def test_the_heuristic_splits_k_only_when_tiles_leave_units_idle():
-    from warpforge.libs.gemm.config import SPLIT_STEPS, default_config
-    assert default_config(64, 64, 108, k=4096).SPLIT_K == 4      # 16 CTAs -> 64 of 108
-    assert default_config(64, 64, 108, k=256).SPLIT_K == 2       # 2 slices of 16 steps
-    assert default_config(64, 64, 108, k=255).SPLIT_K == 1
-    assert default_config(1024, 1024, 108, k=4096).SPLIT_K == 1  # enough tiles already
+def test_the_heuristic_splits_k_to_keep_units_busy():
+    from warpforge.libs.gemm.config import (
+        SPLIT_SLACK,
+        SPLIT_STEPS,
+        SPLITS,
+        default_config,
+        wave_efficiency,
+    )
+    # the documented example: N=1024's 64 tiles of 128x128 become 512 CTAs, 95% busy
+    assert default_config(1024, 1024, 108, k=1024) == GemmConfig(
+        128, 128, 8, 8, 8, SPLIT_K=8, STAGES=2, PAD=4, VEC=4)
+    assert wave_efficiency(64, 108) < 0.6 < 0.94 < wave_efficiency(512, 108)
+    for m, n, k in ((1024, 1024, 1024), (512, 512, 512), (256, 256, 256), (64, 64, 4096),
+                    (2048, 2048, 2048), (4096, 64, 4096), (16, 4096, 4096), (300, 7, 999)):
+        c = default_config(m, n, 108, k=k)
+        ctas = c.grid(m, n)[0] * c.grid(m, n)[1]
+        allowed = [s for s in SPLITS if s == 1 or k >= s * c.BK * SPLIT_STEPS]
+        best = max(wave_efficiency(ctas * s, 108) for s in allowed)
+        assert c.SPLIT_K in allowed and c.why_illegal() is None
+        assert wave_efficiency(ctas * c.SPLIT_K, 108) >= best - SPLIT_SLACK
+        assert all(wave_efficiency(ctas * s, 108) < best - SPLIT_SLACK
+                   for s in allowed if s < c.SPLIT_K)
+        assert max(16, 2 * min(m, n)) >= c.BM and c.ATOMIC == 0
     assert default_config(64, 64, 108).SPLIT_K == 1              # K not given
+    # the CPU splits only to give idle workers work
+    assert default_config(64, 64, 8, cpu=True, k=4096).SPLIT_K == 1    # 16 CTAs for 8
+    assert default_config(16, 16, 8, cpu=True, k=4096).SPLIT_K == 8    # 1 CTA for 8
+    assert default_config(16, 16, 8, cpu=True, k=255).SPLIT_K == 1     # too shallow
     k = 2 * 8 * SPLIT_STEPS
     A, B = operands(np.random.default_rng(10), 12, 12, k)
     dev = wf.Simulator("test", timing=False)                     # 2 SMs, 1 CTA of 16x16

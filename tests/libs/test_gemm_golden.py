@@ -1,7 +1,7 @@
 """The SIMT template's hot loop, as golden assembly: the K loop of the default config
-(64x64x8, 4x4 thread tile, two stages, A padded, tiles dividing the problem) on the
-simulator, with its control codes. Any code-generation change that touches the loop
-shows here as a diff.
+(128x128x8, 8x8 thread tile read with LDS.128, two stages, A padded by 4 words, tiles
+dividing the problem) on the simulator, with its control codes. Any code-generation
+change that touches the loop shows here as a diff.
 
 Run ``pytest tests/libs/test_gemm_golden.py --update-golden`` to rewrite the file on
 purpose (and read the diff before committing it).
@@ -48,6 +48,8 @@ def test_the_default_configs_hot_loop_matches_the_golden_file(request):
                             **cfg.constexprs()).asm
     text = hot_loop(asm).replace(str(REPO) + "/", "")
     assert text.count("FFMA") == cfg.BK * cfg.TM * cfg.TN
+    # each thread's fragments: TM + TN words a K step, four to a load
+    assert text.count("LDS.128") == cfg.BK * (cfg.TM + cfg.TN) // 4
     if request.config.getoption("--update-golden"):
         GOLDEN.write_text(text)
     assert GOLDEN.exists(), f"no golden file {GOLDEN.name}: run pytest --update-golden"
