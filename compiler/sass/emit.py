@@ -35,7 +35,8 @@ fail, every choice is treated as divergent (always correct; two extra instructio
 
 :func:`compile_function` runs the whole backend: emission, merging shared loads into
 vector loads (:mod:`.vectorize`), results written into the operand that dies there
-(:mod:`.inplace`), scheduling (:mod:`.schedule`),
+(:mod:`.inplace`), loop-invariant ALU instructions moved before their loops
+(:mod:`.hoist`), scheduling (:mod:`.schedule`),
 register allocation (:mod:`.regalloc`; when the scheduled order needs more registers or
 predicates than the budget, the unscheduled order is allocated instead, spilling to local
 memory what still does not fit), and control codes
@@ -53,6 +54,7 @@ from ..errors import CompilerError
 from ..ir import ArrayType, Block, Function, Op, Value
 from ..passes.mathlib import expand_math
 from .ctrlcodes import assign_control_codes
+from .hoist import hoist_invariants
 from .inplace import update_in_place
 from .isel import ArrayDesc, LazyCmp, ParamWord
 from .memory import MemorySelector
@@ -495,7 +497,7 @@ def compile_function(func: Function, *, max_registers: int = MAX_REGISTERS) -> P
     ops' locations."""
     expand_math(func)
     em = lower(func)
-    code = update_in_place(vectorize_loads(em.code, em.base_align))
+    code = hoist_invariants(update_in_place(vectorize_loads(em.code, em.base_align)))
     try:
         alloc = assign(schedule(code), max_registers=max_registers)
     except CompilerError:

@@ -179,8 +179,10 @@ class MemorySelector(ArithSelector):
         return idx, 0
 
     def _scaled_sum(self, terms: list[tuple[object, int]]) -> VReg:
+        """``sum(var * scale)``, the terms defined in outer scopes first: the partial sum
+        of a loop's invariant terms is then an instruction :mod:`.hoist` can move out."""
         acc = None
-        for var, scale in terms:
+        for var, scale in sorted(terms, key=lambda term: _depth(term[0])):
             d = self.vreg()
             self.emit("IMAD", d=d, a=self._index_reg(var), b=Imm(scale),
                       c=acc if acc is not None else RZ)
@@ -406,3 +408,12 @@ class MemorySelector(ArithSelector):
 def _wrap32(v: int) -> int:
     v &= 0xFFFFFFFF
     return v - (1 << 32) if v >= 1 << 31 else v
+
+
+def _depth(value) -> int:
+    """How many structured ops enclose ``value``'s definition."""
+    op = value.defining_op
+    if op is None:  # a block argument: its block's op encloses it
+        op = value.block.parent_op
+        return 0 if op is None else 1 + sum(1 for _ in op.ancestors())
+    return sum(1 for _ in op.ancestors())
