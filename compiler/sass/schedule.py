@@ -22,7 +22,7 @@ from __future__ import annotations
 from ...isa.opcodes import OPCODES
 from ...isa.operands import PT
 from .mir import MInst, accesses
-from .regalloc import intervals, register_widths
+from .regalloc import RESERVED_REGISTERS, intervals, register_widths
 
 FENCES = frozenset({"LABEL", "BRA", "BSSY", "BSYNC", "BAR", "EXIT"})
 """Opcodes that end a stretch."""
@@ -31,26 +31,51 @@ ORDERED = frozenset({"LDG", "STG", "LDS", "STS", "LDL", "STL", "ATOMG", "ATOMS",
 """Opcodes kept in their relative order."""
 
 
-PRESSURE_LIMIT = 116
-"""Registers live at once above which the scheduler stops hoisting definitions and picks
-what frees registers first: 128 a thread (two CTAs of 256 threads an SM) less the 2
-reserved and some room for alignment of pairs and quads."""
+OCCUPANCY_STEPS = (32, 40, 48, 64, 80, 128, 255)
+"""Registers a thread at which a CTA of 256 threads fits one more time on an SM of 65,536
+registers (8, 6, 5, 4, 3, 2 and 1 CTAs; ``gpu-facts.md``): between two steps, more
+registers cost no occupancy."""
+STEP_SLACK = 12
+"""Registers kept free under a step: the 2 reserved, and room for the alignment of pairs
+and quads and for the allocator's order."""
+MIN_ROOM = 4
+"""Registers beyond the values that must be live (the floor) the schedule needs at least
+for loads in flight."""
 
 
-def schedule(code: list[MInst], limit: int = PRESSURE_LIMIT) -> list[MInst]:
+def pressure_limit(floor: int) -> int:
+    """The registers live at once the scheduler aims under, for a kernel whose stretches
+    need ``floor`` at least: under the lowest occupancy step with room for ``floor`` and
+    :data:`MIN_ROOM` more, by :data:`STEP_SLACK` where the floor allows (a GEMM with 64
+    accumulators: 116 or a little more, two CTAs of 256 threads an SM; a 16x16 tiled
+    matmul: 20, eight)."""
+    for step in OCCUPANCY_STEPS:
+        if floor + MIN_ROOM <= step - RESERVED_REGISTERS:
+            return max(step - STEP_SLACK, floor + MIN_ROOM)
+    return OCCUPANCY_STEPS[-1]
+
+
+def schedule(code: list[MInst], limit: int | None = None) -> list[MInst]:
     """``code`` with each straight-line stretch list-scheduled (see the module docstring),
-    keeping the registers live at once near ``limit`` where the source order does."""
+    keeping the registers live at once under ``limit`` (default :func:`pressure_limit` of
+    the kernel) where the source order does."""
     spans, _ = intervals(code)
     widths = register_widths(code)
-    out: list[MInst] = []
+    stretches: list[tuple[int, int]] = []
     start = 0
     for i, inst in enumerate([*code, MInst("LABEL", operands=("",))]):
         if inst.opcode in FENCES and not (inst.opcode == "EXIT" and inst.guard != PT):
-            out.extend(schedule_stretch(code[start:i], _Pressure(spans, widths, start, i,
-                                                                 code, limit)))
-            if i < len(code):
-                out.append(inst)
+            stretches.append((start, i))
             start = i + 1
+    pressures = [_Pressure(spans, widths, lo, hi, code) for lo, hi in stretches]
+    if limit is None:
+        limit = pressure_limit(max((p.floor for p in pressures), default=0))
+    out: list[MInst] = []
+    for (lo, hi), pressure in zip(stretches, pressures, strict=True):
+        pressure.limit = limit - pressure.through
+        out.extend(schedule_stretch(code[lo:hi], pressure))
+        if hi < len(code):
+            out.append(code[hi])
     return out
 
 
@@ -60,14 +85,18 @@ class _Pressure:
     it does not mention (the floor under everything it does)."""
 
     def __init__(self, spans: dict[int, list[int]], widths: dict[int, int], lo: int,
-                 hi: int, code: list[MInst], limit: int) -> None:
+                 hi: int, code: list[MInst]) -> None:
         mentioned = {v for inst in code[lo:hi] for v in _regs(inst)}
         self.widths = widths
         self.live_out = {v for v in mentioned if spans[v][1] > 2 * hi - 1}
         self.live_in = {v for v in mentioned if spans[v][0] < 2 * lo}
-        through = sum(widths.get(v, 1) for v, (a, b) in spans.items()
-                      if a < 2 * lo and b > 2 * hi - 1 and v not in mentioned)
-        self.limit = limit - through
+        self.through = sum(widths.get(v, 1) for v, (a, b) in spans.items()
+                           if a < 2 * lo and b > 2 * hi - 1 and v not in mentioned)
+        self.floor = self.through + sum(widths.get(v, 1)
+                                        for v in self.live_in | self.live_out)
+        """What is live at every point of the stretch or at its ends, at least."""
+        self.limit = 0
+        """The most registers the stretch's own values may take (set by :func:`schedule`)."""
 
 
 def _latency(inst: MInst) -> int:

@@ -109,3 +109,20 @@ def test_the_128x128x8_sgemm_fits_ptxas_registers():
                            **cfg.constexprs())
     assert ck.registers <= min(1.1 * PTXAS_SGEMM_REGISTERS, 128)
     assert ck.program.local_bytes == 0  # no spills
+
+
+def test_the_pressure_limit_sits_under_an_occupancy_step():
+    from warpforge.compiler.sass.schedule import (
+        MIN_ROOM,
+        OCCUPANCY_STEPS,
+        STEP_SLACK,
+        pressure_limit,
+    )
+    # 65,536 registers an SM over 256-thread CTAs: 8 CTAs at 32 a thread ... 2 at 128
+    assert [65536 // (256 * s) for s in OCCUPANCY_STEPS[:-1]] == [8, 6, 5, 4, 3, 2]
+    assert pressure_limit(10) == 32 - STEP_SLACK       # a small kernel: eight CTAs
+    assert pressure_limit(107) == 128 - STEP_SLACK     # a GEMM's accumulators: two
+    assert pressure_limit(117) == 117 + MIN_ROOM       # still two, with less slack
+    assert pressure_limit(200) == 255 - STEP_SLACK     # one CTA whatever it takes
+    for floor in range(0, 250):  # always room for what must be live, and a few more
+        assert pressure_limit(floor) >= floor + MIN_ROOM

@@ -1,5 +1,5 @@
 """The SIMT template's hot loop, as golden assembly: the K loop of the default config
-(128x128x8, 8x8 thread tile read with LDS.128, two stages, A padded by 4 words, tiles
+(64x64x8, 4x4 thread tile read with LDS.128, two stages, A padded by 4 words, tiles
 dividing the problem) on the simulator, with its control codes. Any code-generation
 change that touches the loop shows here as a diff.
 
