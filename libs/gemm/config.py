@@ -56,11 +56,11 @@ REGISTERS = {  # (TM, TN): registers with BK = 4, 8, 16
 }
 """The register budget by thread tile and BK: what the compiler gave the template on the
 simulator (the most over every CTA tile, with EVEN=1) before it updated accumulators in
-place and bounded the registers its scheduler keeps live. Today's compiler gives no more
-anywhere (8x8 now takes 126 to 128), so these are upper bounds; they stay until the
-recorded tuning tables (``benchmarks/tables``), which cover exactly this space, are
-measured again, as 14 more configs would fit the measured counts. A test compiles the
-configs nearest the limits and holds the table to the compiler."""
+place and bounded the registers its scheduler keeps live. Today's compiler gives far fewer
+almost everywhere (8x8: 128 to 140; 4x4: 62) and at most 2 more (1x1 with BK=4: 26,
+within :data:`REGISTER_MARGIN`), so the table stays until the recorded tuning tables
+(``benchmarks/tables``), which cover exactly this space, are measured again. A test
+compiles the configs nearest the limits and holds the table to the compiler."""
 REGISTER_MARGIN = 8
 """Head room over :data:`REGISTERS` for edge-tile guards (EVEN=0) and compiler drift."""
 MAX_SHARED = 48 * 1024

@@ -123,6 +123,6 @@ def test_the_pressure_limit_sits_under_an_occupancy_step():
     assert pressure_limit(10) == 32 - STEP_SLACK       # a small kernel: eight CTAs
     assert pressure_limit(107) == 128 - STEP_SLACK     # a GEMM's accumulators: two
     assert pressure_limit(117) == 117 + MIN_ROOM       # still two, with less slack
-    assert pressure_limit(200) == 255 - STEP_SLACK     # one CTA whatever it takes
+    assert pressure_limit(200) == 200 + MIN_ROOM       # one CTA: still as few as it can
     for floor in range(0, 250):  # always room for what must be live, and a few more
         assert pressure_limit(floor) >= floor + MIN_ROOM
