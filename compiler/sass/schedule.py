@@ -15,6 +15,13 @@ latency-weighted path to the stretch's end (ties keep source order), or, when no
 ready, the one ready soonest. So loads float up, ahead of the arithmetic that does not
 need them, and their latency overlaps independent work
 (``reference/sass-codegen.md`` §3).
+
+Floating loads up costs registers: every loaded value is live until its use. So the
+scheduler counts the registers live (those read in the stretch and defined before it,
+those it defines, and those live across it untouched), and once they reach the kernel's
+limit it picks the candidate that frees the most (waiting for it if need be) instead of
+the critical path. The limit (:func:`pressure_limit`) sits just under the occupancy step
+the kernel's unavoidable pressure allows, as occupancy only changes at those steps.
 """
 
 from __future__ import annotations

@@ -52,6 +52,9 @@ def vectorize_loads(code: list[MInst], base_align: dict[int, int]) -> list[MInst
     for i, inst in enumerate([*code, MInst("LABEL", operands=("",))]):
         if inst.opcode in BREAKS:
             for members in _runs(code, start, i, defs, base_align):
+                olds = [code[j].operands[0].id for j in members]
+                if len(set(olds)) < len(olds) or any(v in rename for v in olds):
+                    continue  # a register loaded twice: one name could not serve both
                 quad = VReg(next_id, len(members))
                 next_id += 1
                 first = code[members[0]]  # the lowest address: the vector's
