@@ -2,7 +2,8 @@
 
 A kernel is compiled once per *specialization*: the types of its runtime arguments (from
 the annotations, or inferred from the values when a parameter has none) and the values of
-its ``wf.constexpr`` parameters, which may be bound by keyword or positionally.
+its ``wf.constexpr`` parameters, which may be bound by keyword or positionally, or left
+out where the signature gives them a default (``BLOCK: wf.constexpr = 128``).
 """
 
 from __future__ import annotations
@@ -17,14 +18,18 @@ from ..isa.errors import UsageError
 from ..simulator import DeviceArray, LaunchError
 from .types import SCALARS, ArrayDType, DType, ScalarDType, constexpr, from_value
 
+NO_DEFAULT = inspect.Parameter.empty
+"""The default of a parameter that has none."""
+
 
 @dataclass(frozen=True)
 class Parameter:
     """One parameter of a kernel: its name, annotation (a DSL type, ``constexpr`` or
-    None when absent)."""
+    None when absent), and for a constexpr its default value (:data:`NO_DEFAULT`: none)."""
 
     name: str
     annotation: object
+    default: object = NO_DEFAULT
 
     @property
     def is_constexpr(self) -> bool:
@@ -33,8 +38,9 @@ class Parameter:
 
 
 def parameters(fn) -> list[Parameter]:
-    """The parameters of kernel function ``fn``; TypeError for ``*args``/``**kwargs`` or a
-    default value, which kernels do not take."""
+    """The parameters of kernel function ``fn``; UsageError for ``*args``/``**kwargs`` or
+    a default value on a runtime parameter (a constexpr's default is used when a launch
+    does not give one)."""
     out = []
     try:  # annotations may be strings (``from __future__ import annotations``)
         signature = inspect.signature(fn, eval_str=True)
@@ -50,7 +56,10 @@ def parameters(fn) -> list[Parameter]:
             raise UsageError(f"kernel {fn.__name__}: parameter {p.name!r} is annotated "
                             f"{ann!r}; use a warpforge type (wf.f32, wf.f32[:], ...) or "
                             "wf.constexpr")
-        out.append(Parameter(p.name, ann))
+        if p.default is not NO_DEFAULT and ann is not constexpr:
+            raise UsageError(f"kernel {fn.__name__}: parameter {p.name!r} has a default "
+                             "value; only wf.constexpr parameters may have one")
+        out.append(Parameter(p.name, ann, p.default))
     return out
 
 
@@ -115,6 +124,9 @@ def bind(kernel: str, params: Sequence[Parameter], args: Sequence[object],
         if name in given:
             raise LaunchError(f"kernel {kernel}: parameter {name!r} given twice")
         given[name] = value
+    for p in params:
+        if p.name not in given and p.default is not NO_DEFAULT:
+            given[p.name] = p.default
     missing = [p.name for p in params if p.name not in given]
     if missing:
         raise LaunchError(f"kernel {kernel}: missing argument(s) for {', '.join(missing)}")
@@ -175,6 +187,8 @@ def bind_types(kernel: str, params: Sequence[Parameter], types: Sequence[DType],
         raise LaunchError(f"kernel {kernel} has {len(runtime)} runtime parameters "
                           f"({', '.join(p.name for p in runtime)}) but {len(types)} types "
                           "were given")
+    constexprs = {**{p.name: p.default for p in params
+                     if p.is_constexpr and p.default is not NO_DEFAULT}, **constexprs}
     missing = [p.name for p in params if p.is_constexpr and p.name not in constexprs]
     if missing:
         raise LaunchError(f"kernel {kernel}: give a value for constexpr {', '.join(missing)}")

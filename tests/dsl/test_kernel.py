@@ -67,6 +67,32 @@ def test_types_are_inferred_and_constexprs_specialize(sim):
     assert "array<f32, 2, global>" in first.ir and "BLOCK" not in first.asm
 
 
+@wf.kernel
+def fill(out: wf.f32[:], VALUE: wf.constexpr = 7, TIMES: wf.constexpr = 2):
+    """Constexpr defaults: used when a launch leaves them out."""
+    out[wf.thread_idx.x] = VALUE * TIMES
+
+
+def test_constexpr_defaults_apply_when_left_out(sim):
+    out = np.zeros(32, np.float32)
+    fill[1, 32](out)
+    np.testing.assert_array_equal(out, np.full(32, 14, np.float32))
+    fill[1, 32](out, TIMES=3)
+    np.testing.assert_array_equal(out, np.full(32, 21, np.float32))
+    fill[1, 32](out, 1, 5)  # positionally too
+    np.testing.assert_array_equal(out, np.full(32, 5, np.float32))
+    assert fill.compile(out) is fill.compile(out, VALUE=7, TIMES=2)  # one specialization
+    assert fill.compile_types([]).asm == fill.compile(out).asm  # asm without values
+
+
+def test_a_runtime_parameter_cannot_have_a_default():
+    def bad(x: wf.f32[:], n: wf.i32 = 4):
+        x[0] = n
+
+    with pytest.raises(wf.UsageError, match=r"'n' has a default value; only wf\.constexpr"):
+        wf.kernel(bad)
+
+
 def test_grid_and_block_may_depend_on_constexprs(sim):
     m = np.ones((2, 8), np.float32)
     scale_rows.launch(lambda c: 2, lambda c: c["BLOCK"], m, np.float32(3), BLOCK=8,
