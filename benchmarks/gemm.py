@@ -41,6 +41,7 @@ from warpforge.libs import gemm
 from warpforge.libs.gemm.config import GemmConfig, default_config
 from warpforge.libs.gemm.simt import gemm_simt
 from warpforge.libs.gemm.tuning import label
+from warpforge.simulator.timing.report import peaks
 
 PTXAS_REGISTERS = 119
 PTXAS_FFMA_SHARE = 0.91
@@ -104,7 +105,7 @@ def simulated() -> None:
     A = rng.standard_normal((n, n), dtype=np.float32)
     B = rng.standard_normal((n, n), dtype=np.float32)
     sim = wf.Simulator()
-    peak = sim.config.num_sms * sim.config.sub_partitions * (32 // sim.config.fma_interval) * 2
+    peak = peaks(sim.config)["flop"]
     print(f"\nsimulated SGEMM N={n}, A100 config, against the FP32 peak ({peak:,} FLOP a "
           "cycle):")
     best = 0.0

@@ -202,6 +202,7 @@ def run_gemm_sim(rng: np.random.Generator) -> None:
     from .libs import gemm
     from .libs.gemm.config import default_config
     from .libs.gemm.tuning import label
+    from .simulator.timing.report import peaks
     sim = Simulator()
     n = 256
     A = rng.standard_normal((n, n), dtype=np.float32)
@@ -214,9 +215,8 @@ def run_gemm_sim(rng: np.random.Generator) -> None:
         LAUNCH_HOOKS.remove(results.append)
     np.testing.assert_allclose(C, A @ B, rtol=1e-3, atol=1e-3)
     cycles = sum(r.cycles for r in results)
-    cfg = sim.config
-    peak = cfg.num_sms * cfg.sub_partitions * (32 // cfg.fma_interval) * 2
-    pick = label(default_config(n, n, cfg.num_sms, k=n))
+    peak = peaks(sim.config)["flop"]
+    pick = label(default_config(n, n, sim.config.num_sms, k=n))
     print(f"== libs.gemm.matmul {n}x{n}x{n} on the timed simulator ==")
     print(f"the heuristic's config {pick}: {cycles:,} cycles, {2 * n**3 / cycles / peak:.1%} "
           f"of the FP32 peak ({peak:,} FLOP a cycle); matches numpy  [ok]\n")

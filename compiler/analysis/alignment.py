@@ -26,7 +26,8 @@ MAX_POW2 = 31
 """The largest exponent reported (a 32-bit zero is a multiple of everything)."""
 
 
-def _trailing_zeros(c: int) -> int:
+def trailing_zeros(c: int) -> int:
+    """The exponent of the largest power of two dividing ``c`` (:data:`MAX_POW2` for 0)."""
     if c == 0:
         return MAX_POW2
     return min((c & -c).bit_length() - 1, MAX_POW2)
@@ -51,7 +52,7 @@ class KnownPow2:
             return 0
         c = int_constant(value)
         if c is not None:
-            return _trailing_zeros(c)
+            return trailing_zeros(c)
         op = value.defining_op
         if op is None or len(op.results) != 1:
             return 0

@@ -45,8 +45,6 @@ memory what still does not fit), and control codes
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ...isa.operands import NOT_PT, PT, RZ, BarrierReg, Imm, Label, Pred
 from ...isa.program import Program
 from ..abi import kernel_params
@@ -58,7 +56,7 @@ from .hoist import hoist_invariants
 from .inplace import update_in_place
 from .isel import ArrayDesc, LazyCmp, ParamWord
 from .memory import MemorySelector
-from .mir import MAddr, MInst, VPred, VReg, accesses
+from .mir import MInst, VPred, VReg, accesses, rename
 from .regalloc import MAX_REGISTERS, assign
 from .schedule import schedule
 from .spill import FRAME_ALIGN
@@ -181,7 +179,7 @@ class Emitter(MemorySelector):
             if any(c.id in accesses(inst)[0] or c.id in accesses(inst)[1] for inst in after):
                 continue
             for inst in self.code[defs[0]:]:
-                inst.operands = tuple(_rename(o, v.id, c.id) for o in inst.operands)
+                inst.operands = tuple(rename(o, {v.id: c}) for o in inst.operands)
             srcs[i] = c
         return srcs
 
@@ -464,15 +462,6 @@ def _predicable(*arms: list[MInst]) -> bool:
     insts = [inst for arm in arms for inst in arm]
     return len(insts) <= PREDICATE_LIMIT and all(
         inst.guard == PT and inst.opcode not in UNPREDICABLE for inst in insts)
-
-
-def _rename(op: object, old: int, new: int) -> object:
-    """``op`` with virtual register ``old`` renamed ``new``."""
-    if isinstance(op, VReg) and op.id == old:
-        return replace(op, id=new)
-    if isinstance(op, MAddr) and op.base is not None and op.base.id == old:
-        return replace(op, base=replace(op.base, id=new))
-    return op
 
 
 def _is_empty(block: Block) -> bool:

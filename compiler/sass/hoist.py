@@ -24,10 +24,8 @@ results read from the first's.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ...isa.operands import PT, Label
-from .mir import MAddr, MInst, VPred, VReg, accesses
+from .mir import MInst, VPred, VReg, accesses, def_counts, renamed
 
 PURE = frozenset({"IMAD", "IADD3", "LOP3", "SHF", "MOV", "LEA"})
 """Opcodes that may move: integer ALU, no memory, no faults."""
@@ -37,10 +35,7 @@ def hoist_invariants(code: list[MInst]) -> list[MInst]:
     """``code`` with loop-invariant ALU instructions before their loops (see the module
     docstring)."""
     code = list(code)
-    defs: dict[int, int] = {}
-    for inst in code:
-        for v in accesses(inst)[1]:
-            defs[v] = defs.get(v, 0) + 1
+    defs = def_counts(code)
     done: set[str] = set()
     while True:
         loop = _next_loop(code, done)
@@ -55,7 +50,7 @@ def hoist_invariants(code: list[MInst]) -> list[MInst]:
             hoisted, same = _unique([code[k] for k in sorted(moved)])
             code = keep[:at] + hoisted + keep[at:]
             if same:
-                code = [_renamed(inst, same) for inst in code]
+                code = [renamed(inst, same) for inst in code]
 
 
 def _next_loop(code: list[MInst], done: set[str]) -> tuple[int, int, str] | None:
@@ -102,7 +97,7 @@ def _unique(insts: list[MInst]) -> tuple[list[MInst], dict[int, VReg]]:
     same: dict[int, VReg] = {}
     out = []
     for inst in insts:
-        inst = _renamed(inst, same)
+        inst = renamed(inst, same)
         dest = inst.operands[0]
         key = (inst.opcode, inst.modifiers, inst.operands[1:])
         if isinstance(dest, VReg) and key in seen:
@@ -113,15 +108,3 @@ def _unique(insts: list[MInst]) -> tuple[list[MInst], dict[int, VReg]]:
         out.append(inst)
     return out, same
 
-
-def _renamed(inst: MInst, same: dict[int, VReg]) -> MInst:
-    def rename(op: object) -> object:
-        if isinstance(op, VReg) and op.id in same:
-            return replace(op, id=same[op.id].id)
-        if isinstance(op, MAddr) and op.base is not None and op.base.id in same:
-            return replace(op, base=rename(op.base))
-        return op
-
-    ops = tuple(rename(op) for op in inst.operands)
-    return inst if ops == inst.operands else MInst(inst.opcode, inst.modifiers, ops,
-                                                   inst.guard, inst.loc)

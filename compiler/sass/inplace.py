@@ -22,38 +22,29 @@ collapse one link at a time, in order.
 from __future__ import annotations
 
 import bisect
-from dataclasses import replace
 
 from ...isa.opcodes import OPCODES, Kind
 from ...isa.operands import PT
-from .mir import MAddr, MInst, VReg, accesses
-
-FENCES = frozenset({"LABEL", "BRA", "BSSY", "BSYNC", "BAR", "EXIT"})
-"""Opcodes that end a stretch."""
+from .mir import MAddr, MInst, VReg, accesses, def_counts, reg_ids, renamed, stretches
+from .schedule import FENCES
 
 
 def update_in_place(code: list[MInst]) -> list[MInst]:
     """``code`` with results renamed into dying operands (see the module docstring)."""
     code = list(code)
-    ids = [_ids(inst) for inst in code]
-    mentions: dict[int, list[int]] = {}
-    defs: dict[int, int] = {}
+    mentions: dict[int, list[int]] = {}  # register -> indices of the instructions naming it
     for k, inst in enumerate(code):
-        for v in dict.fromkeys(ids[k]):
+        for v in dict.fromkeys(reg_ids(inst)):
             mentions.setdefault(v, []).append(k)
-        for v in accesses(inst)[1]:
-            defs[v] = defs.get(v, 0) + 1
-    start = 0
-    for i, inst in enumerate([*code, MInst("LABEL", operands=("",))]):
-        if inst.opcode in FENCES:
-            for k in range(start, i):
-                _try(code, ids, mentions, defs, k, i)
-            start = i + 1
+    defs = def_counts(code)
+    for start, end in stretches(code, lambda inst: inst.opcode in FENCES):
+        for k in range(start, end):
+            _try(code, mentions, defs, k, end)
     return code
 
 
-def _try(code: list[MInst], ids: list[list[int]], mentions: dict[int, list[int]],
-         defs: dict[int, int], i: int, hi: int) -> None:
+def _try(code: list[MInst], mentions: dict[int, list[int]], defs: dict[int, int], i: int,
+         hi: int) -> None:
     """Rename the result of ``code[i]`` into an operand that dies there, if one does."""
     d = code[i]
     t = _dest(d) if d.guard == PT else None
@@ -77,9 +68,9 @@ def _try(code: list[MInst], ids: list[list[int]], mentions: dict[int, list[int]]
         if uses[-1] > j:
             continue  # t is still read after v is written again
         for k in uses:
-            code[k] = _renamed(code[k], t.id, v)
-            ids[k] = _ids(code[k])
-            bisect.insort(later, k) if k not in later else None
+            code[k] = renamed(code[k], {t.id: VReg(v)})
+            if k not in later:
+                bisect.insort(later, k)
         del mentions[t.id]
         return
 
@@ -103,22 +94,3 @@ def _plain_32(inst: MInst, v: int) -> bool:
             return False
     return True
 
-
-def _ids(inst: MInst) -> list[int]:
-    if inst.opcode == "LABEL":
-        return []
-    rr, rw, _, _ = accesses(inst)
-    return rr + rw
-
-
-def _renamed(inst: MInst, old: int, new: int) -> MInst:
-    def rename(op: object) -> object:
-        if isinstance(op, VReg) and op.id == old:
-            return replace(op, id=new)
-        if isinstance(op, MAddr) and op.base is not None and op.base.id == old:
-            return replace(op, base=replace(op.base, id=new))
-        return op
-
-    ops = tuple(rename(op) for op in inst.operands)
-    return inst if ops == inst.operands else MInst(inst.opcode, inst.modifiers, ops,
-                                                   inst.guard, inst.loc)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from ...isa.abi import DYNAMIC_SHARED_BYTES, SHARED_ALIGN
 from ...isa.operands import NOT_PT, PT, RZ, Const, Imm
-from ..analysis.alignment import MAX_POW2
+from ..analysis.alignment import MAX_POW2, trailing_zeros
 from ..ir import ArrayType, Op, ScalarType
 from ..ir.types import AddressSpace
 from .arith import ArithSelector
@@ -150,7 +150,7 @@ class MemorySelector(ArithSelector):
         if terms:  # one base register for every access with the same variable parts
             acc = self.cached(("sbase", tuple(terms)), lambda: self._scaled_sum(terms))
             self.base_align[acc.id] = min(
-                min(self.known_pow2(var) + (scale & -scale).bit_length() - 1, MAX_POW2)
+                min(self.known_pow2(var) + trailing_zeros(scale), MAX_POW2)
                 for var, scale in terms)
         if not -ADDRESS_OFFSET_LIMIT <= offset < ADDRESS_OFFSET_LIMIT:
             # too far for the address's signed 24-bit offset: add it into the base

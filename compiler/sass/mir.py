@@ -159,3 +159,55 @@ def accesses(inst: MInst) -> tuple[list[int], list[int], list[int], list[int]]:
         elif isinstance(op, MAddr) and op.base is not None:
             rr.append(op.base.id)
     return rr, rw, pr, pw
+
+
+def reg_ids(inst: MInst) -> list[int]:
+    """Virtual general registers ``inst`` reads, then those it writes."""
+    rr, rw, _, _ = accesses(inst)
+    return rr + rw
+
+
+def def_counts(code: list[MInst]) -> dict[int, int]:
+    """How many instructions of ``code`` write each virtual register (loop-carried values
+    and ``if`` results are written more than once; everything else once)."""
+    counts: dict[int, int] = {}
+    for inst in code:
+        for v in accesses(inst)[1]:
+            counts[v] = counts.get(v, 0) + 1
+    return counts
+
+
+def stretches(code: list[MInst], is_fence) -> list[tuple[int, int]]:
+    """``(start, end)`` of each straight-line run of ``code`` between the instructions for
+    which ``is_fence(inst)`` holds (``end`` is the fence's index, or ``len(code)``)."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    for i, inst in enumerate(code):
+        if is_fence(inst):
+            out.append((start, i))
+            start = i + 1
+    out.append((start, len(code)))
+    return out
+
+
+def rename(op: object, mapping: dict[int, VReg]) -> object:
+    """``op`` with its virtual registers renamed by ``mapping`` (old id -> new register):
+    the new id, keeping the operand's width, part and source flags, unless the new register
+    names one part of a wider one (a quad's register from a merged load), whose width and
+    part it then takes."""
+    if isinstance(op, VReg) and op.id in mapping:
+        new = mapping[op.id]
+        if new.half is None:
+            return replace(op, id=new.id)
+        return replace(op, id=new.id, width=new.width, half=new.half)
+    if isinstance(op, MAddr) and op.base is not None and op.base.id in mapping:
+        return replace(op, base=rename(op.base, mapping))
+    return op
+
+
+def renamed(inst: MInst, mapping: dict[int, VReg]) -> MInst:
+    """``inst`` with its operands renamed by ``mapping`` (itself when none changes)."""
+    ops = tuple(rename(op, mapping) for op in inst.operands)
+    if ops == inst.operands:
+        return inst
+    return MInst(inst.opcode, inst.modifiers, ops, inst.guard, inst.loc)

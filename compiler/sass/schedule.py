@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from ...isa.opcodes import OPCODES
 from ...isa.operands import PT
-from .mir import MInst, accesses
+from .mir import MInst, accesses, reg_ids, stretches
 from .regalloc import RESERVED_REGISTERS, intervals, register_widths
 
 FENCES = frozenset({"LABEL", "BRA", "BSSY", "BSYNC", "BAR", "EXIT"})
@@ -36,6 +36,11 @@ FENCES = frozenset({"LABEL", "BRA", "BSSY", "BSYNC", "BAR", "EXIT"})
 ORDERED = frozenset({"LDG", "STG", "LDS", "STS", "LDL", "STL", "ATOMG", "ATOMS", "RED",
                      "SHFL", "VOTE", "WARPSYNC"})
 """Opcodes kept in their relative order."""
+
+
+def is_fence(inst: MInst) -> bool:
+    """Whether ``inst`` ends a stretch: a fence opcode, but not a guarded ``EXIT``."""
+    return inst.opcode in FENCES and not (inst.opcode == "EXIT" and inst.guard != PT)
 
 
 OCCUPANCY_STEPS = (32, 40, 48, 64, 80, 128, 255)
@@ -71,17 +76,12 @@ def schedule(code: list[MInst], limit: int | None = None) -> list[MInst]:
     the kernel) where the source order does."""
     spans, _ = intervals(code)
     widths = register_widths(code)
-    stretches: list[tuple[int, int]] = []
-    start = 0
-    for i, inst in enumerate([*code, MInst("LABEL", operands=("",))]):
-        if inst.opcode in FENCES and not (inst.opcode == "EXIT" and inst.guard != PT):
-            stretches.append((start, i))
-            start = i + 1
-    pressures = [_Pressure(spans, widths, lo, hi, code) for lo, hi in stretches]
+    runs = stretches(code, is_fence)
+    pressures = [_Pressure(spans, widths, lo, hi, code) for lo, hi in runs]
     if limit is None:
         limit = pressure_limit(max((p.floor for p in pressures), default=0))
     out: list[MInst] = []
-    for (lo, hi), pressure in zip(stretches, pressures, strict=True):
+    for (lo, hi), pressure in zip(runs, pressures, strict=True):
         pressure.limit = limit - pressure.through
         out.extend(schedule_stretch(code[lo:hi], pressure))
         if hi < len(code):
@@ -96,7 +96,7 @@ class _Pressure:
 
     def __init__(self, spans: dict[int, list[int]], widths: dict[int, int], lo: int,
                  hi: int, code: list[MInst]) -> None:
-        mentioned = {v for inst in code[lo:hi] for v in _regs(inst)}
+        mentioned = {v for inst in code[lo:hi] for v in reg_ids(inst)}
         self.widths = widths
         self.live_out = {v for v in mentioned if spans[v][1] > 2 * hi - 1}
         self.live_in = {v for v in mentioned if spans[v][0] < 2 * lo}
@@ -111,11 +111,6 @@ class _Pressure:
 
 def _latency(inst: MInst) -> int:
     return OPCODES[inst.opcode].latency.cycles
-
-
-def _regs(inst: MInst) -> list[int]:
-    rr, rw, _, _ = accesses(inst)
-    return rr + rw
 
 
 def schedule_stretch(insts: list[MInst], pressure: _Pressure | None = None) -> list[MInst]:
@@ -198,8 +193,9 @@ class _Tracker:
 
     def __init__(self, insts: list[MInst], pressure: _Pressure) -> None:
         self.p = pressure
-        self.reads = [accesses(inst)[0] for inst in insts]
-        self.writes = [accesses(inst)[1] for inst in insts]
+        found = [accesses(inst) for inst in insts]
+        self.reads = [rr for rr, _, _, _ in found]
+        self.writes = [rw for _, rw, _, _ in found]
         self.readers: dict[int, int] = {}
         for rr in self.reads:
             for v in set(rr):

@@ -22,12 +22,12 @@ local arrays the kernel has. A slot is 4 bytes, 8 (8-aligned) for a pair.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ...isa.abi import STACK_POINTER
 from ...isa.opcodes import OPCODES, Kind
 from ...isa.operands import PT, RZ, Const, Imm
-from .mir import MAddr, MInst, VPred, VReg, accesses, make
+from .mir import MAddr, MInst, VPred, VReg, accesses, make, reg_ids, renamed
 
 STACK_REGISTER = 1
 """The physical register that holds the stack pointer (R1, as ptxas uses it)."""
@@ -51,7 +51,7 @@ class SpillFrame:
     @classmethod
     def open(cls, code: list[MInst]) -> tuple[SpillFrame, list[MInst]]:
         """A frame for ``code`` and the code with the stack pointer set at its entry."""
-        top = max((v for inst in code for v in _ids(inst)), default=0)
+        top = max((v for inst in code for v in reg_ids(inst)), default=0)
         frame = cls(VReg(top + 1), top + 2)
         entry = code[0].loc if code else None
         setup = make("MOV", loc=entry, d=frame.sp, b=Const(0, STACK_POINTER))
@@ -87,9 +87,7 @@ class SpillFrame:
             temp = self.temp(width)
             if victim in reads or (victim in writes and _partial_write(inst, victim)):
                 out.append(make("LDL", mods, loc=inst.loc, d=temp, addr=addr))
-            out.append(MInst(inst.opcode, inst.modifiers,
-                             tuple(_rename(op, victim, temp.id) for op in inst.operands),
-                             inst.guard, inst.loc))
+            out.append(renamed(inst, {victim: temp}))
             if victim in writes:
                 out.append(make("STL", mods, loc=inst.loc, addr=addr, v=temp))
         return out
@@ -102,11 +100,6 @@ class SpillFrame:
         return reg
 
 
-def _ids(inst: MInst) -> list[int]:
-    rr, rw, _, _ = accesses(inst)
-    return rr + rw
-
-
 def _partial_write(inst: MInst, victim: int) -> bool:
     """True when ``inst`` may leave part of ``victim`` as it was: it is guarded, or it
     writes one half of the pair."""
@@ -116,15 +109,6 @@ def _partial_write(inst: MInst, victim: int) -> bool:
                and op.half is not None
                for spec, op in zip(OPCODES[inst.opcode].operands, inst.operands,
                                    strict=True))
-
-
-def _rename(op: object, old: int, new: int) -> object:
-    """``op`` with virtual register ``old`` renamed ``new`` (flags and half kept)."""
-    if isinstance(op, VReg) and op.id == old:
-        return replace(op, id=new)
-    if isinstance(op, MAddr) and op.base is not None and op.base.id == old:
-        return replace(op, base=replace(op.base, id=new))
-    return op
 
 
 def spill_predicate(code: list[MInst], victim: int) -> list[MInst]:

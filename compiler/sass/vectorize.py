@@ -24,11 +24,9 @@ scheduling:
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ...isa.operands import PT
 from ..analysis.alignment import MAX_POW2
-from .mir import MAddr, MInst, VReg, accesses, make
+from .mir import MInst, VReg, accesses, def_counts, make, reg_ids, renamed, stretches
 
 BREAKS = frozenset({"LABEL", "BRA", "BSSY", "BSYNC", "BAR", "EXIT", "WARPSYNC", "STS",
                     "ATOMS", "CALL", "RET"})
@@ -40,32 +38,26 @@ WIDTHS = ((4, 16, ("128",)), (2, 8, ("64",)))
 def vectorize_loads(code: list[MInst], base_align: dict[int, int]) -> list[MInst]:
     """``code`` with runs of consecutive shared loads merged (see the module docstring);
     ``base_align[id]`` is the log2 of the alignment of address base register ``id``."""
-    defs: dict[int, int] = {}
-    for inst in code:
-        for v in accesses(inst)[1]:
-            defs[v] = defs.get(v, 0) + 1
-    next_id = 1 + max((v.id for inst in code for v in _vregs(inst)), default=0)
+    defs = def_counts(code)
+    next_id = 1 + max((v for inst in code for v in reg_ids(inst)), default=0)
     merged: dict[int, int] = {}   # index of a merged load -> where its vector goes
     groups: dict[int, MInst] = {}  # index of a group's earliest load -> the vector load
     rename: dict[int, VReg] = {}   # old result id -> its register of the vector
-    start = 0
-    for i, inst in enumerate([*code, MInst("LABEL", operands=("",))]):
-        if inst.opcode in BREAKS:
-            for members in _runs(code, start, i, defs, base_align):
-                olds = [code[j].operands[0].id for j in members]
-                if len(set(olds)) < len(olds) or any(v in rename for v in olds):
-                    continue  # a register loaded twice: one name could not serve both
-                quad = VReg(next_id, len(members))
-                next_id += 1
-                first = code[members[0]]  # the lowest address: the vector's
-                place = min(members)      # the earliest load: where the vector goes
-                groups[place] = make(
-                    "LDS", dict((w, m) for w, _, m in WIDTHS)[len(members)], first.guard,
-                    first.loc, d=quad, addr=first.operands[1])
-                for k, j in enumerate(members):
-                    merged[j] = place
-                    rename[code[j].operands[0].id] = VReg(quad.id, quad.width, half=k)
-            start = i + 1
+    for start, end in stretches(code, lambda inst: inst.opcode in BREAKS):
+        for members in _runs(code, start, end, defs, base_align):
+            olds = [code[j].operands[0].id for j in members]
+            if len(set(olds)) < len(olds) or any(v in rename for v in olds):
+                continue  # a register loaded twice: one name could not serve both
+            quad = VReg(next_id, len(members))
+            next_id += 1
+            first = code[members[0]]  # the lowest address: the vector's
+            place = min(members)      # the earliest load: where the vector goes
+            groups[place] = make(
+                "LDS", dict((w, m) for w, _, m in WIDTHS)[len(members)], first.guard,
+                first.loc, d=quad, addr=first.operands[1])
+            for k, j in enumerate(members):
+                merged[j] = place
+                rename[code[j].operands[0].id] = VReg(quad.id, quad.width, half=k)
     if not groups:
         return code
     out = []
@@ -73,15 +65,8 @@ def vectorize_loads(code: list[MInst], base_align: dict[int, int]) -> list[MInst
         if i in groups:
             out.append(groups[i])
         elif i not in merged:
-            out.append(_renamed(inst, rename) if rename else inst)
+            out.append(renamed(inst, rename))
     return out
-
-
-def _vregs(inst: MInst):
-    for op in inst.operands:
-        base = op.base if isinstance(op, MAddr) else op
-        if isinstance(base, VReg):
-            yield base
 
 
 def _runs(code: list[MInst], lo: int, hi: int, defs: dict[int, int],
@@ -130,18 +115,3 @@ def _movable(code: list[MInst], members: list[int], defs: dict[int, int]) -> boo
                 return False
     return True
 
-
-def _renamed(inst: MInst, rename: dict[int, VReg]) -> MInst:
-    ops = tuple(_rename(op, rename) for op in inst.operands)
-    if ops == inst.operands:
-        return inst
-    return MInst(inst.opcode, inst.modifiers, ops, inst.guard, inst.loc)
-
-
-def _rename(op: object, rename: dict[int, VReg]) -> object:
-    if isinstance(op, VReg) and op.id in rename:
-        new = rename[op.id]
-        return replace(op, id=new.id, width=new.width, half=new.half)
-    if isinstance(op, MAddr) and op.base is not None and op.base.id in rename:
-        return replace(op, base=_rename(op.base, rename))
-    return op
