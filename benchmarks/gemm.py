@@ -46,12 +46,13 @@ from warpforge.simulator.timing.report import peaks
 PTXAS_REGISTERS = 119
 PTXAS_FFMA_SHARE = 0.91
 SIM_CONFIGS = (GemmConfig(128, 128, 8, 8, 8), GemmConfig(128, 128, 8, 8, 8, STAGES=2, PAD=1),
-               GemmConfig(64, 64, 16, 4, 4, STAGES=2, PAD=1),
                GemmConfig(64, 64, 8, 4, 4, STAGES=2, PAD=4, VEC=4),
+               GemmConfig(64, 64, 8, 4, 4, STAGES=2, PAD=4, VEC=4, SPLIT_K=2),
+               GemmConfig(64, 64, 8, 4, 4, STAGES=2, PAD=4, VEC=4, SPLIT_K=5, ATOMIC=1),
                GemmConfig(128, 128, 8, 8, 8, STAGES=2, PAD=4, VEC=4),
-               GemmConfig(128, 128, 8, 8, 8, STAGES=2, PAD=4, VEC=4, SPLIT_K=8),
+               GemmConfig(128, 128, 8, 8, 8, STAGES=2, PAD=4, VEC=4, SPLIT_K=10),
                GemmConfig(128, 128, 8, 8, 8, STAGES=2, PAD=4, VEC=4, SPLIT_K=8, ATOMIC=1),
-               GemmConfig(64, 64, 8, 4, 4, STAGES=2, PAD=4, VEC=4, SPLIT_K=2, ATOMIC=1))
+               GemmConfig(128, 128, 8, 8, 8, STAGES=2, PAD=4, VEC=4, SPLIT_K=10, ATOMIC=1))
 CPU_CONFIGS = (GemmConfig(64, 64, 8, 4, 4), GemmConfig(32, 128, 8, 4, 2),
                GemmConfig(16, 16, 16, 1, 1), GemmConfig(64, 64, 16, 4, 4))
 

@@ -14,6 +14,13 @@ The one place where the compiler's backends and the launcher agree on argument l
 
 Parameters keep the kernel's order, each array expanded in place. Offsets in constant bank
 0 follow :func:`warpforge.isa.abi.param_offsets`.
+
+A build may be specialized on what every launch guarantees of an array
+(:class:`ArrayFacts`, as Triton specializes on pointer and stride divisibility by 16): the
+DSL's simulator launches pass every array C-contiguous at the start of an allocation, so
+their builds take the innermost stride as 1 (the parameter is still passed) and know the
+pointer's alignment and whether the outer strides are multiples of 16 bytes. Address
+arithmetic then folds constant offsets and proves the alignment vector accesses need.
 """
 
 from __future__ import annotations
@@ -24,6 +31,19 @@ from ..isa.abi import param_offsets
 from ..isa.program import Param
 from .errors import CompilerError
 from .ir import ArrayType, Function, ScalarType
+
+
+@dataclass(frozen=True)
+class ArrayFacts:
+    """What every launch of a build guarantees of one global array parameter (the default:
+    nothing)."""
+
+    unit_inner: bool = False
+    """The innermost stride is 1 element."""
+    base_pow2: int = 0
+    """The pointer is a multiple of ``2**base_pow2`` bytes."""
+    stride_pow2: int = 0
+    """Every outer stride, in bytes, is a multiple of ``2**stride_pow2``."""
 
 
 def scalar_param_type(t: ScalarType) -> str:

@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..compiler.abi import array_arguments
+from ..compiler.abi import ArrayFacts, array_arguments
+from ..compiler.analysis.alignment import trailing_zeros
 from ..compiler.analysis.effects import written_parameters
 from ..compiler.errors import CompilerError
 from ..compiler.pipeline import optimize
 from ..compiler.sass import compile_function
 from ..isa import Program, knobs
+from ..isa.abi import GLOBAL_ALIGN
 from ..isa.errors import UsageError, WarpforgeError
 from ..isa.program import Param, SourceLoc
 from ..simulator import DeviceArray, LaunchError, LaunchResult
@@ -217,6 +219,29 @@ def cpu_spec(bound: Bound, block: object, device: CPU | None = None) -> CpuSpec:
     return CpuSpec(dims, device.lanes, device.checked, contiguous)
 
 
+VECTOR_BYTES = 16
+"""Simulator builds are specialized on whether each array's outer strides are multiples of
+this many bytes (the widest vector access), as Triton specializes on divisibility by 16."""
+
+
+def sim_facts(bound: Bound) -> tuple[tuple[str, ArrayFacts], ...]:
+    """What a simulator build of ``bound`` may assume of each array parameter (by name):
+    launches pass it C-contiguous (unit innermost stride) at the start of an allocation
+    (``GLOBAL_ALIGN``), and its outer strides are multiples of :data:`VECTOR_BYTES` or
+    not. A parameter without a value (``compile_types``) is taken as aligned."""
+    out = []
+    for name, t in bound.types.items():
+        if not isinstance(t, ArrayDType):
+            continue
+        size = t.elem.ir.itemsize
+        shape = getattr(bound.values.get(name), "shape", None)
+        aligned = shape is None or all(
+            s * size % VECTOR_BYTES == 0 for s in _contiguous_strides(shape)[:-1])
+        out.append((name, ArrayFacts(True, trailing_zeros(GLOBAL_ALIGN),
+                                     trailing_zeros(VECTOR_BYTES if aligned else size))))
+    return tuple(out)
+
+
 def _native_meta(stages: list, params: list, native: NativeKernel, llvm_ir: str) -> dict:
     return {**_meta(stages, params, native.written), "entry": native.function.name,
             "arena_bytes": native.arena_bytes, "lanes": native.lanes,
@@ -292,6 +317,8 @@ class Kernel:
         if target not in TARGETS:
             raise UsageError(f"unknown target {target!r}; targets: {', '.join(TARGETS)}")
         spec = (bound.key(), self.dialect.name)
+        if target == "sim":
+            spec += (sim_facts(bound),)
         if target == "cpu" and cpu is None:
             cpu = cpu_spec(bound, None)
         env = environment_key(self.fn)
@@ -362,7 +389,7 @@ class Kernel:
                                   written=tuple(meta["written"]))
         func, stages = self._frontend(bound)
         written = written_parameters(func)
-        program = compile_function(func)
+        program = compile_function(func, arrays=dict(sim_facts(bound)))
         params = _param_list(bound)
         cache.store(key, program, _meta(stages, params, written))
         return CompiledKernel(self.__name__, target, program, stages, params, key,
@@ -476,7 +503,9 @@ def _isa_arguments(compiled: CompiledKernel, bound: Bound) -> tuple[list, list]:
                 if value.flags.writeable:
                     writebacks.append((value, array))
             value = array
-            strides = [s // value.itemsize for s in value.strides]
+            # C-contiguous: the strides the build assumes (sim_facts) address every
+            # element as the array's own do (numpy's may differ on axes of length 1)
+            strides = _contiguous_strides(value.shape)
         if value.dtype == np.bool_ and isinstance(value, np.ndarray):
             value = value.view(np.uint8)
         args.extend(array_arguments(value, value.shape, strides))

@@ -23,6 +23,9 @@ DYNAMIC_SHARED_BYTES = 0x30
 the dynamic array starts after the kernel's static shared memory, 16-byte aligned."""
 SHARED_ALIGN = 16
 """Alignment of the dynamic shared array's start."""
+GLOBAL_ALIGN = 256
+"""Alignment in bytes of every global allocation, so of every array a launch passes
+(cudaMalloc guarantees at least 256 bytes)."""
 PARAM_BASE = 0x160
 """Offset of the first kernel parameter in bank 0."""
 MAX_PARAM_BYTES = 4096

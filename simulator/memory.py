@@ -25,12 +25,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..isa.abi import GLOBAL_ALIGN
 from ..isa.errors import UsageError
 
 GLOBAL_BASE = 0x7F00_0000_0000
 """Address of the first global allocation."""
-ALIGNMENT = 256
-"""Alignment of global allocations (cudaMalloc guarantees at least 256 bytes)."""
 GAP = 0x10000
 """Unmapped bytes left after each allocation."""
 PADDING = 16
@@ -109,7 +108,7 @@ class GlobalMemory:
         a = Allocation(ptr, nbytes, buf, make_views(buf))
         self._starts.append(ptr)
         self._allocs.append(a)
-        self._next = -(-(ptr + max(nbytes, 1) + GAP) // ALIGNMENT) * ALIGNMENT
+        self._next = -(-(ptr + max(nbytes, 1) + GAP) // GLOBAL_ALIGN) * GLOBAL_ALIGN
         self._table = None
         return a
 

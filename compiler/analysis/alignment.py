@@ -13,12 +13,14 @@ under wrap-around too: a multiple of ``2**k`` stays one modulo ``2**32`` for ``k
 - ``mul``: the sum; ``shl`` by a constant ``s``: ``k + s``; ``and`` with a constant: the
   larger (the mask clears the low bits);
 - ``neg`` and integer ``cast``: the operand's;
-- anything else (thread indices, parameters, loop-carried values, loads): 0.
+- a ``for`` loop's induction variable ``lb, lb + step, ...``: the least of ``lb``'s and
+  ``step``'s;
+- anything else (thread indices, parameters, other loop-carried values, loads): 0.
 """
 
 from __future__ import annotations
 
-from ..ir.core import Value
+from ..ir.core import BlockArg, Value
 from ..ir.types import ScalarType
 from .affinity import int_constant
 
@@ -53,6 +55,12 @@ class KnownPow2:
         c = int_constant(value)
         if c is not None:
             return trailing_zeros(c)
+        if isinstance(value, BlockArg):
+            loop = value.block.parent_op
+            if value.index == 0 and loop is not None and loop.name == "for":
+                self._memo[value] = 0  # a cycle through the bounds reads "unknown"
+                return min(self(loop.operands[0]), self(loop.operands[2]))
+            return 0
         op = value.defining_op
         if op is None or len(op.results) != 1:
             return 0

@@ -45,13 +45,17 @@ memory what still does not fit), and control codes
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ...isa.operands import NOT_PT, PT, RZ, BarrierReg, Imm, Label, Pred
 from ...isa.program import Program
-from ..abi import kernel_params
+from ..abi import ArrayFacts, kernel_params
 from ..errors import CompilerError
 from ..ir import ArrayType, Block, Function, Op, Value
 from ..passes.mathlib import expand_math
+from .cse import eliminate_repeats
 from .ctrlcodes import assign_control_codes
+from .dce import remove_dead
 from .hoist import hoist_invariants
 from .inplace import update_in_place
 from .isel import ArrayDesc, LazyCmp, ParamWord
@@ -71,7 +75,8 @@ SPECIAL_OPS = ("thread_idx", "block_idx", "lane_id")
 class Emitter(MemorySelector):
     """Linearizes one kernel (see the module docstring); the code is in ``self.code``."""
 
-    def __init__(self, func: Function) -> None:
+    def __init__(self, func: Function,
+                 arrays: Mapping[str, ArrayFacts] | None = None) -> None:
         super().__init__()
         if not func.is_kernel:
             raise CompilerError(f"@{func.name}: the SASS backend compiles kernels only "
@@ -83,7 +88,8 @@ class Emitter(MemorySelector):
         self.uniformity = _uniformity(func)
         for arg, slot in zip(func.params, slots, strict=True):
             if isinstance(arg.type, ArrayType):
-                self.values[arg] = ArrayDesc(arg.type, slot)
+                self.values[arg] = ArrayDesc(arg.type, slot,
+                                             facts=(arrays or {}).get(slot.name, ArrayFacts()))
             else:
                 self.values[arg] = ParamWord(slot.offset, arg.type)
 
@@ -472,21 +478,25 @@ def _only_return(block: Block) -> bool:
     return len(block.ops) == 1 and block.ops[0].name == "return"
 
 
-def lower(func: Function) -> Emitter:
-    """Emit ``func``'s machine code on virtual registers (no scheduling or allocation)."""
-    em = Emitter(func)
+def lower(func: Function, arrays: Mapping[str, ArrayFacts] | None = None) -> Emitter:
+    """Emit ``func``'s machine code on virtual registers (no scheduling or allocation);
+    ``arrays`` names what launches guarantee of array parameters (default: nothing)."""
+    em = Emitter(func, arrays)
     em.lower_function()
     return em
 
 
-def compile_function(func: Function, *, max_registers: int = MAX_REGISTERS) -> Program:
+def compile_function(func: Function, *, max_registers: int = MAX_REGISTERS,
+                     arrays: Mapping[str, ArrayFacts] | None = None) -> Program:
     """Compile kernel ``func`` to an ``isa.Program``: instruction selection, scheduling,
     register allocation within ``max_registers`` (the count as ptxas reports it; values
     that do not fit are spilled to local memory), control codes; ``.loc`` from the IR
-    ops' locations."""
+    ops' locations. ``arrays`` maps array parameter names to what every launch
+    guarantees of them (:class:`~warpforge.compiler.abi.ArrayFacts`; default: nothing)."""
     expand_math(func)
-    em = lower(func)
-    code = hoist_invariants(update_in_place(vectorize_loads(em.code, em.base_align)))
+    em = lower(func, arrays)
+    code = remove_dead(eliminate_repeats(remove_dead(em.code)))
+    code = hoist_invariants(update_in_place(vectorize_loads(code, em.base_align)))
     try:
         alloc = assign(schedule(code), max_registers=max_registers)
     except CompilerError:

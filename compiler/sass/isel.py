@@ -18,7 +18,8 @@ non-register in B. ``mul`` of f32 whose only use is an ``add``/``sub`` in the sa
 becomes FFMA (contraction, ptxas's default ``--fmad=true``; results then differ from
 separately rounded ``a*b + c`` by the missing rounding), and an i32 ``mul`` feeding one
 ``add`` becomes IMAD. Global addresses are one ``IMAD.WIDE`` per index of
-``index * (stride * itemsize) + base`` (the byte stride computed once); shared and
+``index * (stride * itemsize) + base`` (the byte stride computed once; an immediate for a
+unit innermost stride, whose constant index terms become the address's offset); shared and
 local arrays sit at static offsets (from 0, in IR order) and use 32-bit addresses with the
 offset folded into the address. Division and math functions: :mod:`.divide`.
 
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 
 from ...isa.abi import NCTAID_X, NTID_X
 from ...isa.operands import NOT_PT, PT, RZ, Const, Imm, Pred, SpecialReg
-from ..abi import ParamSlot
+from ..abi import ArrayFacts, ParamSlot
 from ..analysis.alignment import KnownPow2
 from ..errors import CompilerError
 from ..ir import ArrayType, Op, ScalarType, Value, i32
@@ -94,6 +95,10 @@ class ParamWord:
     type: ScalarType
 
 
+NO_FACTS = ArrayFacts()
+"""Nothing known of an array parameter."""
+
+
 @dataclass(frozen=True)
 class ArrayDesc:
     """What the backend knows of an array value: space, element type and where it lives.
@@ -105,6 +110,8 @@ class ArrayDesc:
     type: ArrayType
     slot: ParamSlot | None = None
     base: int = 0
+    facts: ArrayFacts = NO_FACTS
+    """What every launch guarantees of a parameter array's pointer and strides."""
 
 
 def is_wide(t: ScalarType) -> bool:

@@ -20,10 +20,12 @@ Shuffles are ``SHFL`` over the full warp (c = 0x1f; 0 for ``up``, as PTX); votes
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ...isa.abi import DYNAMIC_SHARED_BYTES, SHARED_ALIGN
 from ...isa.operands import NOT_PT, PT, RZ, Const, Imm
 from ..analysis.alignment import MAX_POW2, trailing_zeros
-from ..ir import ArrayType, Op, ScalarType
+from ..ir import ArrayType, Op, ScalarType, Value
 from ..ir.types import AddressSpace
 from .arith import ArithSelector
 from .isel import ArrayDesc, Konst, ParamWord, is_wide
@@ -49,8 +51,53 @@ def _width_mod(t: ScalarType) -> tuple[str, ...]:
     return ()
 
 
+@dataclass(frozen=True)
+class Deferred:
+    """An ``i32`` ``x + c`` (``c`` a constant) whose every use is a memory index or another
+    such sum: addresses take ``x`` and ``c`` apart (``c`` becomes the address offset), so
+    it is computed only where an address needs it whole."""
+
+    op: Op
+
+
+def _constant_operand(op: Op) -> bool:
+    return any(v.defining_op is not None and v.defining_op.name == "constant"
+               for v in op.operands)
+
+
+def address_only(value) -> bool:
+    """Whether every use of ``value`` is an index of a load or store, or a
+    :class:`Deferred`-able sum (one with a constant operand) that is itself one."""
+    for use in value.uses:
+        user, i = use.op, use.index
+        if user.name == "load" and i >= 1:
+            continue
+        if user.name == "store" and 1 <= i < len(user.operands) - 1:
+            continue
+        if (user.name == "add" and str(user.result.type) == "i32"
+                and _constant_operand(user) and address_only(user.result)):
+            continue
+        return False
+    return bool(value.uses)
+
+
 class MemorySelector(ArithSelector):
     """Memory, conversion and warp handlers (see the module docstring)."""
+
+    def op_add(self, op: Op):
+        """An index sum only addresses use stays :class:`Deferred`; any other add is
+        arithmetic's."""
+        if str(op.result.type) == "i32" and _constant_operand(op) and address_only(op.result):
+            return Deferred(op)
+        return super().op_add(op)
+
+    def reg(self, v) -> VReg:
+        """As the selector's, computing a :class:`Deferred` sum here (once per scope)."""
+        x = self.values[v] if isinstance(v, Value) else v
+        if isinstance(x, Deferred):
+            return self.cached(("deferred", x.op), lambda: super(MemorySelector, self)
+                               .op_add(x.op))
+        return super().reg(v)
 
     # --- arrays ---------------------------------------------------------------------------
 
@@ -121,20 +168,7 @@ class MemorySelector(ArithSelector):
     def _address(self, desc: ArrayDesc, indices) -> MAddr:
         t = desc.type
         if desc.slot is not None:
-            cur = Const(0, desc.slot.offset)
-            for k, idx in enumerate(indices):
-                x = self.lowered(idx)
-                if isinstance(x, Konst) and int(x.value) == 0:
-                    continue
-                d = self.vreg(2)
-                self.emit("IMAD", ("WIDE",), d=d, a=self._index_reg(idx),
-                          b=self._byte_stride(desc, k), c=cur)
-                cur = d
-            if isinstance(cur, Const):  # every index is 0: the base pointer itself
-                d = self.vreg(2)
-                self.emit("IMAD", ("WIDE",), d=d, a=RZ, b=RZ, c=cur)
-                cur = d
-            return MAddr(cur, 0, wide=True)
+            return self._global_address(desc, indices)
         size = t.elem.itemsize
         strides = [1] * t.ndim
         for k in range(t.ndim - 2, -1, -1):
@@ -159,6 +193,58 @@ class MemorySelector(ArithSelector):
                       b=Imm(offset & 0xFFFFFFFF), c=RZ)
             acc, offset = d, 0
         return MAddr(acc, offset)
+
+    def _global_address(self, desc: ArrayDesc, indices) -> MAddr:
+        """A global element's address: one ``IMAD.WIDE`` per index that is not 0 onto the
+        pointer, in index order, each partial sum shared by every address with the same
+        leading terms; with a unit innermost stride
+        (:class:`~warpforge.compiler.abi.ArrayFacts`) that index's multiplier is the
+        immediate itemsize and its constant part the address's offset. The base's proven
+        alignment goes to ``base_align``."""
+        facts = desc.facts
+        size = desc.type.elem.itemsize
+        offset = 0
+        terms: list[tuple[object, int]] = []  # (index, axis)
+        for k, idx in enumerate(indices):
+            var = idx
+            if k == len(indices) - 1 and facts.unit_inner:
+                var, const = self._split_constant(idx)
+                if -ADDRESS_OFFSET_LIMIT <= const * size < ADDRESS_OFFSET_LIMIT:
+                    offset = const * size
+                else:
+                    var = idx
+            x = self.lowered(var) if var is not None else None
+            if var is not None and not (isinstance(x, Konst) and int(x.value) == 0):
+                terms.append((var, k))
+        cur = None
+        align = facts.base_pow2
+        for n, (var, k) in enumerate(terms):
+            inner = k == desc.type.ndim - 1 and facts.unit_inner
+            align = min(align, self.known_pow2(var)
+                        + (trailing_zeros(size) if inner else facts.stride_pow2))
+            cur = self.cached(("gaddr", desc, tuple(terms[:n + 1])),
+                              lambda var=var, k=k, inner=inner, prev=cur: self._wide_step(
+                                  desc, var, k, inner, prev))
+        if cur is None:  # every index is 0: the base pointer itself
+            cur = self.cached(("gaddr", desc, ()), lambda: self._wide_step(desc, None, 0,
+                                                                          False, None))
+        self.base_align[cur.id] = min(align, MAX_POW2)
+        return MAddr(cur, offset, wide=True)
+
+    def _wide_step(self, desc: ArrayDesc, var, k: int, inner: bool, prev) -> VReg:
+        """``var * byte_stride[k] + prev`` (``prev`` None: the pointer) in a new pair."""
+        d = self.vreg(2)
+        c = Const(0, desc.slot.offset) if prev is None else prev
+        if var is None:
+            self.emit("IMAD", ("WIDE",), d=d, a=RZ, b=RZ, c=c)
+        else:
+            size = desc.type.elem.itemsize
+            if not inner:
+                b = self._byte_stride(desc, k)
+            else:  # one immediate or constant per instruction: the pointer takes c's
+                b = Imm(size) if prev is not None else self.const_reg(size)
+            self.emit("IMAD", ("WIDE",), d=d, a=self._index_reg(var), b=b, c=c)
+        return d
 
     def _split_constant(self, idx) -> tuple[object | None, int]:
         """An index as (variable part or None, constant part): ``x + c`` and ``c + x``

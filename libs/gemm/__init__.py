@@ -89,7 +89,7 @@ def matmul(A, B, C=None, alpha: float = 1.0, beta: float = 0.0, bias=None,
         config = recall(M, N, K, dev)
     if config is None:
         workers, cpu = _workers(dev)
-        config = default_config(M, N, workers, cpu, K)
+        config = default_config(M, N, workers, cpu, K, atomic=activation is None)
     elif not isinstance(config, GemmConfig) or config.why_illegal() is not None:
         why = config.why_illegal() if isinstance(config, GemmConfig) else "not a GemmConfig"
         raise wf.LaunchError(f"matmul: config {config!r} cannot run: {why}")

@@ -12,19 +12,27 @@ configurations a launch can run and the template can express:
 
 :func:`default_config` is the documented heuristic ``matmul`` uses when nothing was
 tuned. It takes the largest square CTA tile, at most twice C's smaller side, whose grid,
-with K split, still gives every SM (or CPU worker) work: 64x64 or 32x32 with 4x4 a
-thread, else 16x16 with 2x2 (108 SMs on the simulated A100; on the CPU, worker threads
-times 4). BK is 8 on the simulator and 16 on the CPU (the best measured at N=1024 in
-``benchmarks/gemm.py``). On the simulator it double-buffers (STAGES=2) and, with 4x4
-thread tiles, reads the fragments with 128-bit loads (VEC=4, A's rows padded by 4 words
-to keep them 16-byte aligned; PAD=1 for 2x2). K is split into slices of at least
-:data:`SPLIT_STEPS` BK steps, reduced in order (deterministic): on the simulator into the
-fewest, up to 16, that keep within :data:`SPLIT_SLACK` of the most SMs busy over the
-waves (:func:`wave_efficiency`: at N=1024, 2 slices turn 256 tiles of 64x64 into 512
-CTAs, 95% of 5 waves of 108 against 79% of 3 unsplit); on the CPU only to give idle
-workers work. (128x128 tiles with 8x8 threads, fewer CTAs with more work each, measured
-below 64x64 on the simulator at N=512 and 1024: 35.2% against 46.8%, 62.9% against 70.0%
-of the FP32 peak.)
+with K split, keeps the device's CTA slots busy: on the simulator at least
+:data:`MIN_BUSY` of them over the waves, on the CPU every one once.
+
+- On the simulator the tiles are 128x128 with 8x8 a thread, 64x64 and 32x32 with 4x4,
+  and 16x16 with 2x2 (:data:`SIM_TILES`), all with BK=8, two stages (STAGES=2) and, for
+  4x4 and larger thread tiles, 128-bit fragment loads (VEC=4, A's rows padded by 4 words
+  to keep them 16-byte aligned; PAD=1 for 2x2). A slot is one of the CTAs an SM holds at
+  the registers the compiler gives that tile (108 SMs on the simulated A100), so a tile
+  needing more registers (128x128 with edge guards) fills fewer; a tile holding one CTA an
+  SM, which leaves the pipes idle at every barrier, is passed over. K is split into the
+  fewest slices, of at least :data:`SPLIT_STEPS` BK steps and at most
+  :data:`MAX_SPLIT`, that keep within :data:`SPLIT_SLACK` (a share) of the most slots busy
+  over the waves (:func:`wave_efficiency`): at N=1024, 10 slices turn 64 tiles of 128x128 into 640
+  CTAs, 99% of 3 waves of 216 slots. The slices add into C atomically (ATOMIC=1: the
+  simulator's atomics land in a fixed order, so results repeat exactly), which measured
+  far faster than writing a workspace for an in-order reduction (81.9% against 68.5% of
+  the FP32 peak at N=1024); with an activation, which the atomic form cannot apply, they
+  are reduced in order (ATOMIC=0).
+- On the CPU the tiles are 64x64 and 32x32 with 4x4, and 16x16 with 2x2 (:data:`TILES`),
+  BK=16 (the best measured at N=1024 in ``benchmarks/gemm.py``), one stage, a slot per
+  worker thread times 4, and K is split (in order) only to give idle workers work.
 """
 
 from __future__ import annotations
@@ -34,14 +42,19 @@ from dataclasses import asdict, dataclass
 BMS = (16, 32, 64, 128)
 BKS = (4, 8, 16)
 TMS = (1, 2, 4, 8)
-SPLIT_STEPS = 16
+SPLIT_STEPS = 12
 """The fewest BK steps a K slice of the heuristic's split-K takes."""
+MIN_BUSY = 0.75
+"""On the simulator, the share of CTA slots a tile's waves must keep busy to be taken."""
 SPLIT_SLACK = 0.05
-"""On the simulator, the fewest K slices whose wave efficiency is within this of the best
-(each slice adds a partial tile of C to write and reduce)."""
+"""On the simulator, the fewest K slices whose wave efficiency is within this share of the
+best (each slice adds a partial tile of C to write and reduce)."""
 GROUPS = (1, 4, 8)
 PADS = (0, 1, 4)
-SPLITS = (1, 2, 4, 8, 16)
+MAX_SPLIT = 16
+"""The most K slices a configuration may take."""
+SPLITS = tuple(range(1, MAX_SPLIT + 1))
+"""The K slices the heuristic chooses from."""
 MAX_REGISTERS = 255
 """A thread's registers (the ISA's limit)."""
 CTA_REGISTERS = 65536
@@ -128,8 +141,11 @@ class GemmConfig:
         return (self.BN // self.TN, self.BM // self.TM)
 
     def divides(self, m: int, n: int, k: int) -> bool:
-        """Whether the tiles divide the problem (no edge tiles: no guards needed)."""
-        return m % self.BM == 0 and n % self.BN == 0 and k % (self.BK * self.SPLIT_K) == 0
+        """Whether the tiles divide the problem (no edge tiles: no guards needed): M and N
+        by the CTA tile, K by BK, and every K slice holds at least one BK step."""
+        per = -(-k // (self.BK * self.SPLIT_K)) * self.BK  # the template's k_per
+        return (m % self.BM == 0 and n % self.BN == 0 and k % self.BK == 0
+                and (self.SPLIT_K - 1) * per < k)
 
     def grid(self, m: int, n: int) -> tuple[int, int, int]:
         """CTAs covering an ``m x n`` C, times the K slices."""
@@ -142,9 +158,10 @@ class GemmConfig:
         t = self.threads
         if t % 32 or not 32 <= t <= 1024:
             return f"{t} threads is not a whole number of warps from 32 to 1024"
-        if self.GROUP not in GROUPS or self.SPLIT_K not in SPLITS or self.ATOMIC not in (0, 1):
-            return (f"GROUP is one of {GROUPS}, SPLIT_K one of {SPLITS} and ATOMIC 0 or 1, "
-                    f"not {self.GROUP}, {self.SPLIT_K}, {self.ATOMIC}")
+        if (self.GROUP not in GROUPS or not 1 <= self.SPLIT_K <= MAX_SPLIT
+                or self.ATOMIC not in (0, 1)):
+            return (f"GROUP is one of {GROUPS}, SPLIT_K from 1 to {MAX_SPLIT} and ATOMIC 0 "
+                    f"or 1, not {self.GROUP}, {self.SPLIT_K}, {self.ATOMIC}")
         if self.ATOMIC and self.SPLIT_K == 1:
             return "ATOMIC=1 needs SPLIT_K > 1"
         if self.STAGES not in (1, 2) or self.PAD not in PADS:
@@ -180,7 +197,12 @@ def legal() -> list[GemmConfig]:
 
 
 TILES = ((64, 4), (32, 4), (16, 2))
-"""The heuristic's (CTA tile, thread tile), largest first."""
+"""The CPU heuristic's (CTA tile, thread tile), largest first."""
+SIM_TILES = ((128, 8, 2, 1), (64, 4, 3, 3), (32, 4, 12, 14), (16, 2, 25, 25))
+"""The simulator heuristic's (CTA tile, thread tile, CTAs an SM when the tiles divide the
+problem, CTAs an SM with edge guards), largest first: what the A100 config's 65,536
+registers an SM allow at the registers the compiler gives each (two stages, BK=8: 126,
+74, 74 and 40 a thread when the tiles divide; 180, 74, 70 and 37 with edge guards)."""
 
 
 def wave_efficiency(units: int, workers: int) -> float:
@@ -189,31 +211,41 @@ def wave_efficiency(units: int, workers: int) -> float:
 
 
 def default_config(m: int, n: int, workers: int, cpu: bool = False,
-                   k: int | None = None) -> GemmConfig:
+                   k: int | None = None, atomic: bool = True) -> GemmConfig:
     """The heuristic pick for an ``m x n`` C (K deep) on a device with ``workers``
-    parallel units (SMs, or CPU threads times 4); see the module docstring."""
-    bk = 16 if cpu else 8
-    for tile, thread in TILES:  # noqa: B007 (used below)
-        if tile > 2 * min(m, n) and tile > 16:
-            continue  # most of the tile would be outside C
-        ctas = -(-m // tile) * -(-n // tile)
-        split = 1 if cpu else _split(ctas, workers, k, bk, cpu)
-        if ctas * split >= workers or tile == 16:
-            break
+    parallel units (SMs, or CPU threads times 4); ``atomic=False`` keeps split-K's
+    in-order reduction (an activation needs it). See the module docstring."""
     if cpu:
-        return GemmConfig(tile, tile, bk, thread, thread,
-                          SPLIT_K=_split(ctas, workers, k, bk, cpu))
+        for tile, thread in TILES:  # noqa: B007 (used below)
+            if tile > 2 * min(m, n) and tile > 16:
+                continue  # most of the tile would be outside C
+            ctas = -(-m // tile) * -(-n // tile)
+            if ctas >= workers or tile == 16:
+                break
+        return GemmConfig(tile, tile, 16, thread, thread,
+                          SPLIT_K=_split(ctas, workers, k, 16, cpu))
+    bk = 8
+    for tile, thread, whole, edged in SIM_TILES:  # noqa: B007 (used below)
+        per_sm = whole if m % tile == 0 and n % tile == 0 and (k or 0) % bk == 0 else edged
+        if (tile > 2 * min(m, n) and tile > 16) or (per_sm < 2 and tile > 16):
+            continue  # most of the tile outside C, or one CTA an SM
+        ctas = -(-m // tile) * -(-n // tile)
+        split = _split(ctas, workers * per_sm, k, bk, cpu)
+        if wave_efficiency(ctas * split, workers * per_sm) >= MIN_BUSY or tile == 16:
+            break
     vec = 4 if thread % 4 == 0 else 1
-    return GemmConfig(tile, tile, bk, thread, thread, SPLIT_K=split, STAGES=2,
+    return GemmConfig(tile, tile, bk, thread, thread, SPLIT_K=split,
+                      ATOMIC=int(split > 1 and atomic), STAGES=2,
                       PAD=4 if vec == 4 else 1, VEC=vec)
 
 
-def _split(ctas: int, workers: int, k: int | None, bk: int, cpu: bool) -> int:
+def _split(ctas: int, slots: int, k: int | None, bk: int, cpu: bool) -> int:
     """The heuristic's K slices (see the module docstring)."""
     if k is None:
         return 1
     allowed = [s for s in SPLITS if s == 1 or k >= s * bk * SPLIT_STEPS]
     if cpu:  # only to give idle workers work
-        return max(s for s in allowed if s == 1 or ctas * s <= workers)
-    best = max(wave_efficiency(ctas * s, workers) for s in allowed)
-    return min(s for s in allowed if wave_efficiency(ctas * s, workers) >= best - SPLIT_SLACK)
+        return max(s for s in allowed if s == 1 or ctas * s <= slots)
+    best = max(wave_efficiency(ctas * s, slots) for s in allowed)
+    return min(s for s in allowed
+               if wave_efficiency(ctas * s, slots) >= best * (1 - SPLIT_SLACK))

@@ -30,7 +30,10 @@ whole epilogue, deterministically.
 columns instead of single strided ones: rows ``ty * 4 + (i % 4) + (i // 4) * (BM / TM) *
 4``, likewise the columns, CUTLASS's SIMT layout. A thread's fragment of a tile row is then
 4 consecutive words at 16-byte aligned addresses (with ``PAD`` 0 or 4), which the SASS
-backend reads with one ``LDS.128`` instead of four ``LDS``. On the CPU it costs the
+backend reads with one ``LDS.128`` instead of four ``LDS``. The tile copy moves runs of 4
+consecutive words of A's and B's rows too: one ``LDG.E.128`` each where the rows' strides
+are multiples of 16 bytes (the simulator build is specialized on that) and the loads are
+unguarded or share one guard, and one ``STS.128`` for B's run. On the CPU it costs the
 lanes their unit stride, so it is for the simulator.
 """
 
@@ -69,14 +72,22 @@ def fetch(x, r, cc, rows, cols, even):
 
 
 @wf.func
-def b_element(tid, q, bn, threads):
-    """(row, column) in B's tile of the tile copy's element ``tid + q * threads``."""
-    kk = tid // bn + q * (threads // bn)
-    cc = tid % bn
-    if bn > threads:
-        kk = q // (bn // threads)
-        cc = tid + (q % (bn // threads)) * threads
-    return kk, cc
+def run_at(tid, q, threads, cols, skip):
+    """(row, first column) of the copy's run ``(tid - skip) % threads + q * threads`` of 4
+    words in a tile ``cols`` wide, runs in row-major order: B's copy skips the threads
+    that A's last, partial round of runs keeps busy, so the loads spread evenly."""
+    g = (tid + threads - skip) % threads + q * threads
+    return g // (cols // 4), (g % (cols // 4)) * 4
+
+
+@wf.func
+def last_run(row, rows, runs, threads):
+    """``row``, or the tile's last row where a last, partial round of ``runs`` copies
+    left its thread none (no clamp when the rounds are whole)."""
+    out = row
+    if runs % threads != 0:
+        out = min(row, rows - 1)
+    return out
 
 
 @wf.kernel
@@ -94,9 +105,9 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
     # STAGES=2: the next tile's elements wait in registers while the math runs (room for
     # either tile copy; the elements a copy never touches cost nothing)
     ra = wf.local((TM * ((BK + BN // TN - 1) // (BN // TN))
-                   + (BM * BK + threads - 1) // threads,), wf.f32)
+                   + 4 * ((BM * BK // 4 + threads - 1) // threads),), wf.f32)
     rb = wf.local((TN * ((BK + BM // TM - 1) // (BM // TM))
-                   + (BK * BN + threads - 1) // threads,), wf.f32)
+                   + 4 * ((BK * BN // 4 + threads - 1) // threads),), wf.f32)
     tx = wf.thread_idx.x
     ty = wf.thread_idx.y
     tid = ty * (BN // TN) + tx
@@ -124,115 +135,128 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
     bv = wf.local((TN,), wf.f32)
     for i in wf.static_range(TM * TN):
         acc[i] = 0.0
-    if STAGES == 2:
-        # the first step's math reads stage 1 before any tile is there: zeros add nothing
-        for e in wf.static_range((BK * (BM + PAD + BN) + threads - 1) // threads):
-            w = ty * (BN // TN) + tx + e * threads
-            if w < BK * (BM + PAD):
-                As[BK + w // (BM + PAD), w % (BM + PAD)] = 0.0
-            elif w < BK * (BM + PAD + BN):
-                Bs[BK + (w - BK * (BM + PAD)) // BN, (w - BK * (BM + PAD)) % BN] = 0.0
-        wf.syncthreads()
-    for k0 in range(k_begin, k_end + (STAGES - 1) * BK, BK):
-        # Load the tile at kl: with one stage straight into shared memory, with two into
-        # registers for the stage the math is not reading. Two stages run the loop once
-        # more to finish; that step loads the last tile again, harmlessly.
-        kl = k0
+    # Two stages pipeline the copy: phase 0 copies the first tile to stage 0 (one step,
+    # no math); in phase 1 each step loads the next tile into registers while the math
+    # reads the one before, then stores it to the other stage. The last step loads the
+    # last tile again, harmlessly. One stage: one phase, copy then math each step.
+    for phase in wf.static_range(STAGES):
+        lo = k_begin
+        hi = k_end
         if STAGES == 2:
-            kl = min(k0, k_begin + ((k_end - k_begin - 1) // BK) * BK)
-        if VEC == 4:
-            # every thread copies its share of both tiles: element tid + q * threads
-            for q in wf.static_range((BM * BK + threads - 1) // threads):
-                r = tid // BK + q * (threads // BK)
-                kk = tid % BK
-                if (BM * BK) % threads == 0 or r < BM:
-                    v = fetch(a, row0 + r, kl + kk, m, k_end, EVEN)
-                    if STAGES == 1:
-                        As[kk, r] = v
-                    else:
-                        ra[q] = v
-            for q in wf.static_range((BK * BN + threads - 1) // threads):
-                kk, cc = b_element(tid, q, BN, threads)
-                if (BK * BN) % threads == 0 or kk < BK:
-                    v = fetch(b, kl + kk, col0 + cc, k_end, n, EVEN)
-                    if STAGES == 1:
-                        Bs[kk, cc] = v
-                    else:
-                        rb[q] = v
-        # A's tile: thread (x, y) loads columns x, x + BN/TN, ... of rows y + i * BM/TM
-        # (the guard on the column is compiled out when BN/TN divides BK)
-        for kc in wf.static_range((BK + BN // TN - 1) // (BN // TN) * (VEC == 1)):
-            kk = tx + kc * (BN // TN)
-            if BK % (BN // TN) == 0 or kk < BK:
-                for i in wf.static_range(TM):
-                    r = ty + i * (BM // TM)
-                    if EVEN == 1:
-                        v = a[row0 + r, kl + kk]
-                    else:
-                        v = 0.0
-                        if row0 + r < m and kl + kk < k_end:
-                            v = a[row0 + r, kl + kk]
-                    if STAGES == 1:
-                        As[kk, r] = v
-                    else:
-                        ra[kc * TM + i] = v
-        # B's tile: rows y, y + BM/TM, ... at columns x + j * BN/TN
-        for kr in wf.static_range((BK + BM // TM - 1) // (BM // TM) * (VEC == 1)):
-            kk = ty + kr * (BM // TM)
-            if BK % (BM // TM) == 0 or kk < BK:
-                for j in wf.static_range(TN):
-                    cc = tx + j * (BN // TN)
-                    if EVEN == 1:
-                        v = b[kl + kk, col0 + cc]
-                    else:
-                        v = 0.0
-                        if kl + kk < k_end and col0 + cc < n:
-                            v = b[kl + kk, col0 + cc]
-                    if STAGES == 1:
-                        Bs[kk, cc] = v
-                    else:
-                        rb[kr * TN + j] = v
-        if STAGES == 1:
-            wf.syncthreads()
-        # The math on this tile (one stage) or the one before (two stages).
-        base = 0
-        if STAGES == 2:
-            base = (((k0 - k_begin) // BK + 1) % 2) * BK
-        for kk in wf.static_range(BK):
-            for i in wf.static_range(TM):
-                if VEC == 4:
-                    av[i] = As[base + kk, ty * 4 + (i % 4 + (i // 4) * (BM // TM) * 4)]
-                else:
-                    av[i] = As[base + kk, ty + i * (BM // TM)]
-            for j in wf.static_range(TN):
-                if VEC == 4:
-                    bv[j] = Bs[base + kk, tx * 4 + (j % 4 + (j // 4) * (BN // TN) * 4)]
-                else:
-                    bv[j] = Bs[base + kk, tx + j * (BN // TN)]
-            for i in wf.static_range(TM):
-                for j in wf.static_range(TN):
-                    acc[i * TN + j] += av[i] * bv[j]
-        if STAGES == 2:
-            # the loaded tile goes to the stage the math did not read
-            base = (((k0 - k_begin) // BK) % 2) * BK
+            lo = k_begin + phase * BK
+            hi = k_begin + BK
+            if phase == 1:
+                hi = k_end + BK
+        for k0 in range(lo, hi, BK):
+            # Load the tile at kl: with one stage straight into shared memory, with two
+            # into registers for the stage the math is not reading.
+            kl = k0
+            if STAGES == 2:
+                kl = min(k0, k_begin + ((k_end - k_begin - 1) // BK) * BK)
             if VEC == 4:
-                for q in wf.static_range((BM * BK + threads - 1) // threads):
-                    r = tid // BK + q * (threads // BK)
-                    if (BM * BK) % threads == 0 or r < BM:
-                        As[base + tid % BK, r] = ra[q]
-                for q in wf.static_range((BK * BN + threads - 1) // threads):
-                    kk, cc = b_element(tid, q, BN, threads)
-                    if (BK * BN) % threads == 0 or kk < BK:
-                        Bs[base + kk, cc] = rb[q]
-            for e in wf.static_range(TM * ((BK + BN // TN - 1) // (BN // TN)) * (VEC == 1)):
-                kk = tx + (e // TM) * (BN // TN)
+                # every thread copies runs of 4 consecutive words of both tiles (run tid + q *
+                # threads of each), which the SASS backend reads with one 128-bit load and,
+                # for B, writes with one 128-bit store, where the strides allow
+                # (a last, partial round re-reads the tile's last row where it has no run,
+                # unguarded, so that the loads stay vector loads; that copy is not stored)
+                for q in wf.static_range((BM * BK // 4 + threads - 1) // threads):
+                    r, kk = run_at(tid, q, threads, BK, 0)
+                    for j in wf.static_range(4):
+                        v = fetch(a, row0 + last_run(r, BM, BM * BK // 4, threads), kl + kk + j,
+                                  m, k_end, EVEN)
+                        if STAGES == 1:
+                            if (BM * BK // 4) % threads == 0 or r < BM:
+                                As[kk + j, r] = v
+                        else:
+                            ra[4 * q + j] = v
+                for q in wf.static_range((BK * BN // 4 + threads - 1) // threads):
+                    kk, cc = run_at(tid, q, threads, BN, (BM * BK // 4) % threads)
+                    for j in wf.static_range(4):
+                        v = fetch(b, kl + last_run(kk, BK, BK * BN // 4, threads), col0 + cc + j,
+                                  k_end, n, EVEN)
+                        if STAGES == 1:
+                            if (BK * BN // 4) % threads == 0 or kk < BK:
+                                Bs[kk, cc + j] = v
+                        else:
+                            rb[4 * q + j] = v
+            # A's tile: thread (x, y) loads columns x, x + BN/TN, ... of rows y + i * BM/TM
+            # (the guard on the column is compiled out when BN/TN divides BK)
+            for kc in wf.static_range((BK + BN // TN - 1) // (BN // TN) * (VEC == 1)):
+                kk = tx + kc * (BN // TN)
                 if BK % (BN // TN) == 0 or kk < BK:
-                    As[base + kk, ty + (e % TM) * (BM // TM)] = ra[e]
-            for e in wf.static_range(TN * ((BK + BM // TM - 1) // (BM // TM)) * (VEC == 1)):
-                kk = ty + (e // TN) * (BM // TM)
+                    for i in wf.static_range(TM):
+                        r = ty + i * (BM // TM)
+                        if EVEN == 1:
+                            v = a[row0 + r, kl + kk]
+                        else:
+                            v = 0.0
+                            if row0 + r < m and kl + kk < k_end:
+                                v = a[row0 + r, kl + kk]
+                        if STAGES == 1:
+                            As[kk, r] = v
+                        else:
+                            ra[kc * TM + i] = v
+            # B's tile: rows y, y + BM/TM, ... at columns x + j * BN/TN
+            for kr in wf.static_range((BK + BM // TM - 1) // (BM // TM) * (VEC == 1)):
+                kk = ty + kr * (BM // TM)
                 if BK % (BM // TM) == 0 or kk < BK:
-                    Bs[base + kk, tx + (e % TN) * (BN // TN)] = rb[e]
-        wf.syncthreads()
+                    for j in wf.static_range(TN):
+                        cc = tx + j * (BN // TN)
+                        if EVEN == 1:
+                            v = b[kl + kk, col0 + cc]
+                        else:
+                            v = 0.0
+                            if kl + kk < k_end and col0 + cc < n:
+                                v = b[kl + kk, col0 + cc]
+                        if STAGES == 1:
+                            Bs[kk, cc] = v
+                        else:
+                            rb[kr * TN + j] = v
+            if STAGES == 1:
+                wf.syncthreads()
+            # The math on this tile (one stage) or the one before (two stages: the first
+            # step has none yet, and only loads).
+            base = 0
+            if STAGES == 2:
+                base = (((k0 - k_begin) // BK + 1) % 2) * BK
+            if STAGES == 1 or phase == 1:
+                for kk in wf.static_range(BK):
+                    for i in wf.static_range(TM):
+                        if VEC == 4:
+                            av[i] = As[base + kk, ty * 4 + (i % 4 + (i // 4) * (BM // TM) * 4)]
+                        else:
+                            av[i] = As[base + kk, ty + i * (BM // TM)]
+                    for j in wf.static_range(TN):
+                        if VEC == 4:
+                            bv[j] = Bs[base + kk, tx * 4 + (j % 4 + (j // 4) * (BN // TN) * 4)]
+                        else:
+                            bv[j] = Bs[base + kk, tx + j * (BN // TN)]
+                    for i in wf.static_range(TM):
+                        for j in wf.static_range(TN):
+                            acc[i * TN + j] += av[i] * bv[j]
+            if STAGES == 2:
+                # the loaded tile goes to the stage the math did not read
+                base = (((k0 - k_begin) // BK) % 2) * BK
+                if VEC == 4:
+                    for q in wf.static_range((BM * BK // 4 + threads - 1) // threads):
+                        r, kk = run_at(tid, q, threads, BK, 0)
+                        if (BM * BK // 4) % threads == 0 or r < BM:
+                            for j in wf.static_range(4):
+                                As[base + kk + j, r] = ra[4 * q + j]
+                    for q in wf.static_range((BK * BN // 4 + threads - 1) // threads):
+                        kk, cc = run_at(tid, q, threads, BN, (BM * BK // 4) % threads)
+                        if (BK * BN // 4) % threads == 0 or kk < BK:
+                            for j in wf.static_range(4):
+                                Bs[base + kk, cc + j] = rb[4 * q + j]
+                for e in wf.static_range(TM * ((BK + BN // TN - 1) // (BN // TN)) * (VEC == 1)):
+                    kk = tx + (e // TM) * (BN // TN)
+                    if BK % (BN // TN) == 0 or kk < BK:
+                        As[base + kk, ty + (e % TM) * (BM // TM)] = ra[e]
+                for e in wf.static_range(TN * ((BK + BM // TM - 1) // (BM // TM)) * (VEC == 1)):
+                    kk = ty + (e // TN) * (BM // TM)
+                    if BK % (BM // TM) == 0 or kk < BK:
+                        Bs[base + kk, tx + (e % TN) * (BN // TN)] = rb[e]
+            wf.syncthreads()
     for i in wf.static_range(TM):
         r = row0 + ty + i * (BM // TM)
         if VEC == 4:

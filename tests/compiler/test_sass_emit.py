@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from warpforge.compiler.ir import Builder, Function, f32
+from warpforge.compiler.ir import ArrayType, Builder, Function, f32, i32
+from warpforge.compiler.ir.types import AddressSpace
 from warpforge.compiler.sass import compile_function
 from warpforge.compiler.sass.mir import MAddr, VPred, VReg, make
 from warpforge.compiler.sass.schedule import schedule
@@ -124,11 +125,12 @@ kernel @k(%o: array<i32, 1, global>) {
 
 
 def test_source_locations_follow_the_ir():
-    func = Function("k", [("x", f32)], loc=SourceLoc("k.py", 1, 0))
+    out = ArrayType(f32, 1, AddressSpace.GLOBAL)
+    func = Function("k", [("x", f32), ("o", out)], loc=SourceLoc("k.py", 1, 0))
     b = Builder.for_function(func)
     y = b.add(func.params[0], func.params[0], loc=SourceLoc("k.py", 3, 4))
     z = b.mul(y, y, loc=SourceLoc("k.py", 4, 4))
-    b.cast(z, f32)
+    b.store(func.params[1], [b.constant(0, i32)], z)
     b.return_(loc=SourceLoc("k.py", 5, 4))
     program = compile_function(func)
     locs = {i.opcode: i.loc for i in program.instructions}

@@ -90,7 +90,7 @@ def test_the_epilogue_alpha_beta_bias_and_activation(dev, activation):
 
 
 SPLIT_AND_GROUP = [
-    GemmConfig(16, 16, 4, 2, 2, SPLIT_K=3 + 1, ATOMIC=0),
+    GemmConfig(16, 16, 4, 2, 2, SPLIT_K=3, ATOMIC=0),
     GemmConfig(16, 32, 8, 2, 2, SPLIT_K=2, ATOMIC=1),
     GemmConfig(16, 16, 4, 1, 2, GROUP=4),
     GemmConfig(32, 16, 4, 2, 1, GROUP=8, SPLIT_K=2, ATOMIC=0),
@@ -141,7 +141,9 @@ def test_atomic_split_k_refuses_an_activation():
                     config=GemmConfig(16, 16, 4, 2, 2, SPLIT_K=2, ATOMIC=1))
     assert (C == 3.0).all()
     assert "needs SPLIT_K > 1" in GemmConfig(16, 16, 4, 2, 2, ATOMIC=1).why_illegal()
-    assert "SPLIT_K one of" in GemmConfig(16, 16, 4, 2, 2, SPLIT_K=3).why_illegal()
+    assert "SPLIT_K from 1 to 16" in GemmConfig(16, 16, 4, 2, 2, SPLIT_K=17).why_illegal()
+    assert "SPLIT_K from 1 to 16" in GemmConfig(16, 16, 4, 2, 2, SPLIT_K=0).why_illegal()
+    assert GemmConfig(16, 16, 4, 2, 2, SPLIT_K=3).why_illegal() is None
 
 
 def test_beta_zero_does_not_read_c():
@@ -248,27 +250,36 @@ def test_configs_rejects_nonsense():
 
 def test_the_heuristic_splits_k_to_keep_units_busy():
     from warpforge.libs.gemm.config import (
+        MIN_BUSY,
+        SIM_TILES,
         SPLIT_SLACK,
         SPLIT_STEPS,
         SPLITS,
         default_config,
         wave_efficiency,
     )
-    # the documented example: N=1024's 256 tiles of 64x64 become 512 CTAs, 95% busy
+    # the documented example: N=1024's 64 tiles of 128x128 in 10 slices are 640 CTAs,
+    # 99% of 3 waves of 216 slots (2 CTAs an SM)
     assert default_config(1024, 1024, 108, k=1024) == GemmConfig(
-        64, 64, 8, 4, 4, SPLIT_K=2, STAGES=2, PAD=4, VEC=4)
-    assert wave_efficiency(256, 108) < 0.8 < 0.94 < wave_efficiency(512, 108)
+        128, 128, 8, 8, 8, SPLIT_K=10, ATOMIC=1, STAGES=2, PAD=4, VEC=4)
+    assert wave_efficiency(512, 216) < 0.8 < 0.98 < wave_efficiency(640, 216)
+    slots = {tile: (whole, edged) for tile, _, whole, edged in SIM_TILES}
     for m, n, k in ((1024, 1024, 1024), (512, 512, 512), (256, 256, 256), (64, 64, 4096),
-                    (2048, 2048, 2048), (4096, 64, 4096), (16, 4096, 4096), (300, 7, 999)):
+                    (2048, 2048, 2048), (4096, 64, 4096), (16, 4096, 4096), (300, 7, 999),
+                    (1000, 1000, 1000)):
         c = default_config(m, n, 108, k=k)
+        whole, edged = slots[c.BM]
+        units = 108 * (whole if m % c.BM == n % c.BM == k % 8 == 0 else edged)
         ctas = c.grid(m, n)[0] * c.grid(m, n)[1]
         allowed = [s for s in SPLITS if s == 1 or k >= s * c.BK * SPLIT_STEPS]
-        best = max(wave_efficiency(ctas * s, 108) for s in allowed)
+        best = max(wave_efficiency(ctas * s, units) for s in allowed)
         assert c.SPLIT_K in allowed and c.why_illegal() is None
-        assert wave_efficiency(ctas * c.SPLIT_K, 108) >= best - SPLIT_SLACK
-        assert all(wave_efficiency(ctas * s, 108) < best - SPLIT_SLACK
+        assert wave_efficiency(ctas * c.SPLIT_K, units) >= best * (1 - SPLIT_SLACK)
+        assert all(wave_efficiency(ctas * s, units) < best * (1 - SPLIT_SLACK)
                    for s in allowed if s < c.SPLIT_K)
-        assert max(16, 2 * min(m, n)) >= c.BM and c.ATOMIC == 0
+        assert wave_efficiency(ctas * c.SPLIT_K, units) >= MIN_BUSY or c.BM == 16
+        assert max(16, 2 * min(m, n)) >= c.BM and (c.SPLIT_K > 1) == c.ATOMIC
+        assert default_config(m, n, 108, k=k, atomic=False).ATOMIC == 0
     assert default_config(64, 64, 108).SPLIT_K == 1              # K not given
     # the CPU splits only to give idle workers work
     assert default_config(64, 64, 8, cpu=True, k=4096).SPLIT_K == 1    # 16 CTAs for 8

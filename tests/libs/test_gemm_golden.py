@@ -1,7 +1,7 @@
 """The SIMT template's hot loop, as golden assembly: the K loop of the default config
-(64x64x8, 4x4 thread tile read with LDS.128, two stages, A padded by 4 words, tiles
-dividing the problem) on the simulator, with its control codes. Any code-generation
-change that touches the loop shows here as a diff.
+(64x64x8, 4x4 thread tile read with LDS.128, tile copies with LDG.E.128, two stages, A
+padded by 4 words, tiles dividing the problem) on the simulator, with its control codes.
+Any code-generation change that touches the loop shows here as a diff.
 
 Run ``pytest tests/libs/test_gemm_golden.py --update-golden`` to rewrite the file on
 purpose (and read the diff before committing it).
@@ -50,6 +50,10 @@ def test_the_default_configs_hot_loop_matches_the_golden_file(request):
     assert text.count("FFMA") == cfg.BK * cfg.TM * cfg.TN
     # each thread's fragments: TM + TN words a K step, four to a load
     assert text.count("LDS.128") == cfg.BK * (cfg.TM + cfg.TN) // 4
+    # the tile copy: a run of 4 words of each tile a thread, one LDG.E.128 each; B's run
+    # stored with one STS.128, A's transposed into 4 STS
+    assert text.count("LDG.E.128") == 2 and "LDG.E " not in text
+    assert text.count("STS.128") == 1 and text.count("STS ") == 4
     if request.config.getoption("--update-golden"):
         GOLDEN.write_text(text)
     assert GOLDEN.exists(), f"no golden file {GOLDEN.name}: run pytest --update-golden"
