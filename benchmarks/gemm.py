@@ -155,6 +155,45 @@ def cpu(repeats: int) -> None:
         flop = 2 * m * n * k
         print(f"  {m}x{n}x{k}: ours {flop / best / 1e9:6.1f} GFLOP/s ({best_cfg}), numpy "
               f"{flop / theirs / 1e9:6.1f} GFLOP/s: {theirs / best:.2f}x numpy")
+        if (m, n, k) == (1024, 1024, 1024):
+            host_hot_loop(best_cfg, device)
+
+
+def host_hot_loop(cfg: GemmConfig, device) -> None:
+    """The evidence the CPU goal asks for: the host assembly's loop with the most FMAs, its
+    instructions by mnemonic, its broadcasts of A's elements, and its stack accesses."""
+    A = np.ones((1024, 1024), np.float32)
+    with wf.device(device):
+        ck = gemm_simt.compile(A, A, A.copy(), np.zeros(1, np.float32), 1024, 1024, 1024,
+                               1.0, 0.0, BETA=0, HAS_BIAS=0, ACT=0, EVEN=1, target="cpu",
+                               block=cfg.block, **cfg.constexprs())
+    lines = [line.strip() for line in ck.native_asm.splitlines()]
+    best: list[str] = []
+    for i, line in enumerate(lines):
+        head = re.match(r"(\.LBB\w+):", line)
+        if not head:
+            continue
+        body = []
+        for later in lines[i + 1:]:
+            if re.match(r"\.LBB\w+:", later):
+                break
+            body.append(later)
+            if later.startswith("j") and later.endswith(head.group(1)):
+                break  # the back branch
+        closes = bool(body) and body[-1].endswith(head.group(1))
+        if closes and sum("fmadd" in b for b in body) > sum("fmadd" in b for b in best):
+            best = body
+    insts = [b for b in best if b and not b.startswith(".")]
+    ops = Counter(b.split()[0] for b in insts)
+    fma = sum(n for op, n in ops.items() if "fmadd" in op)
+    bcast = ops.get("vbroadcastss", 0) + sum("1to" in b for b in insts)
+    stack = [b for b in insts if "(%rsp" in b]
+    stores = [b for b in stack if re.search(r",\s*-?\d*\(%rsp[^)]*\)$", b)]
+    print(f"  host hot loop of {label(cfg)}: {len(insts)} instructions, {fma} FMAs, {bcast} "
+          "broadcasts of A's elements; " + ", ".join(f"{op} {n}"
+                                                    for op, n in ops.most_common(6)))
+    print(f"  its stack operands: {len(stack) - len(stores)} loads (B's tile rows, which "
+          f"LLVM hoisted before the loop into stack slots), {len(stores)} stores")
 
 
 def _time(fn, *args) -> float:
