@@ -52,7 +52,9 @@ SIM_CONFIGS = (GemmConfig(128, 128, 8, 8, 8), GemmConfig(128, 128, 8, 8, 8, STAG
                GemmConfig(128, 128, 8, 8, 8, STAGES=2, PAD=4, VEC=4),
                GemmConfig(128, 128, 8, 8, 8, STAGES=2, PAD=4, VEC=4, SPLIT_K=10),
                GemmConfig(128, 128, 8, 8, 8, STAGES=2, PAD=4, VEC=4, SPLIT_K=8, ATOMIC=1),
-               GemmConfig(128, 128, 8, 8, 8, STAGES=2, PAD=4, VEC=4, SPLIT_K=10, ATOMIC=1))
+               GemmConfig(128, 128, 8, 8, 8, STAGES=2, PAD=4, VEC=4, SPLIT_K=10, ATOMIC=1),
+               GemmConfig(128, 128, 8, 8, 8, STAGES=2, PAD=4, VEC=4, SPLIT_K=10, ATOMIC=1,
+                          WM=32, WN=64))
 CPU_CONFIGS = (GemmConfig(64, 64, 8, 4, 4), GemmConfig(32, 128, 8, 4, 2),
                GemmConfig(16, 16, 16, 1, 1), GemmConfig(64, 64, 16, 4, 4))
 

@@ -7,8 +7,9 @@ predicated into one straight line, the four loads no longer share a base that
 :mod:`.vectorize` could merge them on. This pass removes the repeats:
 
 - within a straight-line stretch (no label, branch or barrier in between),
-- an instruction of :data:`~.dce.PURE` opcode that writes one virtual register (a single
-  register or a pair) defined nowhere else,
+- an instruction of :data:`~.dce.PURE` opcode (not a special-register read: the clock
+  changes) that writes one virtual register (a single register or a pair) defined nowhere
+  else,
 - that repeats an earlier one exactly (opcode, modifiers, sources and guard), with no
   instruction between them writing a source or the guard's predicate,
 
@@ -24,6 +25,8 @@ from ...isa.operands import PT, RZ
 from .dce import PURE
 from .mir import MInst, VPred, VReg, accesses, def_counts, renamed, stretches
 
+VOLATILE = frozenset({"S2R", "CS2R"})
+"""Pure opcodes that may read a different value each time (the clock): never merged."""
 FENCES = frozenset({"LABEL", "BRA", "BSSY", "BSYNC", "BAR", "EXIT", "WARPSYNC", "CALL",
                     "RET"})
 """Opcodes that end a stretch."""
@@ -56,7 +59,7 @@ def eliminate_repeats(code: list[MInst]) -> list[MInst]:
 def _key(inst: MInst, defs: dict[int, int]):
     """(what identifies ``inst``'s value, its destination), or None when it may not be
     merged: the key is (opcode, modifiers, sources, guard, width)."""
-    if inst.opcode not in PURE:
+    if inst.opcode not in PURE or inst.opcode in VOLATILE:
         return None
     dests, sources = [], []
     for spec, op in zip(OPCODES[inst.opcode].operands, inst.operands, strict=True):

@@ -27,7 +27,8 @@ Loads (``LDS``, and ``LDG.E`` on a 64-bit base):
 Stores (``STS``): the words of one quad (pair) stored, in order, at ``o .. o+12``
 (``o, o+4``) from one aligned base with one guard, within a stretch with no shared-memory
 read, barrier or branch, become one ``STS.128`` (``.64``) at the last store's place, when
-neither the vector's registers nor the guard change between the first store and it.
+neither the vector's registers nor the guard change between the first store and it and
+no other store comes between (it might write one of the words).
 """
 
 from __future__ import annotations
@@ -174,8 +175,10 @@ def _fits(code: list[MInst], members: list[int], words: int, defs: dict[int, int
     if first.opcode != "STS":
         return (_steady(code, min(members), max(members), set(), first.guard)
                 and _movable(code, members, defs, min(members)))
+    others = set(range(min(members) + 1, max(members))) - set(members)
     return (all(code[j].operands[1].half == k and code[j].operands[1].width == words
                 for k, j in enumerate(members))
+            and not any(code[i].opcode == "STS" for i in others)  # it might alias
             and _steady(code, min(members), max(members), {first.operands[1].id},
                         first.guard))
 

@@ -104,6 +104,12 @@ class GemmConfig:
     VEC: int = 1
     """4: each thread's rows and columns come in runs of 4 (its fragments of the shared
     tiles are read with 128-bit loads); 1: single rows and columns, strided."""
+    WM: int = 0
+    """With VEC=4, the warp tile's rows: each warp computes a ``WM x WN`` block of the CTA
+    tile, its 32 lanes ``WM/TM`` down by ``WN/TN`` across (0: no warp tiles, the lanes
+    of a warp run along the CTA's rows of threads)."""
+    WN: int = 0
+    """The warp tile's columns (0 with ``WM`` 0)."""
 
     @property
     def threads(self) -> int:
@@ -130,6 +136,12 @@ class GemmConfig:
         per_x, per_y = self.BN // self.TN, self.BM // self.TM
         held = (self.TM * -(-self.BK // per_x)) + (self.TN * -(-self.BK // per_y))
         return 2 * held + 16
+
+    def _warp_tile_fits(self) -> bool:
+        wm, wn = self.WM, self.WN
+        return (self.VEC == 4 and wm > 0 and wn > 0 and wm % self.TM == 0
+                and wn % self.TN == 0 and (wm // self.TM) * (wn // self.TN) == 32
+                and self.BM % wm == 0 and self.BN % wn == 0)
 
     def constexprs(self) -> dict[str, int]:
         """The template's tile constexprs."""
@@ -169,6 +181,9 @@ class GemmConfig:
                     f"{self.PAD}")
         if self.VEC not in (1, 4) or (self.VEC == 4 and (self.TM % 4 or self.TN % 4)):
             return f"VEC is 1, or 4 with thread tiles of multiples of 4, not {self.VEC}"
+        if (self.WM or self.WN) and not self._warp_tile_fits():
+            return (f"a WM x WN warp tile needs VEC=4, lanes (WM/TM) x (WN/TN) = 32 and "
+                    f"warp tiles dividing the CTA tile, not {self.WM}x{self.WN}")
         if self.TM not in TMS or self.TN not in TMS or self.BK not in BKS:
             return (f"thread tiles are {', '.join(map(str, TMS))} a side and BK one of "
                     f"{', '.join(map(str, BKS))}")

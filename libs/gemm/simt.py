@@ -35,6 +35,12 @@ consecutive words of A's and B's rows too: one ``LDG.E.128`` each where the rows
 are multiples of 16 bytes (the simulator build is specialized on that) and the loads are
 unguarded or share one guard, and one ``STS.128`` for B's run. On the CPU it costs the
 lanes their unit stride, so it is for the simulator.
+
+Warp tiles (``WM x WN``, with ``VEC=4``) arrange a warp's 32 lanes as a ``WM/TM`` by
+``WN/TN`` block of threads over its own ``WM x WN`` block of the CTA tile (CUTLASS's
+warp-level tile: 32x64 with 4x8 lanes for 128x128 with 8x8 a thread), instead of the
+lanes running along the CTA's rows of threads: a warp's fragment loads then touch
+``WM/TM`` distinct runs of A and ``WN/TN`` of B rather than 2 and 16.
 """
 
 from __future__ import annotations
@@ -81,6 +87,15 @@ def run_at(tid, q, threads, cols, skip):
 
 
 @wf.func
+def run_place(origin, lead, k, span):
+    """``origin`` plus where, along one axis of the CTA tile, a thread's ``k``-th row (or
+    column) of C lies with runs of 4: its first run at ``lead``, the next ones ``span``
+    runs of 4 apart (summed left to right, the constant part last, so that places
+    differing only by ``k`` share a base register)."""
+    return origin + lead + (k % 4) + (k // 4) * span * 4
+
+
+@wf.func
 def last_run(row, rows, runs, threads):
     """``row``, or the tile's last row where a last, partial round of ``runs`` copies
     left its thread none (no clamp when the rounds are whole)."""
@@ -97,7 +112,8 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
               TN: wf.constexpr, BETA: wf.constexpr, HAS_BIAS: wf.constexpr,
               ACT: wf.constexpr, EVEN: wf.constexpr, GROUP: wf.constexpr = 1,
               SPLIT_K: wf.constexpr = 1, ATOMIC: wf.constexpr = 0,
-              STAGES: wf.constexpr = 1, PAD: wf.constexpr = 0, VEC: wf.constexpr = 1):
+              STAGES: wf.constexpr = 1, PAD: wf.constexpr = 0, VEC: wf.constexpr = 1,
+              WM: wf.constexpr = 0, WN: wf.constexpr = 0):
     # The block is (BN / TN) x (BM / TM) threads: x along C's columns, y along its rows.
     As = wf.shared((STAGES * BK, BM + PAD), wf.f32)
     Bs = wf.shared((STAGES * BK, BN), wf.f32)
@@ -111,6 +127,18 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
     tx = wf.thread_idx.x
     ty = wf.thread_idx.y
     tid = ty * (BN // TN) + tx
+    # runs of 4 (VEC=4): where the thread's first run lies along C's rows and columns,
+    # and how many threads' runs lie between its runs: those of its CTA's row (column) of
+    # threads, or with warp tiles of its warp's
+    lead_m = ty * 4
+    lead_n = tx * 4
+    span_m = BM // TM
+    span_n = BN // TN
+    if WM > 0:
+        lead_m = ((tid // 32) // (BN // WN)) * WM + ((tid % 32) // (WN // TN)) * 4
+        lead_n = ((tid // 32) % (BN // WN)) * WN + ((tid % 32) % (WN // TN)) * 4
+        span_m = WM // TM
+        span_n = WN // TN
     tile_m = wf.block_idx.y
     tile_n = wf.block_idx.x
     if GROUP > 1:
@@ -223,12 +251,12 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
                 for kk in wf.static_range(BK):
                     for i in wf.static_range(TM):
                         if VEC == 4:
-                            av[i] = As[base + kk, ty * 4 + (i % 4 + (i // 4) * (BM // TM) * 4)]
+                            av[i] = As[base + kk, run_place(0, lead_m, i, span_m)]
                         else:
                             av[i] = As[base + kk, ty + i * (BM // TM)]
                     for j in wf.static_range(TN):
                         if VEC == 4:
-                            bv[j] = Bs[base + kk, tx * 4 + (j % 4 + (j // 4) * (BN // TN) * 4)]
+                            bv[j] = Bs[base + kk, run_place(0, lead_n, j, span_n)]
                         else:
                             bv[j] = Bs[base + kk, tx + j * (BN // TN)]
                     for i in wf.static_range(TM):
@@ -260,11 +288,11 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
     for i in wf.static_range(TM):
         r = row0 + ty + i * (BM // TM)
         if VEC == 4:
-            r = row0 + ty * 4 + (i % 4 + (i // 4) * (BM // TM) * 4)
+            r = run_place(row0, lead_m, i, span_m)
         for j in wf.static_range(TN):
             cc = col0 + tx + j * (BN // TN)
             if VEC == 4:
-                cc = col0 + tx * 4 + (j % 4 + (j // 4) * (BN // TN) * 4)
+                cc = run_place(col0, lead_n, j, span_n)
             if EVEN == 1 or (r < m and cc < n):
                 if SPLIT_K == 1:
                     c[r, cc] = epilogue(acc[i * TN + j], c, r, cc, bias, alpha, beta, BETA,

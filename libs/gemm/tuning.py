@@ -139,8 +139,8 @@ class Trials(list):
 
 def label(cfg: GemmConfig) -> str:
     """``64x64x8/4x4``, then ``/g8`` (rasterization), ``/s4`` or ``/s4a`` (split-K, atomic),
-    ``/st2`` (stages), ``/p1`` (padding) and ``/v4`` (vector fragments) where not the
-    defaults."""
+    ``/st2`` (stages), ``/p1`` (padding), ``/v4`` (vector fragments) and ``/w32x64`` (warp
+    tiles) where not the defaults."""
     text = f"{cfg.BM}x{cfg.BN}x{cfg.BK}/{cfg.TM}x{cfg.TN}"
     if cfg.GROUP > 1:
         text += f"/g{cfg.GROUP}"
@@ -152,6 +152,8 @@ def label(cfg: GemmConfig) -> str:
         text += f"/p{cfg.PAD}"
     if cfg.VEC > 1:
         text += f"/v{cfg.VEC}"
+    if cfg.WM:
+        text += f"/w{cfg.WM}x{cfg.WN}"
     return text
 
 

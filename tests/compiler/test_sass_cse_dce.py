@@ -13,7 +13,7 @@ from warpforge.compiler.sass.cse import eliminate_repeats
 from warpforge.compiler.sass.dce import PURE, remove_dead
 from warpforge.compiler.sass.mir import MAddr, MInst, VPred, VReg, make
 from warpforge.isa.opcodes import OPCODES
-from warpforge.isa.operands import PT, RZ, Imm, Label
+from warpforge.isa.operands import PT, RZ, Imm, Label, SpecialReg
 
 
 def test_pure_opcodes_are_opcodes():
@@ -62,6 +62,12 @@ def test_repeats_in_a_stretch_are_computed_once():
     assert len(out) == len(code) - 1
     assert out[1].operands[1] == MAddr(x, 0, True)   # the load reads x's register
     assert out[2] is code[3] and out[4] is code[5]
+
+
+def test_clock_reads_are_never_merged():
+    code = [make("S2R", d=VReg(1), sr=SpecialReg("SR_CLOCKLO")),
+            make("S2R", d=VReg(2), sr=SpecialReg("SR_CLOCKLO"))]
+    assert eliminate_repeats(code) == code
 
 
 def test_repeats_across_a_branch_stay():

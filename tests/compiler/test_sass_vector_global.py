@@ -18,6 +18,9 @@ import warpforge as wf
 from warpforge.compiler.analysis.alignment import KnownPow2
 from warpforge.compiler.ir import parse_function
 from warpforge.compiler.sass import compile_function
+from warpforge.compiler.sass.mir import MAddr, VReg, make
+from warpforge.compiler.sass.vectorize import vectorize_loads
+from warpforge.isa.operands import RZ, Imm
 
 
 @wf.kernel
@@ -143,3 +146,22 @@ kernel @k(%n: i32, %lb: i32) {
     known = KnownPow2()
     ivs = [op.regions[0].block.args[0] for op in func.walk() if op.name == "for"]
     assert [known(iv) for iv in ivs] == [3, 1, 0]
+
+
+def _quad_stores(middle: bool) -> list:
+    base, quad, p = VReg(1), VReg(2, 4), VReg(3, 2)
+    code = [make("IMAD", d=base, a=VReg(4), b=Imm(16), c=RZ),
+            make("LDG", ("E", "128"), d=quad, addr=MAddr(p, 0, True))]
+    for k in range(4):
+        code.append(make("STS", addr=MAddr(base, 4 * k), v=VReg(2, 4, half=k)))
+        if middle and k == 1:
+            code.append(make("STS", addr=MAddr(base, 8), v=VReg(5)))  # word 2 again
+    return vectorize_loads(code, {base.id: 4})
+
+
+def test_a_quads_words_stored_in_order_become_one_sts_128_unless_a_store_intervenes():
+    merged = _quad_stores(middle=False)
+    assert [(i.opcode, i.modifiers) for i in merged[2:]] == [("STS", ("128",))]
+    assert merged[2].operands[1] == VReg(2, 4)
+    kept = _quad_stores(middle=True)
+    assert [i.opcode for i in kept].count("STS") == 5  # word 2's order must stay

@@ -104,6 +104,9 @@ SPLIT_AND_GROUP = [
     GemmConfig(16, 128, 4, 4, 8, VEC=4, STAGES=2, PAD=4),
     GemmConfig(32, 64, 16, 4, 4, VEC=4, STAGES=2, PAD=1, SPLIT_K=2),
     GemmConfig(128, 32, 8, 8, 4, VEC=4, STAGES=2, PAD=4, GROUP=4),
+    # warp tiles: 4x8 and 8x4 lanes, with split-K (atomic) and one or two stages
+    GemmConfig(32, 64, 8, 4, 4, VEC=4, STAGES=2, PAD=4, WM=16, WN=32, SPLIT_K=3, ATOMIC=1),
+    GemmConfig(64, 32, 16, 4, 4, VEC=4, PAD=4, WM=32, WN=16),
 ]
 
 
@@ -144,6 +147,10 @@ def test_atomic_split_k_refuses_an_activation():
     assert "SPLIT_K from 1 to 16" in GemmConfig(16, 16, 4, 2, 2, SPLIT_K=17).why_illegal()
     assert "SPLIT_K from 1 to 16" in GemmConfig(16, 16, 4, 2, 2, SPLIT_K=0).why_illegal()
     assert GemmConfig(16, 16, 4, 2, 2, SPLIT_K=3).why_illegal() is None
+    for bad in (dict(WM=16, WN=32), dict(VEC=4, WM=16, WN=16), dict(VEC=4, WM=48, WN=16),
+                dict(VEC=4, WM=16)):  # no VEC=4; 16 lanes; not dividing 64; no WN
+        assert "warp tile" in GemmConfig(64, 64, 8, 4, 4, **bad).why_illegal()
+    assert GemmConfig(64, 64, 8, 4, 4, VEC=4, WM=16, WN=32).why_illegal() is None
 
 
 def test_beta_zero_does_not_read_c():
