@@ -221,6 +221,15 @@ class Op:
             raise IRError(f"cannot retype {self.name}: its results are used", self.loc)
         self.results = tuple(OpResult(t, self, i) for i, t in enumerate(types))
 
+    def erase_result(self, index: int) -> None:
+        """Remove result ``index``, which must be unused (the others keep their values and
+        are renumbered)."""
+        if self.results[index].has_uses():
+            raise IRError(f"cannot erase result {index} of {self.name}: it is used", self.loc)
+        self.results = self.results[:index] + self.results[index + 1:]
+        for i, other in enumerate(self.results):
+            other.index = i
+
     @property
     def attrs(self) -> Mapping[str, AttrValue]:
         """The attributes, read-only (change them with :meth:`set_attr`)."""

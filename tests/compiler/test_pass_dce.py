@@ -162,3 +162,53 @@ def test_dce_on_random_functions_verifies_and_is_idempotent(func):
     for op in func.walk():
         if op.info.is_pure:
             assert any(r.has_uses() for r in op.results), op
+
+
+def test_values_a_loop_carries_but_never_reads_go():
+    # %f is rewritten each step before any read (a promoted fragment array): its initial
+    # value, its yield, its result and the add computing it go; %s stays
+    out = run("""\
+        kernel @k(%x: array<i32, 1, global>, %n: i32) {
+          %0 = constant 0 : i32
+          %1 = constant 1 : i32
+          %2, %3 = for %4 = %0 to %n step %1 iter(%5 = %0, %6 = %0) : i32, i32 {
+            %7 = add %4, %1 : i32
+            %8 = add %5, %7 : i32
+            yield %8, %7
+          }
+          store %x[%0], %2
+          return
+        }
+        """)
+    assert out == dedent("""\
+        kernel @k(%x: array<i32, 1, global>, %n: i32) {
+          %0 = constant 0 : i32
+          %1 = constant 1 : i32
+          %2 = for %3 = %0 to %n step %1 iter(%4 = %0) : i32 {
+            %5 = add %3, %1 : i32
+            %6 = add %4, %5 : i32
+            yield %6
+          }
+          store %x[%0], %2
+          return
+        }
+        """)
+
+
+def test_if_results_nobody_uses_go_from_both_arms():
+    out = run("""\
+        kernel @k(%x: array<i32, 1, global>, %c: bool) {
+          %0 = constant 0 : i32
+          %1 = constant 1 : i32
+          %2, %3 = if %c : i32, i32 {
+            store %x[%0], %1
+            yield %0, %1
+          } else {
+            yield %1, %0
+          }
+          store %x[%1], %3
+          return
+        }
+        """)
+    assert "%2, %3 = if" not in out and "yield %1\n" in out and "yield %0\n" in out
+    verify(parse_function(out))

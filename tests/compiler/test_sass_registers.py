@@ -113,6 +113,7 @@ def test_the_128x128x8_sgemm_fits_ptxas_registers():
 
 def test_the_pressure_limit_sits_under_an_occupancy_step():
     from warpforge.compiler.sass.schedule import (
+        MAX_ROOM,
         MIN_ROOM,
         OCCUPANCY_STEPS,
         STEP_SLACK,
@@ -123,6 +124,7 @@ def test_the_pressure_limit_sits_under_an_occupancy_step():
     assert pressure_limit(10) == 32 - STEP_SLACK       # a small kernel: eight CTAs
     assert pressure_limit(107) == 128 - STEP_SLACK     # a GEMM's accumulators: two
     assert pressure_limit(117) == 117 + MIN_ROOM       # still two, with less slack
+    assert pressure_limit(85) == 85 + MAX_ROOM         # two, with no more in flight
     assert pressure_limit(200) == 200 + MIN_ROOM       # one CTA: still as few as it can
     for floor in range(0, 250):  # always room for what must be live, and a few more
         assert pressure_limit(floor) >= floor + MIN_ROOM
