@@ -204,7 +204,7 @@ def run_gemm_sim(rng: np.random.Generator) -> None:
     from .libs.gemm.tuning import label
     from .simulator.timing.report import peaks
     sim = Simulator()
-    n = 256
+    n = 512
     A = rng.standard_normal((n, n), dtype=np.float32)
     B = rng.standard_normal((n, n), dtype=np.float32)
     results: list = []
