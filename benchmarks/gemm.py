@@ -56,8 +56,9 @@ SIM_CONFIGS = (GemmConfig(128, 128, 8, 8, 8), GemmConfig(128, 128, 8, 8, 8, STAG
                GemmConfig(128, 128, 8, 8, 8, STAGES=2, PAD=4, VEC=4, SPLIT_K=10, ATOMIC=1),
                GemmConfig(128, 128, 8, 8, 8, STAGES=2, PAD=4, VEC=4, SPLIT_K=10, ATOMIC=1,
                           WM=32, WN=64))
-CPU_CONFIGS = (GemmConfig(64, 64, 8, 4, 4), GemmConfig(32, 128, 8, 4, 2),
-               GemmConfig(16, 16, 16, 1, 1), GemmConfig(64, 64, 16, 4, 4))
+CPU_CONFIGS = (GemmConfig(64, 64, 16, 4, 4, STAGES=2), GemmConfig(64, 64, 8, 4, 4, STAGES=2),
+               GemmConfig(32, 128, 8, 4, 2, STAGES=2), GemmConfig(16, 16, 16, 1, 1, STAGES=2),
+               GemmConfig(64, 64, 16, 4, 4))
 
 
 def hot_loop(asm: str) -> list[str]:
@@ -168,10 +169,7 @@ def host_hot_loop(cfg: GemmConfig, device) -> None:
     """The evidence the CPU goal asks for: the host assembly's loop with the most FMAs, its
     instructions by mnemonic, its broadcasts of A's elements, and its stack accesses."""
     A = np.ones((1024, 1024), np.float32)
-    with wf.device(device):
-        ck = gemm_simt.compile(A, A, A.copy(), np.zeros(1, np.float32), 1024, 1024, 1024,
-                               1.0, 0.0, BETA=0, HAS_BIAS=0, ACT=0, EVEN=1, target="cpu",
-                               block=cfg.block, **cfg.constexprs())
+    ck = gemm._compile(A, A, A.copy(), cfg, device)
     lines = [line.strip() for line in ck.native_asm.splitlines()]
     best: list[str] = []
     for i, line in enumerate(lines):

@@ -104,7 +104,8 @@ def _run(A, B, C, config: GemmConfig, dev, alpha=1.0, beta=0.0, bias=None, act=0
     """Launch the template (arguments already checked); the launches' results (split-K
     adds its prologue or reduction)."""
     M, N = C.shape
-    grid, block, args, constexprs = _launch(A, B, C, config, alpha, beta, bias, act)
+    grid, block, args, constexprs = _launch(A, B, C, config, alpha, beta, bias, act,
+                                            cpu=not isinstance(dev, wf.Simulator))
     vec = args[3]
     flat = (-(-(M * N) // 256),)
     epilogue = {"BETA": constexprs["BETA"], "HAS_BIAS": constexprs["HAS_BIAS"]}
@@ -123,22 +124,25 @@ def _run(A, B, C, config: GemmConfig, dev, alpha=1.0, beta=0.0, bias=None, act=0
 def _compile(A, B, C, config: GemmConfig, dev):
     """Compile the template's main kernel for ``_run``'s launch on ``dev`` without
     running it."""
-    _, block, args, constexprs = _launch(A, B, C, config)
     target = "sim" if isinstance(dev, wf.Simulator) else "cpu"
+    _, block, args, constexprs = _launch(A, B, C, config, cpu=target == "cpu")
     with wf.device(dev):
         return gemm_simt.compile(*args, target=target, block=block, **constexprs)
 
 
-def _launch(A, B, C, config: GemmConfig, alpha=1.0, beta=0.0, bias=None, act=0):
+def _launch(A, B, C, config: GemmConfig, alpha=1.0, beta=0.0, bias=None, act=0,
+            cpu: bool = False):
     """(grid, block, arguments, constexprs) of the template's main launch; with in-order
-    split-K its C is a new workspace of one M x N slice per K slice."""
+    split-K its C is a new workspace of one M x N slice per K slice. On the CPU (``cpu``)
+    with VEC=1, A's tile is stored M-major (KMAJOR=0): its K-major store would scatter."""
     M, K = A.shape
     N = B.shape[1]
     vec = bias if bias is not None else np.zeros(1, np.float32)
     if config.SPLIT_K > 1 and not config.ATOMIC:
         C = np.zeros((config.SPLIT_K * M, N), np.float32)
     constexprs = {"BETA": int(beta != 0.0), "HAS_BIAS": int(bias is not None), "ACT": act,
-                  "EVEN": int(config.divides(M, N, K)), **config.constexprs()}
+                  "EVEN": int(config.divides(M, N, K)),
+                  "KMAJOR": int(not (cpu and config.VEC == 1)), **config.constexprs()}
     return (config.grid(M, N), config.block,
             (A, B, C, vec, M, N, K, float(alpha), float(beta)), constexprs)
 

@@ -8,7 +8,10 @@ of B's tile and one word of A's (a broadcast). On the CPU, where a CTA's threads
 are SIMD lanes, that is BLIS's mapping: B's row is one vector load, A's element is
 uniform across the lanes, and each FMA takes it broadcast. The A tile is
 stored K-major (``As[k][m]``), as CUTLASS's SIMT kernels do, so that both tiles are read
-along their contiguous axis in the inner loop. Edge tiles are predicated: loads outside
+along their contiguous axis in the inner loop; on the CPU (``KMAJOR=0``, set by the
+launcher with ``VEC=1``) it is stored M-major (``As[m][k]``): there a K-major store of a
+row of A scatters across the lanes, while the inner loop's read of A is a broadcast
+either way. Edge tiles are predicated: loads outside
 the matrices read zero and stores outside are skipped, so any M, N and K work. When the
 tiles divide M, N and K (``EVEN``, as Triton specializes on divisibility), the guards are
 compiled out, and the CPU backend gets plain vector loads. Any
@@ -113,9 +116,12 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
               ACT: wf.constexpr, EVEN: wf.constexpr, GROUP: wf.constexpr = 1,
               SPLIT_K: wf.constexpr = 1, ATOMIC: wf.constexpr = 0,
               STAGES: wf.constexpr = 1, PAD: wf.constexpr = 0, VEC: wf.constexpr = 1,
-              WM: wf.constexpr = 0, WN: wf.constexpr = 0):
+              WM: wf.constexpr = 0, WN: wf.constexpr = 0, KMAJOR: wf.constexpr = 1):
     # The block is (BN / TN) x (BM / TM) threads: x along C's columns, y along its rows.
-    As = wf.shared((STAGES * BK, BM + PAD), wf.f32)
+    # A's tile K-major (As[k][m], KMAJOR=1), or M-major (As[m][k]) with VEC=1 on the CPU,
+    # where the K-major store of a row of A is a scatter across the lanes
+    As = wf.shared((KMAJOR * STAGES * BK + (1 - KMAJOR) * STAGES * BM,
+                    KMAJOR * (BM + PAD) + (1 - KMAJOR) * BK), wf.f32)
     Bs = wf.shared((STAGES * BK, BN), wf.f32)
     threads = (BM // TM) * (BN // TN)
     # STAGES=2: the next tile's elements wait in registers while the math runs (room for
@@ -221,7 +227,10 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
                             if row0 + r < m and kl + kk < k_end:
                                 v = a[row0 + r, kl + kk]
                         if STAGES == 1:
-                            As[kk, r] = v
+                            if KMAJOR == 1:
+                                As[kk, r] = v
+                            else:
+                                As[r, kk] = v
                         else:
                             ra[kc * TM + i] = v
             # B's tile: rows y, y + BM/TM, ... at columns x + j * BN/TN
@@ -253,7 +262,10 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
                         if VEC == 4:
                             av[i] = As[base + kk, run_place(0, lead_m, i, span_m)]
                         else:
-                            av[i] = As[base + kk, ty + i * (BM // TM)]
+                            if KMAJOR == 1:
+                                av[i] = As[base + kk, ty + i * (BM // TM)]
+                            else:
+                                av[i] = As[(base // BK) * BM + ty + i * (BM // TM), kk]
                     for j in wf.static_range(TN):
                         if VEC == 4:
                             bv[j] = Bs[base + kk, run_place(0, lead_n, j, span_n)]
@@ -279,7 +291,10 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
                 for e in wf.static_range(TM * ((BK + BN // TN - 1) // (BN // TN)) * (VEC == 1)):
                     kk = tx + (e // TM) * (BN // TN)
                     if BK % (BN // TN) == 0 or kk < BK:
-                        As[base + kk, ty + (e % TM) * (BM // TM)] = ra[e]
+                        if KMAJOR == 1:
+                            As[base + kk, ty + (e % TM) * (BM // TM)] = ra[e]
+                        else:
+                            As[(base // BK) * BM + ty + (e % TM) * (BM // TM), kk] = ra[e]
                 for e in wf.static_range(TN * ((BK + BM // TM - 1) // (BM // TM)) * (VEC == 1)):
                     kk = ty + (e // TN) * (BM // TM)
                     if BK % (BM // TM) == 0 or kk < BK:
