@@ -31,16 +31,17 @@ with K split, keeps the device's CTA slots busy: on the simulator at least
   the FP32 peak at N=1024); with an activation, which the atomic form cannot apply, they
   are reduced in order (ATOMIC=0).
 - On the CPU the tiles are 64x64 and 32x32 with 4x4, and 16x16 with 2x2 (:data:`TILES`),
-  BK=16, two stages (the best measured at N=1024 in ``benchmarks/gemm.py``: 64x64x16/4x4
-  with two stages 218.0 GFLOP/s, with one 157.6, numpy 203.7; one barrier a K step
-  instead of two, so a thread's accumulators are loaded and stored half as often), a
-  slot per worker thread times 4, and K is split (in order) only to give idle workers
-  work.
+  BK=16, two stages where the tiles divide the problem (the best measured at N=1024 in
+  ``benchmarks/gemm.py``: 64x64x16/4x4 with two stages 218.0 GFLOP/s, with one 157.6,
+  numpy 203.7; one barrier a K step instead of two, so a thread's accumulators are
+  loaded and stored half as often) and one where edge tiles need guards (at 1000^3 two
+  stages measured 115.2 and 121.7 GFLOP/s, one 160.7 and 167.3), a slot per worker
+  thread times 4, and K is split (in order) only to give idle workers work.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 BMS = (16, 32, 64, 128)
 BKS = (4, 8, 16)
@@ -243,8 +244,11 @@ def default_config(m: int, n: int, workers: int, cpu: bool = False,
             ctas = -(-m // tile) * -(-n // tile)
             if ctas >= workers or tile == 16:
                 break
-        return GemmConfig(tile, tile, 16, thread, thread,
-                          SPLIT_K=_split(ctas, workers, k, 16, cpu), STAGES=2)
+        cfg = GemmConfig(tile, tile, 16, thread, thread,
+                         SPLIT_K=_split(ctas, workers, k, 16, cpu))
+        if cfg.divides(m, n, k if k is not None else 16):
+            cfg = replace(cfg, STAGES=2)  # slower with edge guards (1000^3: 122 vs 167)
+        return cfg
     bk = 8
     for tile, thread, whole, edged in SIM_TILES:  # noqa: B007 (used below)
         per_sm = whole if m % tile == 0 and n % tile == 0 and (k or 0) % bk == 0 else edged

@@ -292,6 +292,9 @@ def test_the_heuristic_splits_k_to_keep_units_busy():
     assert default_config(64, 64, 8, cpu=True, k=4096).SPLIT_K == 1    # 16 CTAs for 8
     assert default_config(16, 16, 8, cpu=True, k=4096).SPLIT_K == 8    # 1 CTA for 8
     assert default_config(16, 16, 8, cpu=True, k=255).SPLIT_K == 1     # too shallow
+    # two stages on the CPU where the tiles divide (one barrier a step), one with guards
+    assert default_config(1024, 1024, 8, cpu=True, k=1024).STAGES == 2
+    assert default_config(1000, 1000, 8, cpu=True, k=1000).STAGES == 1
     k = 2 * 8 * SPLIT_STEPS
     A, B = operands(np.random.default_rng(10), 12, 12, k)
     dev = wf.Simulator("test", timing=False)                     # 2 SMs, 1 CTA of 16x16
