@@ -318,7 +318,8 @@ class Kernel:
             raise UsageError(f"unknown target {target!r}; targets: {', '.join(TARGETS)}")
         spec = (bound.key(), self.dialect.name)
         if target == "sim":
-            spec += (sim_facts(bound),)
+            facts = sim_facts(bound)
+            spec += (facts,)
         if target == "cpu" and cpu is None:
             cpu = cpu_spec(bound, None)
         env = environment_key(self.fn)
@@ -327,7 +328,7 @@ class Kernel:
         if compiled is None:
             try:
                 if target == "sim":
-                    compiled = self._build(bound, spec, target, env)
+                    compiled = self._build(bound, spec, target, env, dict(facts))
                 else:
                     compiled = self._build_cpu(bound, spec, cpu, env)
             except CompilerError as err:
@@ -378,7 +379,8 @@ class Kernel:
         return CompiledKernel(self.__name__, "cpu", None, stages, params, key,
                               native=native, _llvm_ir=llvm_ir, written=native.written)
 
-    def _build(self, bound: Bound, spec: tuple, target: str, env: str) -> CompiledKernel:
+    def _build(self, bound: Bound, spec: tuple, target: str, env: str,
+               arrays: dict[str, ArrayFacts]) -> CompiledKernel:
         key = cache.cache_key(self.fn, spec, target, env)
         hit = cache.load(key)
         if hit is not None:
@@ -389,7 +391,7 @@ class Kernel:
                                   written=tuple(meta["written"]))
         func, stages = self._frontend(bound)
         written = written_parameters(func)
-        program = compile_function(func, arrays=dict(sim_facts(bound)))
+        program = compile_function(func, arrays=arrays)
         params = _param_list(bound)
         cache.store(key, program, _meta(stages, params, written))
         return CompiledKernel(self.__name__, target, program, stages, params, key,
@@ -494,21 +496,16 @@ def _isa_arguments(compiled: CompiledKernel, bound: Bound) -> tuple[list, list]:
         if isinstance(value, np.ndarray) and not value.flags.writeable:
             _refuse_read_only(compiled, bound)
             value = value.copy()
-        if isinstance(value, DeviceArray):
-            strides = _contiguous_strides(value.shape)
-        else:
-            array = value
-            if not array.flags.c_contiguous:
-                array = np.ascontiguousarray(value)
-                if value.flags.writeable:
-                    writebacks.append((value, array))
+        if not isinstance(value, DeviceArray) and not value.flags.c_contiguous:
+            array = np.ascontiguousarray(value)
+            if value.flags.writeable:
+                writebacks.append((value, array))
             value = array
-            # C-contiguous: the strides the build assumes (sim_facts) address every
-            # element as the array's own do (numpy's may differ on axes of length 1)
-            strides = _contiguous_strides(value.shape)
         if value.dtype == np.bool_ and isinstance(value, np.ndarray):
             value = value.view(np.uint8)
-        args.extend(array_arguments(value, value.shape, strides))
+        # C-contiguous: the strides the build assumes (sim_facts) address every element as
+        # the array's own do (numpy's may differ on axes of length 1)
+        args.extend(array_arguments(value, value.shape, _contiguous_strides(value.shape)))
     return args, writebacks
 
 

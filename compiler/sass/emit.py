@@ -495,7 +495,7 @@ def compile_function(func: Function, *, max_registers: int = MAX_REGISTERS,
     guarantees of them (:class:`~warpforge.compiler.abi.ArrayFacts`; default: nothing)."""
     expand_math(func)
     em = lower(func, arrays)
-    code = remove_dead(eliminate_repeats(remove_dead(em.code)))
+    code = eliminate_repeats(remove_dead(em.code))
     code = hoist_invariants(update_in_place(vectorize_loads(code, em.base_align)))
     try:
         alloc = assign(schedule(code), max_registers=max_registers)

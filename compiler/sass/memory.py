@@ -213,8 +213,10 @@ class MemorySelector(ArithSelector):
                     offset = const * size
                 else:
                     var = idx
-            x = self.lowered(var) if var is not None else None
-            if var is not None and not (isinstance(x, Konst) and int(x.value) == 0):
+            if var is None:
+                continue
+            x = self.lowered(var)
+            if not (isinstance(x, Konst) and int(x.value) == 0):
                 terms.append((var, k))
         cur = None
         align = facts.base_pow2

@@ -65,7 +65,7 @@ def _merge_loads(code: list[MInst], base_align: dict[int, int], opcode: str) -> 
     rename: dict[int, VReg] = {}   # old result id -> its register of the vector
     for start, end in stretches(code, lambda inst: inst.opcode in LOAD_BREAKS[opcode]):
         for members, mod in _runs(code, start, end, defs, base_align,
-                                  lambda inst, _: _load_key(inst, opcode)):
+                                  lambda inst: _load_key(inst, opcode)):
             olds = [code[j].operands[0].id for j in members]
             if len(set(olds)) < len(olds) or any(v in rename for v in olds):
                 continue  # a register loaded twice: one name could not serve both
@@ -118,7 +118,7 @@ def _load_key(inst: MInst, opcode: str) -> tuple | None:
     return inst.opcode, inst.modifiers, inst.guard
 
 
-def _store_key(inst: MInst, defs: dict[int, int]) -> tuple | None:
+def _store_key(inst: MInst) -> tuple | None:
     """What stores merged with ``inst`` must share: the guard and the vector whose word it
     stores (None when it stores none)."""
     if inst.opcode != "STS" or inst.modifiers:
@@ -133,11 +133,11 @@ def _store_key(inst: MInst, defs: dict[int, int]) -> tuple | None:
 def _runs(code: list[MInst], lo: int, hi: int, defs: dict[int, int],
           base_align: dict[int, int], key) -> list[tuple[list[int], str]]:
     """Groups of indices in ``code[lo:hi]`` to merge, each ordered by offset, with the
-    vector width modifier; ``key(inst, defs)`` says which accesses may go together."""
+    vector width modifier; ``key(inst)`` says which accesses may go together."""
     by_base: dict[tuple, dict[int, int]] = {}  # (key, base id or None) -> offset -> index
     for j in range(lo, hi):
         inst = code[j]
-        k = key(inst, defs)
+        k = key(inst)
         if k is None:
             continue
         addr = _address(inst)
@@ -174,7 +174,7 @@ def _fits(code: list[MInst], members: list[int], words: int, defs: dict[int, int
     first = code[members[0]]
     if first.opcode != "STS":
         return (_steady(code, min(members), max(members), set(), first.guard)
-                and _movable(code, members, defs, min(members)))
+                and _movable(code, members, defs))
     others = set(range(min(members) + 1, max(members))) - set(members)
     return (all(code[j].operands[1].half == k and code[j].operands[1].width == words
                 for k, j in enumerate(members))
@@ -194,11 +194,11 @@ def _steady(code: list[MInst], lo: int, hi: int, regs: set[int], guard=PT) -> bo
     return True
 
 
-def _movable(code: list[MInst], members: list[int], defs: dict[int, int],
-             place: int) -> bool:
-    """Whether every load of ``members`` may write its result at ``place`` (the earliest
-    one's): a result written only there may; one written elsewhere too (a value carried
-    around a loop, coalesced into the load) must be neither read nor written in between."""
+def _movable(code: list[MInst], members: list[int], defs: dict[int, int]) -> bool:
+    """Whether every load of ``members`` may write its result at the earliest one's place:
+    a result written only there may; one written elsewhere too (a value carried around a
+    loop, coalesced into the load) must be neither read nor written in between."""
+    place = min(members)
     for j in members:
         d = code[j].operands[0].id
         if defs.get(d) == 1:

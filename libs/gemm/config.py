@@ -250,8 +250,9 @@ def default_config(m: int, n: int, workers: int, cpu: bool = False,
             cfg = replace(cfg, STAGES=2)  # slower with edge guards (1000^3: 122 vs 167)
         return cfg
     bk = 8
-    for tile, thread, whole, edged in SIM_TILES:  # noqa: B007 (used below)
-        per_sm = whole if m % tile == 0 and n % tile == 0 and (k or 0) % bk == 0 else edged
+    for tile, thread, whole, edged in SIM_TILES:
+        even = GemmConfig(tile, tile, bk, thread, thread).divides(m, n, k or bk)
+        per_sm = whole if even else edged
         if (tile > 2 * min(m, n) and tile > 16) or (per_sm < 2 and tile > 16):
             continue  # most of the tile outside C, or one CTA an SM
         ctas = -(-m // tile) * -(-n // tile)
