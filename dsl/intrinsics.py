@@ -128,6 +128,17 @@ _DOCS = {
     "shfl_up": "shfl_up(value, delta) -> value of lane lane_id - delta; a lane before the "
                "start of the warp gets its own value.",
     "shfl_idx": "shfl_idx(value, lane) -> value of lane ``lane`` (taken modulo 32).",
+    "mma_sync": "mma_sync([d,] a, b, c) -> (d0, d1, d2, d3): the warp's D = A x B + C, "
+                "PTX mma.sync.m16n8k16.row.col with f16 A (16x16) and B (16x8) and f32 C "
+                "and D (16x8), every lane of the warp taking part. Each lane gives its "
+                "fragments as PTX lays them out (g = lane // 4, t = lane % 4): a, four u32 "
+                "words of two f16 each (low half first): A[g][2t:2t+2], A[g+8][2t:2t+2], "
+                "A[g][2t+8:2t+10], A[g+8][2t+8:2t+10]; b, two words: B[2t:2t+2][g], "
+                "B[2t+8:2t+10][g]; c, four f32: C[g][2t], C[g][2t+1], C[g+8][2t], "
+                "C[g+8][2t+1], and D likewise. A fragment is a tuple, a 1-d array or an "
+                "array's row (x[i]); with d, D is also stored there (d may be c). On the "
+                "simulator one HMMA.16816.F32; on the CPU the products are exact and summed "
+                "in f64, rounded once to f32.",
     "vote_any": "vote_any(pred) -> bool: pred is true in some active lane of the warp.",
     "vote_all": "vote_all(pred) -> bool: pred is true in every active lane of the warp.",
     "ballot": "ballot(pred) -> u32: bit k set when pred is true in active lane k.",

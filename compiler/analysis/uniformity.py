@@ -61,7 +61,8 @@ CTA_SOURCES = frozenset({"constant", "block_idx", "block_dim", "grid_dim", "shar
                          "dynamic_shared",
                          "local_alloc"})
 """Ops whose result is CTA-uniform whatever their operands."""
-VARYING_SOURCES = frozenset({"thread_idx", "lane_id", "atomic", "shfl", "call"})
+VARYING_SOURCES = frozenset({"thread_idx", "lane_id", "atomic", "shfl", "mma",
+                             "call"})
 """Ops whose results are varying whatever their operands."""
 
 

@@ -310,6 +310,11 @@ _ROWS = (
            "Warp vote over the active lanes: any/all (bool) or ballot (u32 mask).",
            effects=Effect.CONVERGENT, attrs=(AttrSpec("kind", "str", VOTE_KINDS),),
            key="kind", category="warp"),
+    OpInfo("mma", (10, 10), (4, 4), tr.mma,
+           "Warp-wide D = A x B + C of PTX mma.sync.m16n8k16.row.col (f16 A and B, f32 C "
+           "and D); each lane gives its fragments (A: four u32 words of two f16, B: two, "
+           "C: four f32) and gets D's four.",
+           effects=Effect.CONVERGENT, category="warp"),
     OpInfo("if", ONE, MANY, tr.if_,
            "Runs then or else; the results are what the region that ran yields.",
            regions=("then", "else"), syntax="if", category="control"),

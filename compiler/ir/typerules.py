@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from ..errors import IRError
-from .types import AddressSpace, ArrayType, ScalarType, Type, bool_, i32, u32
+from .types import AddressSpace, ArrayType, ScalarType, Type, bool_, f32, i32, u32
 
 Types = tuple[Type, ...]
 TypeRule = Callable[[Types, Mapping[str, object], "Types | None"], Types]
@@ -292,6 +292,24 @@ def vote(types: Types, attrs: Mapping[str, object], given: Types | None) -> Type
     if types[0] != bool_:
         raise IRError(f"vote needs a bool predicate, not {types[0]}")
     return (u32,) if attrs.get("kind") == "ballot" else (bool_,)
+
+
+MMA_SHAPE = (4, 2, 4)
+"""``mma`` operand counts: A's four ``u32`` words, B's two, C's four ``f32``."""
+
+
+def mma(types: Types, attrs: Mapping[str, object], given: Types | None) -> Types:
+    """``mma(a0..a3, b0, b1, c0..c3)``: the warp's 16x8x16 MMA fragments of one lane (A
+    and B as ``u32`` words of two f16, C in ``f32``); D's four ``f32`` back."""
+    na, nb, nc = MMA_SHAPE
+    if len(types) != na + nb + nc:
+        raise IRError(f"mma takes {na + nb + nc} operands, not {len(types)}")
+    for k, t in enumerate(types):
+        want = u32 if k < na + nb else f32
+        if t != want:
+            part = "a" if k < na else "b" if k < na + nb else "c"
+            raise IRError(f"mma's {part} fragment must be {want} words, not {t}")
+    return (f32,) * nc
 
 
 def no_results(types: Types, attrs: Mapping[str, object], given: Types | None) -> Types:

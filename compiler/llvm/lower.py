@@ -25,7 +25,7 @@ from .memory import Memory
 from .plan import make_plan
 from .warp import WARP, Warp
 
-WARP_OPS = frozenset({"shfl", "vote", "syncwarp"})
+WARP_OPS = frozenset({"shfl", "vote", "syncwarp", "mma"})
 """Ops that need a group to be a whole warp (32 lanes)."""
 
 _BINARY = frozenset({"add", "sub", "mul", "div", "floordiv", "mod", "rem", "min", "max",
@@ -77,6 +77,8 @@ class Lowering(EntryFunction, CtaLevel, LaneGroups, LaneControl, Arith, Memory, 
             value = None
         elif name in _MATH:
             value = self.op_math(op)
+        elif name == "mma":
+            value = self.op_mma(op)
         elif name in ("load", "store", "atomic", "array_dim", "fma", "cmp", "select", "cast",
                       "bitcast",
                       "shfl", "vote", "constant"):

@@ -116,6 +116,43 @@ class Warp(EmitterBase):
         builder.position_before(entry.instructions[0])
         return builder.alloca(t)
 
+    def op_mma(self, op: Op) -> None:
+        """The warp's 16x8x16 MMA (module docstring): for each element of D a lane holds,
+        the sixteen A and B values it needs are ``shufflevector`` s of the fragment words
+        seen as f16 pairs; their products (exact in f64) are summed in f64, C added and the
+        sum rounded once to f32."""
+        b = self.b
+        words = [self.get(v) for v in op.operands]
+        words = [w if is_vector(w) else splat(b, w, WARP) for w in words]
+        halves = vector_of(ir.HalfType(), 2 * WARP)
+        wide = vector_of(ir.DoubleType(), WARP)
+        a = [b.bitcast(w, halves) for w in words[0:4]]
+        bw = [b.bitcast(w, halves) for w in words[4:6]]
+
+        def pick(source: ir.Value, slots: list[int]) -> ir.Value:
+            mask = ir.Constant(vector_of(I32, WARP), slots)
+            return b.fpext(b.shuffle_vector(source, source, mask), wide)
+
+        # A[g + 8h][k] for each lane (g = lane // 4): word (k % 8) // 2 of lane 4g + ...,
+        # register h + 2 * (k >= 8), half k % 2
+        rows = {(h, k): pick(a[h + 2 * (k >= 8)],
+                             [2 * (4 * (lane >> 2) + (k % 8) // 2) + k % 2
+                              for lane in range(WARP)])
+                for h in range(2) for k in range(16)}
+        # B[k][2t + p] for each lane (t = lane % 4): lane 4n + (k % 8) // 2 of register
+        # k >= 8, half k % 2, with n = 2t + p
+        cols = {(p, k): pick(bw[k >= 8],
+                             [2 * (4 * (2 * (lane & 3) + p) + (k % 8) // 2) + k % 2
+                              for lane in range(WARP)])
+                for p in range(2) for k in range(16)}
+        for j, result in enumerate(op.results):
+            total = None
+            for k in range(16):
+                term = b.fmul(rows[j >> 1, k], cols[j & 1, k])
+                total = term if total is None else b.fadd(total, term)
+            c = b.fpext(words[6 + j], wide)
+            self.define(result, b.fptrunc(b.fadd(total, c), vector_of(ir.FloatType(), WARP)))
+
     def op_vote(self, op: Op) -> ir.Value:
         b = self.b
         kind = str(op.attr("kind"))

@@ -56,11 +56,12 @@ from ..passes.mathlib import expand_math
 from .cse import eliminate_repeats
 from .ctrlcodes import assign_control_codes
 from .dce import remove_dead
+from .groups import coalesce_groups
 from .hoist import hoist_invariants
 from .inplace import update_in_place
 from .isel import ArrayDesc, LazyCmp, ParamWord
 from .memory import MemorySelector
-from .mir import MInst, VPred, VReg, accesses, rename
+from .mir import MInst, VPred, VReg, accesses, reg_ids, rename
 from .regalloc import MAX_REGISTERS, assign
 from .schedule import schedule
 from .spill import FRAME_ALIGN
@@ -165,12 +166,34 @@ class Emitter(MemorySelector):
         """``values`` with pending comparisons emitted into predicates."""
         return [self.pred(v) if isinstance(v, LazyCmp) else v for v in values]
 
+    def carried_vars(self, op: Op) -> list:
+        """Registers for a ``for``'s carried values: four that the body's ``yield`` takes
+        from one ``mma``'s results, in order, are the parts of one quad (an HMMA reads
+        and writes the accumulator as a group); the rest fresh registers each."""
+        carried = [self.new_var(v) for v in op.results]
+        term = op.regions[0].block.ops[-1] if op.regions[0].block.ops else None
+        if term is None or term.name != "yield":
+            return carried
+        yielded = term.operands
+        i = 0
+        while i + 4 <= len(yielded):
+            group = yielded[i:i + 4]
+            source = getattr(group[0], "op", None)
+            if source is not None and source.name == "mma" and \
+                    list(group) == list(source.results):
+                quad = self.vreg(4)
+                carried[i:i + 4] = [VReg(quad.id, 4, half=k) for k in range(4)]
+                i += 4
+            else:
+                i += 1
+        return carried
+
     def coalesce(self, dsts: list, srcs: list, start: int) -> list:
         """Before a back edge's parallel copy: make the instruction that computes a yielded
         value (in ``self.code[start:]``, the loop body) write its carried register
         directly, when nothing after it reads or writes that register. Returns the
         sources left to copy."""
-        srcs = self.settle(srcs)
+        srcs = self.coalesce_groups(dsts, self.settle(srcs), start)
         for i, (c, v) in enumerate(zip(dsts, srcs, strict=True)):
             if not (isinstance(c, VReg) and isinstance(v, VReg)) or c.id == v.id \
                     or c.width != v.width or v.neg or v.abs or v.inv or v.half is not None:
@@ -187,6 +210,36 @@ class Emitter(MemorySelector):
             for inst in self.code[defs[0]:]:
                 inst.operands = tuple(rename(o, {v.id: c}) for o in inst.operands)
             srcs[i] = c
+        return srcs
+
+    def coalesce_groups(self, dsts: list, srcs: list, start: int) -> list:
+        """:meth:`coalesce` for a carried quad (:meth:`carried_vars`) whose parts are
+        yielded from the parts of one quad written once in the loop body (an HMMA's D):
+        that instruction writes the carried quad instead, when nothing after it in the
+        body reads or writes the carried quad."""
+        srcs = list(srcs)
+        for i in range(len(dsts) - 3):
+            c, v = dsts[i], srcs[i]
+            if not (isinstance(c, VReg) and c.width == 4 and c.half == 0
+                    and isinstance(v, VReg) and v.width == 4 and v.half == 0):
+                continue
+            if any(not (isinstance(dsts[i + k], VReg) and dsts[i + k].id == c.id
+                        and dsts[i + k].half == k and isinstance(srcs[i + k], VReg)
+                        and srcs[i + k].id == v.id and srcs[i + k].half == k
+                        and srcs[i + k].width == 4) for k in range(4)):
+                continue
+            if any(isinstance(o, VReg) and o.id in (c.id, v.id)
+                   for k, o in enumerate(srcs) if not i <= k < i + 4):
+                continue
+            defs = [k for k, inst in enumerate(self.code) if v.id in accesses(inst)[1]]
+            if len(defs) != 1 or defs[0] < start or self.code[defs[0]].guard != PT:
+                continue
+            if any(c.id in reg_ids(inst) for inst in self.code[defs[0] + 1:]):
+                continue
+            whole = VReg(c.id, 4)
+            for inst in self.code[defs[0]:]:
+                inst.operands = tuple(rename(o, {v.id: whole}) for o in inst.operands)
+            srcs[i:i + 4] = dsts[i:i + 4]
         return srcs
 
     def parallel_copy(self, dsts: list, srcs: list) -> None:
@@ -330,7 +383,7 @@ class Emitter(MemorySelector):
         body = op.regions[0].block
         iv = self.vreg(2 if t.bits == 64 else 1)
         self.copy(iv, self.values[lb])
-        carried = [self.new_var(v) for v in op.results]
+        carried = self.carried_vars(op)
         self.parallel_copy(carried, [self.values[v] for v in init])
         exit_label, head = self.new_label("exit"), self.new_label("loop")
         bar = self.open_sync(op, exit_label)
@@ -496,7 +549,8 @@ def compile_function(func: Function, *, max_registers: int = MAX_REGISTERS,
     expand_math(func)
     em = lower(func, arrays)
     code = eliminate_repeats(remove_dead(em.code))
-    code = hoist_invariants(update_in_place(vectorize_loads(code, em.base_align)))
+    code = coalesce_groups(vectorize_loads(code, em.base_align))
+    code = hoist_invariants(update_in_place(code))
     try:
         alloc = assign(schedule(code), max_registers=max_registers)
     except CompilerError:

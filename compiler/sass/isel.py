@@ -321,5 +321,8 @@ class Selector:
         if handler is None:
             raise self.fail(op)
         result = handler(op)
-        if op.results:
+        if len(op.results) > 1:
+            for r, value in zip(op.results, result, strict=True):
+                self.values[r] = value
+        elif op.results:
             self.values[op.result] = result

@@ -369,6 +369,37 @@ class MemorySelector(ArithSelector):
         self.emit("SHFL", (SHFL_MODES[kind],), pu=PT, d=d, a=v, b=lane_op, c=c)
         return d
 
+    def op_mma(self, op: Op):
+        """``HMMA.16816.F32 d, a, b, c``: A's four words, B's two and C's four each in one
+        aligned register group; D's four results are the halves of a new quad."""
+        values = op.operands
+        a = self.register_group(values[0:4])
+        b = self.register_group(values[4:6])
+        c = self.register_group(values[6:10])
+        d = self.vreg(4)
+        self.emit("HMMA", ("16816", "F32"), d=d, a=a, b=b, c=c)
+        return [VReg(d.id, 4, half=k) for k in range(4)]
+
+    def register_group(self, values) -> VReg:
+        """``values`` (2 or 4) in consecutive registers: the group they already are (the
+        results of an earlier HMMA, or loop-carried halves), else copies into a new one
+        (made once per scope for the same values)."""
+        width = len(values)
+        regs = [self.lowered(v) for v in values]
+        first = regs[0]
+        if all(isinstance(r, VReg) and r.id == first.id and r.width == width
+               and r.half == k and not (r.neg or r.abs or r.inv)
+               for k, r in enumerate(regs)):
+            return VReg(first.id, width)
+
+        def copies() -> VReg:
+            group = self.vreg(width)
+            for k, v in enumerate(values):
+                self.emit("MOV", d=VReg(group.id, width, half=k), b=self.rb(v))
+            return group
+
+        return self.cached(("group", tuple(values)), copies)
+
     def op_vote(self, op: Op):
         kind = op.attr("kind")
         p = self.pred(op.operands[0])

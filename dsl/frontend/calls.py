@@ -14,8 +14,10 @@ import math
 
 import numpy as np
 
+from ...compiler.errors import IRError
 from ...compiler.ir.core import Value
-from ...compiler.ir.types import AddressSpace, ArrayType, bool_, f32, i32
+from ...compiler.ir.typerules import MMA_SHAPE
+from ...compiler.ir.types import AddressSpace, ArrayType, bool_, f32, i32, u32
 from .. import intrinsics as wi
 from ..errors import CompileError
 from ..func import is_device_function
@@ -39,7 +41,7 @@ VOTES = {"vote_any": "any", "vote_all": "all", "ballot": "ballot"}
 CTA_VOTES = {"syncthreads_count": "count", "syncthreads_and": "and",
              "syncthreads_or": "or"}
 ARITY = {"lane_id": 0, "syncthreads": 0, "syncwarp": 0, "threadfence": 0, "shared": 2,
-         "local": 2, "dynamic_shared": 1, "fma": 3, "select": 3, "abs": 1,
+         "local": 2, "mma_sync": (3, 4), "dynamic_shared": 1, "fma": 3, "select": 3, "abs": 1,
          **dict.fromkeys(MATH, 1), **dict.fromkeys(MATH2, 2),
          **dict.fromkeys(FLOAT_TESTS, 1), **dict.fromkeys(BITS, 1),
          **dict.fromkeys(SHUFFLES, 2), **dict.fromkeys(VOTES, 1),
@@ -322,6 +324,78 @@ class Calls(Expressions):
             raise self.error(node.args[0], f"wf.atomic_{kind}() needs an array of unsigned "
                                            f"integers (u32), not {elem}")
         return self.op(node, "atomic", (array, *indices, *values), {"kind": kind})
+
+    def call_mma_sync(self, node: ast.Call) -> tuple:
+        """``wf.mma_sync(a, b, c)`` -> D's four f32; ``wf.mma_sync(d, a, b, c)`` also
+        stores them into the fragment ``d`` (which may be ``c``). A fragment is a tuple of
+        values, a 1-d array of that length, or a row ``x[i]`` / ``x[i, j]`` of an array
+        whose last extent is that length (checked when static; a parameter's rows are
+        bounds-checked as any load)."""
+        args = node.args
+        target = args[0] if len(args) == 4 else None
+        a_node, b_node, c_node = args[-3:]
+        na, nb, nc = MMA_SHAPE
+        a = self.fragment(a_node, na, u32, "A")
+        b = self.fragment(b_node, nb, u32, "B")
+        c = self.fragment(c_node, nc, f32, "C")
+        loc = self.loc(node)
+        try:
+            op = self.b.create("mma", (*a, *b, *c), loc=loc)
+        except IRError as err:
+            raise self.error(node, f"type error: {err.message}") from None
+        d = tuple(op.results)
+        if target is not None:
+            array, prefix = self.fragment_place(target, nc, "D")
+            for k, value in enumerate(d):
+                self.b.create("store", (array, *prefix, self.constant(node, k, i32), value),
+                              loc=loc)
+        return d
+
+    def fragment_place(self, node: ast.AST, n: int, what: str) -> tuple[Value, list[Value]]:
+        """The array and leading indices of a fragment given as an array or an array's
+        row (``x[i]``), checking its last extent is ``n``."""
+        base, items = node, []
+        if isinstance(node, ast.Subscript):
+            base = node.value
+            items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        x = self.expr(base)
+        if not (isinstance(x, Value) and isinstance(x.type, ArrayType)):
+            raise self.error(node, f"wf.mma_sync()'s {what} fragment must be {n} values (a "
+                                   f"tuple, an array, or an array's row), not "
+                                   f"{self.name_of(x)}")
+        t = x.type
+        if len(items) != t.ndim - 1 or (t.shape is not None and t.shape[-1] != n):
+            shape = "?" if t.shape is None else "x".join(map(str, t.shape))
+            raise self.error(node, f"wf.mma_sync()'s {what} fragment must have {n} elements "
+                                   f"along its last axis, with every other axis indexed "
+                                   f"(an array of shape {shape} indexed by {len(items)})")
+        return x, [self.index(item, x, axis) for axis, item in enumerate(items)]
+
+    def fragment(self, node: ast.AST, n: int, elem, what: str) -> list[Value]:
+        """A fragment's ``n`` values of type ``elem`` (see :meth:`call_mma_sync`)."""
+        x = None if isinstance(node, ast.Subscript) else self.expr(node)
+        if isinstance(x, tuple):
+            if len(x) != n:
+                raise self.error(node, f"wf.mma_sync()'s {what} fragment has {n} values, "
+                                       f"not {len(x)}")
+            return [self.fragment_value(node, v, elem, what) for v in x]
+        array, prefix = self.fragment_place(node, n, what)
+        if array.type.elem != elem:
+            raise self.error(node, f"wf.mma_sync()'s {what} fragment must hold {elem}, not "
+                                   f"{array.type.elem}")
+        return [self.op(node, "load", (array, *prefix, self.constant(node, k, i32)))
+                for k in range(n)]
+
+    def fragment_value(self, node: ast.AST, x: object, elem, what: str) -> Value:
+        """One value of a fragment given as a tuple: ``elem`` exactly (A and B are u32
+        words, each two f16; a weak number converts)."""
+        if is_weak(x):
+            return self.value(node, x, elem)
+        v = self.scalar(node, x)
+        if v.type != elem:
+            raise self.error(node, f"wf.mma_sync()'s {what} fragment must hold {elem}, not "
+                                   f"{v.type}")
+        return v
 
     # --- math -----------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ SOURCES = {
     "atomic": lambda op: "the result of an atomic",
     "shfl": lambda op: "a warp shuffle",
     "vote": lambda op: "a warp vote",
+    "mma": lambda op: "a warp MMA",
     "call": lambda op: f"the result of @{op.attr('callee')}",
 }
 """How messages name the ops thread-dependent values come from."""
