@@ -33,13 +33,20 @@ def _sweep(block: Block) -> None:
             _prune_carried(op)
         for region in op.regions:
             _sweep(region.block)
+        # the sweep may have removed the last reads of carried values: prune and sweep
+        # again until nothing changes
+        while op.name in ("if", "for") and _prune_carried(op):
+            for region in op.regions:
+                _sweep(region.block)
         if _removable(op) and not any(r.has_uses() for r in op.results):
             op.erase()
 
 
-def _prune_carried(op: Op) -> None:
-    """Drop ``op``'s dead results and carried values (see the module docstring)."""
+def _prune_carried(op: Op) -> bool:
+    """Drop ``op``'s dead results and carried values (see the module docstring); whether
+    any went."""
     body = op.regions[0].block if op.name == "for" else None
+    pruned = False
     for i in reversed(range(len(op.results))):
         if op.results[i].has_uses() or (body is not None and body.args[1 + i].has_uses()):
             continue
@@ -51,6 +58,8 @@ def _prune_carried(op: Op) -> None:
         if body is not None:
             body.erase_arg(1 + i)
             op.set_operands([v for k, v in enumerate(op.operands) if k != 3 + i])
+        pruned = True
+    return pruned
 
 
 def _removable(op: Op) -> bool:

@@ -69,6 +69,7 @@ kernel @more_ops(%a: f32, %b: f32, %u: u32) {
   %24 = ffs %23 : u32
   %25 = bitcast %24 : f32
   %26 = dynamic_shared : array<f32, 1, shared>
+  %27, %28, %29, %30 = mma %21, %22, %23, %24, %21, %22, %25, %25, %25, %25 : f32, f32, f32, f32
   syncwarp
   fence
   return
