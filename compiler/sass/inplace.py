@@ -10,10 +10,11 @@ more than ptxas, which writes ``FFMA R4, R10, R20, R4``.
 Within a straight-line stretch (no label, branch, barrier or ``EXIT`` between), a result
 ``t`` of an unguarded instruction ``D`` that reads ``v`` is renamed ``v`` when
 
-- ``t`` is one 32-bit register, defined only by ``D``, and read only later in the stretch;
-- the next mention of ``v`` after ``D`` is an unguarded write of all of it, at or after
-  ``t``'s last read (so the value ``D`` read is dead after ``D``, and ``t`` is dead when
-  ``v`` is written again).
+- ``t`` is one whole register, 32-bit or a quad (an HMMA's accumulators: ``HMMA R8, R20,
+  R24, R8``), defined only by ``D``, and read only later in the stretch;
+- ``v`` is as wide, and the next mention of ``v`` after ``D`` is an unguarded write of all
+  of it, at or after ``t``'s last read (so the value ``D`` read is dead after ``D``, and
+  ``t`` is dead when ``v`` is written again).
 
 Then ``t`` and ``v`` never hold values live at once, and one register serves both. Chains
 collapse one link at a time, in order.
@@ -55,7 +56,7 @@ def _try(code: list[MInst], mentions: dict[int, list[int]], defs: dict[int, int]
         return  # read before its definition (around a loop)
     reads, writes, _, _ = accesses(d)
     for v in dict.fromkeys(reads):
-        if v == t.id or v in writes or not _plain_32(d, v):
+        if v == t.id or v in writes or not _whole(d, v, t.width):
             continue
         later = mentions[v]
         n = bisect.bisect_right(later, i)
@@ -63,12 +64,12 @@ def _try(code: list[MInst], mentions: dict[int, list[int]], defs: dict[int, int]
             continue  # not written again in this stretch
         j = later[n]
         rj, wj, _, _ = accesses(code[j])
-        if code[j].guard != PT or v in rj or v not in wj or not _plain_32(code[j], v):
+        if code[j].guard != PT or v in rj or v not in wj or not _whole(code[j], v, t.width):
             continue
         if uses[-1] > j:
             continue  # t is still read after v is written again
         for k in uses:
-            code[k] = renamed(code[k], {t.id: VReg(v)})
+            code[k] = renamed(code[k], {t.id: VReg(v, t.width)})
             if k not in later:
                 bisect.insort(later, k)
         del mentions[t.id]
@@ -76,21 +77,23 @@ def _try(code: list[MInst], mentions: dict[int, list[int]], defs: dict[int, int]
 
 
 def _dest(inst: MInst) -> VReg | None:
-    """The instruction's one 32-bit register result, or None."""
+    """The instruction's one register result, whole (32-bit, or an HMMA's quad), or
+    None."""
     if inst.opcode == "LABEL":
         return None
     found = [op for spec, op in zip(OPCODES[inst.opcode].operands, inst.operands, strict=True)
              if spec.kind is Kind.RD and isinstance(op, VReg)]
-    if len(found) != 1 or found[0].width != 1 or found[0].half is not None:
+    if len(found) != 1 or found[0].half is not None or found[0].width == 2:
         return None
     return found[0]
 
 
-def _plain_32(inst: MInst, v: int) -> bool:
-    """Every mention of ``v`` in ``inst`` is the whole 32-bit register."""
+def _whole(inst: MInst, v: int, width: int) -> bool:
+    """Every mention of ``v`` in ``inst`` is the whole register, ``width`` wide."""
     for op in inst.operands:
         base = op.base if isinstance(op, MAddr) else op
-        if isinstance(base, VReg) and base.id == v and (base.width != 1 or base.half is not None):
+        if isinstance(base, VReg) and base.id == v and (base.width != width
+                                                         or base.half is not None):
             return False
     return True
 

@@ -69,10 +69,13 @@ def pressure_limit(floor: int) -> int:
     for step in OCCUPANCY_STEPS[:-1]:
         if floor + MIN_ROOM <= step - RESERVED_REGISTERS:
             return max(min(step - STEP_SLACK, floor + MAX_ROOM), floor + MIN_ROOM)
-    # one CTA of 256 an SM whatever the count: still as few as the schedule allows, as
-    # fewer registers live also meant fewer cycles where measured (a 128x128 GEMM with two
-    # stages: 142 registers, 353,635 cycles at N=1024; unbounded, 230 and 467,723)
-    return min(floor + MIN_ROOM, OCCUPANCY_STEPS[-1] - RESERVED_REGISTERS)
+    # one CTA of 256 an SM whatever the count: room for loads in flight as under a step,
+    # but bounded, as fewer registers live also meant fewer cycles where measured (a
+    # 128x128 GEMM with two stages: 142 registers, 353,635 cycles at N=1024; unbounded,
+    # 230 and 467,723); the tensor-core GEMM's double-buffered fragments need the room
+    # (128x128x32 with 64x64 warps at 2048^3: floor 179, 121,440 cycles at floor + 4,
+    # 116,438 at floor + 24)
+    return min(floor + MAX_ROOM, OCCUPANCY_STEPS[-1] - RESERVED_REGISTERS)
 
 
 def schedule(code: list[MInst], limit: int | None = None) -> list[MInst]:

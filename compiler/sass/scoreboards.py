@@ -16,11 +16,24 @@ describes it, in two walks over the instructions in layout order:
    Every BRA, every EXIT and every instruction a label operand names waits on all active
    deps, so no dep is outstanding where threads join or leave, and back edges need no
    analysis.
-2. **Allocation.** A dep gets a scoreboard only if something waits on it. Walking again,
-   each instruction's waits release the scoreboards of its deps; then its read dep and its
-   write dep take the first free scoreboard of SB0-SB5, or, when all six are busy, the one
-   holding the oldest dep, which the instruction then waits on itself (no DEPBAR). A later
-   wait on an evicted dep needs nothing.
+2. **Allocation.** A dep gets a scoreboard only if something waits on it. A scoreboard is a
+   counter, so several deps may share one, and a wait on it waits for all of them.
+   Walking again, each instruction's waits release the scoreboards of its deps (and so
+   every dep sharing them); then its read dep and its write dep each
+
+   - a global load's write dep *shares* a busy scoreboard holding only global loads'
+     write deps when neither they nor the new dep is first waited on within
+     :data:`SHARE_DISTANCE` instructions: a GEMM's loads of the next tile, all waited on
+     by the stores at the end of its K step, complete about together (hundreds of cycles
+     after issue), so one wait serves them all, and the other scoreboards stay free for
+     what the math waits on soon (with a scoreboard each, six loads in flight took all
+     six, and the first shared load of the math evicted one, waiting for global memory);
+   - else take the first free scoreboard of SB0-SB5;
+   - else, when all six are busy, take the one whose deps are expected to complete first
+     (issue order plus the opcode table's latency: a shared load before a global one),
+     which the instruction then waits on itself (no DEPBAR).
+
+   A later wait on a dep already waited for (evicted or shared) needs nothing.
 
 Layout order is a sound order for the walk: every block boundary either waits on all deps
 (branches, EXIT, label targets) or is the fall-through from the block just walked.
@@ -33,6 +46,13 @@ from dataclasses import dataclass
 from ...isa.program import NO_BARRIER, NUM_SCOREBOARDS, Control, Program
 from .cfg import targets
 from .regs import Access
+
+SHARE_DISTANCE = 8
+"""Instructions between a dep and the first wait on it (or on a dep it would share a
+scoreboard with) at least, for the two to share one."""
+SHARED_OPCODES = frozenset({"LDG"})
+"""Opcodes whose write deps may share a scoreboard (global loads: long, and waited on
+late)."""
 
 
 @dataclass(frozen=True)
@@ -124,33 +144,61 @@ def dependences(program: Program, accesses: list[Access]) -> list[list[int]]:
 
 
 def allocate(accesses: list[Access], first_waits: list[list[int]]) -> Scoreboards:
-    """Walk 2: scoreboards for the deps something waits on, first free or oldest evicted."""
-    waited_later = {dep for waits in first_waits for dep in waits}
-    holder: list[int | None] = [None] * NUM_SCOREBOARDS
+    """Walk 2: scoreboards for the deps something waits on: shared, free, or the one
+    expected to complete first evicted (see the module docstring)."""
+    first_wait = {dep: i for i, waits in enumerate(first_waits) for dep in waits}
+    holder: list[list[int]] = [[] for _ in range(NUM_SCOREBOARDS)]
     wait, read, write = [], [], []
+
+    def kind(dep: int) -> tuple[int, str]:
+        return dep % 2, accesses[dep // 2].info.name
+
+    def done_by(dep: int) -> int:
+        lat = accesses[dep // 2].info.latency.cycles if dep % 2 else 2
+        return dep // 2 + lat
+
     for i, acc in enumerate(accesses):
         mask = 0
         for dep in first_waits[i]:
-            if dep in holder:
-                sb = holder.index(dep)
-                mask |= 1 << sb
-                holder[sb] = None
+            for sb, deps in enumerate(holder):
+                if dep in deps:
+                    mask |= 1 << sb
+                    holder[sb] = []
         sbs = [NO_BARRIER, NO_BARRIER]
         if acc.variable:
             for k, dep in enumerate((_read_dep(i), _write_dep(i))):
-                if dep not in waited_later:
+                if dep not in first_wait:
                     continue
-                if None in holder:
-                    sb = holder.index(None)
-                else:  # evict the oldest dep and wait for it here
-                    sb = min(range(NUM_SCOREBOARDS), key=lambda b: holder[b])
+                sb = _shared(holder, dep, i, first_wait, kind)
+                if sb is None and [] in holder:
+                    sb = holder.index([])
+                elif sb is None:  # evict what should complete first and wait for it here
+                    older = [b for b in range(NUM_SCOREBOARDS)
+                             if all(d // 2 < i for d in holder[b])]  # not this one's own
+                    sb = min(older, key=lambda b: max(done_by(d) for d in holder[b]))
                     mask |= 1 << sb
-                holder[sb] = dep
+                    holder[sb] = []
+                holder[sb].append(dep)
                 sbs[k] = sb
         wait.append(mask)
         read.append(sbs[0])
         write.append(sbs[1])
     return Scoreboards(tuple(wait), tuple(read), tuple(write))
+
+
+SHARED_KINDS = frozenset((1, name) for name in SHARED_OPCODES)
+
+
+def _shared(holder: list[list[int]], dep: int, i: int, first_wait: dict[int, int],
+            kind) -> int | None:
+    """A busy scoreboard ``dep`` (of instruction ``i``) may share, or None."""
+    if first_wait[dep] < i + SHARE_DISTANCE or kind(dep) not in SHARED_KINDS:
+        return None
+    for sb, deps in enumerate(holder):
+        if deps and all(kind(d) == kind(dep) and first_wait[d] >= i + SHARE_DISTANCE
+                        for d in deps):
+            return sb
+    return None
 
 
 def assign_scoreboards(program: Program, accesses: list[Access]) -> Scoreboards:

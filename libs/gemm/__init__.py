@@ -1,13 +1,17 @@
 """``warpforge.libs.gemm``: CUTLASS-style tiled GEMM written in the DSL.
 
 ``matmul(A, B, C=None, alpha=1.0, beta=0.0, bias=None, activation=None, config=None,
-device=None)`` computes ``C = act(alpha * A @ B + beta * C + bias)`` in float32 on the
-current device (or ``device``) with the SIMT template (:mod:`.simt`) and returns C.
-``configs(M, N, K, dtype="f32", device=None)`` lists the template's legal
-configurations (:mod:`.config`); ``tune(M, N, K, ...)`` measures them (:mod:`.tuning`) and
-``matmul`` uses the best it found for that shape and device from then on, else a
-documented heuristic. Inputs may be any 2-D float32 arrays: row- or
-column-major, strided views; M, N and K of any size.
+device=None)`` computes ``C = act(alpha * A @ B + beta * C + bias)`` on the current
+device (or ``device``) and returns C: float32 operands with the SIMT template
+(:mod:`.simt`), float16 operands with the tensor-core template (:mod:`.tensorop`: f16
+products accumulated in f32 through ``wf.mma_sync``; C, bias and the result float32).
+``configs(M, N, K, dtype="f32", device=None)`` lists a template's legal configurations
+(:mod:`.config`, :mod:`.tensorop_config` for ``dtype="f16"``); ``tune(M, N, K, ...)``
+measures the SIMT template's (:mod:`.tuning`) and ``matmul`` uses the best it found for
+that shape and device from then on, else a documented heuristic. Inputs may be any 2-D
+float32 (or float16) arrays: row- or column-major, strided views; M, N and K of any size
+(the tensor-core template's operands are packed into words of two f16 along K first, a
+copy unless they are already C-contiguous with K even, and B transposed).
 
 Bad input raises ``wf.LaunchError`` naming the argument before anything runs, so C is
 untouched: operands that are not 2-D float32 arrays, inner dimensions that differ, a C of
@@ -27,24 +31,29 @@ import warpforge as wf
 
 from .config import GemmConfig, default_config, legal
 from .simt import GELU, RELU, gemm_prologue, gemm_reduce, gemm_simt
+from .tensorop import gemm_tensorop
+from .tensorop_config import TensorOpConfig, default_tensorop_config, legal_tensorop
 from .tuning import Trials, recall, tune
 
 ACTIVATIONS = {None: 0, "relu": RELU, "gelu": GELU}
 """Activation names ``matmul`` accepts."""
 
-__all__ = ["ACTIVATIONS", "GemmConfig", "Trials", "configs", "matmul", "tune"]
+__all__ = ["ACTIVATIONS", "GemmConfig", "TensorOpConfig", "Trials", "configs", "matmul",
+           "tune"]
 
 
-def configs(M: int, N: int, K: int, dtype: str = "f32", device=None) -> list[GemmConfig]:
+def configs(M: int, N: int, K: int, dtype: str = "f32", device=None) -> list:
     """Every legal configuration of the template for this problem (the space the
-    autotuner searches). Tiles more than twice the problem along M, N or K (past 16, 16
-    and 4) are left out: they only compute padding."""
-    _dtype_name(dtype)
+    autotuner searches): the SIMT template's :class:`GemmConfig` s for f32, the
+    tensor-core template's :class:`TensorOpConfig` s for f16. Tiles more than twice the
+    problem along M, N or K (past 16, 16 and 4) are left out: they only compute
+    padding."""
+    half = _dtype_name(dtype)
     for name, value in (("M", M), ("N", N), ("K", K)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise wf.LaunchError(f"configs: {name} must be a positive int, got {value!r}")
-    space = legal()
-    m_cap, n_cap, k_cap = 2 * max(M, 16), 2 * max(N, 16), 2 * max(K, 4)
+    space = legal_tensorop() if half else legal()
+    m_cap, n_cap, k_cap = 2 * max(M, 16), 2 * max(N, 16), 2 * max(K, 16 if half else 4)
     fits = [c for c in space if m_cap >= c.BM and n_cap >= c.BN and k_cap >= c.BK]
     return fits or space
 
@@ -55,6 +64,10 @@ def matmul(A, B, C=None, alpha: float = 1.0, beta: float = 0.0, bias=None,
     See the module docstring for what is accepted."""
     A = _matrix(A, "A")
     B = _matrix(B, "B")
+    if A.dtype != B.dtype:
+        raise wf.LaunchError(f"matmul: A is {A.dtype} but B is {B.dtype}; both float32 (the "
+                             "SIMT template) or both float16 (the tensor-core template)")
+    half = A.dtype == np.float16
     M, K = A.shape
     if B.shape[0] != K:
         raise wf.LaunchError(f"matmul: B has {B.shape[0]} rows but A has {K} columns "
@@ -85,13 +98,16 @@ def matmul(A, B, C=None, alpha: float = 1.0, beta: float = 0.0, bias=None,
         raise wf.LaunchError(f"matmul: activation must be one of "
                              f"{', '.join(map(repr, ACTIVATIONS))}, got {activation!r}")
     dev = _device(device)
-    if config is None:
+    kind = TensorOpConfig if half else GemmConfig
+    if config is None and not half:
         config = recall(M, N, K, dev)
     if config is None:
         workers, cpu = _workers(dev)
-        config = default_config(M, N, workers, cpu, K, atomic=activation is None)
-    elif not isinstance(config, GemmConfig) or config.why_illegal() is not None:
-        why = config.why_illegal() if isinstance(config, GemmConfig) else "not a GemmConfig"
+        pick = default_tensorop_config if half else default_config
+        config = pick(M, N, workers, cpu, K, atomic=activation is None)
+    elif not isinstance(config, kind) or config.why_illegal() is not None:
+        why = (config.why_illegal() if isinstance(config, kind)
+               else f"not a {kind.__name__} ({A.dtype} operands)")
         raise wf.LaunchError(f"matmul: config {config!r} cannot run: {why}")
     if config.ATOMIC and activation is not None:
         raise wf.LaunchError(f"matmul: atomic split-K (config {config!r}) cannot apply "
@@ -106,16 +122,17 @@ def _run(A, B, C, config: GemmConfig, dev, alpha=1.0, beta=0.0, bias=None, act=0
     M, N = C.shape
     grid, block, args, constexprs = _launch(A, B, C, config, alpha, beta, bias, act,
                                             cpu=not isinstance(dev, wf.Simulator))
+    main = _kernel(config)
     vec = args[3]
     flat = (-(-(M * N) // 256),)
     epilogue = {"BETA": constexprs["BETA"], "HAS_BIAS": constexprs["HAS_BIAS"]}
     if config.SPLIT_K == 1:
-        return [gemm_simt.launch(grid, block, *args, device=dev, **constexprs)]
+        return [main.launch(grid, block, *args, device=dev, **constexprs)]
     if config.ATOMIC:
         first = gemm_prologue.launch(flat, 256, C, vec, M, N, float(beta), device=dev,
                                      **epilogue)
-        return [first, gemm_simt.launch(grid, block, *args, device=dev, **constexprs)]
-    partial = gemm_simt.launch(grid, block, *args, device=dev, **constexprs)
+        return [first, main.launch(grid, block, *args, device=dev, **constexprs)]
+    partial = main.launch(grid, block, *args, device=dev, **constexprs)
     total = gemm_reduce.launch(flat, 256, args[2], C, vec, M, N, float(alpha), float(beta),
                                device=dev, SPLIT_K=config.SPLIT_K, ACT=act, **epilogue)
     return [partial, total]
@@ -127,7 +144,12 @@ def _compile(A, B, C, config: GemmConfig, dev):
     target = "sim" if isinstance(dev, wf.Simulator) else "cpu"
     _, block, args, constexprs = _launch(A, B, C, config, cpu=target == "cpu")
     with wf.device(dev):
-        return gemm_simt.compile(*args, target=target, block=block, **constexprs)
+        return _kernel(config).compile(*args, target=target, block=block, **constexprs)
+
+
+def _kernel(config):
+    """The template's main kernel for ``config``."""
+    return gemm_tensorop if isinstance(config, TensorOpConfig) else gemm_simt
 
 
 def _launch(A, B, C, config: GemmConfig, alpha=1.0, beta=0.0, bias=None, act=0,
@@ -141,20 +163,42 @@ def _launch(A, B, C, config: GemmConfig, alpha=1.0, beta=0.0, bias=None, act=0,
     if config.SPLIT_K > 1 and not config.ATOMIC:
         C = np.zeros((config.SPLIT_K * M, N), np.float32)
     constexprs = {"BETA": int(beta != 0.0), "HAS_BIAS": int(bias is not None), "ACT": act,
-                  "EVEN": int(config.divides(M, N, K)),
-                  "KMAJOR": int(not (cpu and config.VEC == 1)), **config.constexprs()}
+                  "EVEN": int(config.divides(M, N, K)), **config.constexprs()}
+    if isinstance(config, TensorOpConfig):
+        a, b = half_words(A), half_words(B.T)
+        return (config.grid(M, N), config.block,
+                (a, b, C, vec, M, N, a.shape[1], float(alpha), float(beta)), constexprs)
+    constexprs["KMAJOR"] = int(not (cpu and config.VEC == 1))
     return (config.grid(M, N), config.block,
             (A, B, C, vec, M, N, K, float(alpha), float(beta)), constexprs)
 
 
-def _dtype_name(dtype: str) -> None:
+def half_words(x: np.ndarray) -> np.ndarray:
+    """A 2-D array's rows as 32-bit words of two f16 along them (low half first), as the
+    tensor-core template reads its operands: a view when the rows are already contiguous
+    f16 of even length, else a packed copy with an odd row padded by a zero."""
+    rows, cols = x.shape
+    if x.dtype == np.float16 and cols % 2 == 0 and x.flags.c_contiguous:
+        return x.view(np.uint32)
+    out = np.zeros((rows, cols + cols % 2), np.float16)
+    out[:, :cols] = x
+    return out.view(np.uint32)
+
+
+def _dtype_name(dtype: str) -> bool:
+    """Whether ``dtype`` names f16 (the tensor-core template); f32 is the SIMT one's."""
+    if dtype in ("f16", "float16", np.float16):
+        return True
     if dtype not in ("f32", "float32", np.float32):
-        raise wf.LaunchError(f"the SIMT GEMM template takes f32, not {dtype!r}")
+        raise wf.LaunchError(f"the SIMT GEMM template takes f32 and the tensor-core one "
+                             f"f16, not {dtype!r}")
+    return False
 
 
 def _matrix(x, name: str) -> np.ndarray:
-    if not isinstance(x, np.ndarray) or x.ndim != 2 or x.dtype != np.float32:
-        raise wf.LaunchError(f"matmul: {name} must be a 2-D float32 array, got "
+    if not isinstance(x, np.ndarray) or x.ndim != 2 or x.dtype not in (np.float32,
+                                                                        np.float16):
+        raise wf.LaunchError(f"matmul: {name} must be a 2-D float32 or float16 array, got "
                              f"{_describe(x)}")
     if 0 in x.shape:
         raise wf.LaunchError(f"matmul: {name} is empty ({x.shape[0]}x{x.shape[1]})")

@@ -229,7 +229,11 @@ def tune(M: int, N: int, K: int, dtype: str = "f32", device=None, strategy: str 
          budget: int | None = None, executor=None, progress: bool = True,
          effort: str = "quick", batch: int | None = None) -> Trials:
     """Measure configs for an ``M x N x K`` problem on ``device`` (default: current)."""
-    from . import _device, _run, _workers, configs
+    from . import _device, _dtype_name, _run, _workers, configs
+    if _dtype_name(dtype):
+        raise wf.LaunchError("tune: the tensor-core template (f16) is not tuned yet; "
+                             "matmul uses its heuristic (TensorOpConfig) or the config "
+                             "given")
     space = configs(M, N, K, dtype)
     if strategy not in STRATEGIES:
         raise wf.LaunchError(f"tune: strategy must be one of {', '.join(STRATEGIES)}, got "

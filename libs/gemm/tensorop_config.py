@@ -1,0 +1,179 @@
+"""The tensor-core template's configurations: the legal space and the default pick.
+
+A configuration is a CTA tile ``BM x BN`` stepping ``BK`` (16 or 32 f16) along K and a
+warp tile ``WM x WN`` (multiples of 16 and 8, ``wf.mma_sync``'s D); the CTA has
+``(BM / WM) * (BN / WN)`` warps. :func:`legal_tensorop` keeps what a launch can run:
+
+* threads: 1 to 32 warps;
+* registers: :meth:`TensorOpConfig.registers`, an estimate from what the template holds
+  (the accumulators, two K steps' fragments, the staged copy) plus
+  :data:`ADDRESS_REGISTERS`, at most 255 a thread and 65,536 a CTA;
+* shared memory: ``(BM + BN) * BK`` f16 (and the fragment order's padding) times the
+  stages within :data:`TC_MAX_SHARED`.
+
+:func:`default_tensorop_config` is the heuristic ``matmul`` uses for f16 operands: on the
+simulator the largest of :data:`TC_TILES` whose grid (with K split as the SIMT heuristic
+splits it) keeps at least half the CTA slots busy, two stages, BK=32; on the CPU 64x64
+tiles of 32x32 warps, one stage (the MMA's emulation is the cost there, not the tile).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from .config import (
+    CTA_REGISTERS,
+    GROUPS,
+    MAX_REGISTERS,
+    MAX_SPLIT,
+    MIN_BUSY,
+    _split,
+    wave_efficiency,
+)
+from .tensorop import A_BLOCK, B_BLOCK
+
+BMS = (16, 32, 64, 128, 256)
+BKS = (16, 32, 64)
+WMS = (16, 32, 64)
+WNS = (8, 16, 32, 64)
+TC_MAX_SHARED = 160 * 1024
+"""Shared memory a CTA of this template may use: what an A100 SM gives one CTA that opts
+in (163 KiB, less the 1 KiB reserved, rounded down; CUDA's default is 48 KiB, which
+:data:`~.config.MAX_SHARED` keeps for the SIMT template)."""
+ADDRESS_REGISTERS = 24
+"""Registers the estimate adds for indices, addresses and loop counters."""
+SM_THREADS = 2048
+"""Threads an SM holds (A100, gpu-facts.md)."""
+TC_TILES = ((64, 64, 32, 32), (32, 32, 16, 16), (16, 16, 16, 8))
+"""The simulator heuristic's (BM, BN, WM, WN), largest first. 64x64 tiles of four 32x32
+warps measured best on the A100 config (``benchmarks/gemm.py``; two stages, BK=32: 30.7%
+of the HMMA peak at 1024^3 against 24.7% for 128x128 tiles of 64x32 warps, 40.6% against
+36.0% at 2048^3): 102 registers a thread let four CTAs share an SM, and with 16 warps
+there one's loads overlap another's MMAs."""
+
+
+@dataclass(frozen=True)
+class TensorOpConfig:
+    """One configuration of the tensor-core template (see the module docstring)."""
+
+    BM: int
+    BN: int
+    BK: int
+    WM: int
+    WN: int
+    GROUP: int = 1
+    """Rasterization, as :attr:`GemmConfig.GROUP`."""
+    SPLIT_K: int = 1
+    """K slices, as :attr:`GemmConfig.SPLIT_K`."""
+    ATOMIC: int = 0
+    """With SPLIT_K > 1: 1 adds the slices into C atomically, 0 reduces them in order."""
+    STAGES: int = 1
+    """2: double-buffered shared memory, the next tile in registers during the math."""
+
+    @property
+    def threads(self) -> int:
+        """Threads in a CTA."""
+        return (self.BM // self.WM) * (self.BN // self.WN) * 32
+
+    @property
+    def block(self) -> tuple[int]:
+        """The CTA's shape: one row of warps."""
+        return (self.threads,)
+
+    @property
+    def registers(self) -> int:
+        """The estimated registers a thread needs (see the module docstring)."""
+        mt, nt = self.WM // 16, self.WN // 8
+        staged = 0
+        if self.STAGES == 2:
+            words = (self.BM + self.BN) * self.BK // 2
+            staged = 4 * -(-words // (4 * self.threads))
+        return 4 * mt * nt + 2 * (4 * mt + 2 * nt) + staged + ADDRESS_REGISTERS
+
+    @property
+    def shared_bytes(self) -> int:
+        """Shared memory of the two tiles in fragment order (:mod:`.tensorop`), times the
+        stages."""
+        steps = self.BK // 16
+        words = (self.BM // 16) * steps * A_BLOCK + (self.BN // 8) * steps * B_BLOCK
+        return 4 * words * self.STAGES
+
+    def constexprs(self) -> dict[str, int]:
+        """The template's tile constexprs."""
+        return asdict(self)
+
+    def divides(self, m: int, n: int, k: int) -> bool:
+        """Whether the tiles divide the problem (no guards): M and N by the CTA tile, K's
+        words by BK's, every K slice at least one BK step."""
+        kw, bkw = -(-k // 2), self.BK // 2
+        per = -(-kw // (bkw * self.SPLIT_K)) * bkw
+        return (m % self.BM == 0 and n % self.BN == 0 and kw % bkw == 0
+                and (self.SPLIT_K - 1) * per < kw)
+
+    def grid(self, m: int, n: int) -> tuple[int, int, int]:
+        """CTAs covering an ``m x n`` C, times the K slices."""
+        return (-(-n // self.BN), -(-m // self.BM), self.SPLIT_K)
+
+    def why_illegal(self) -> str | None:
+        """Why the template cannot run this configuration, or None."""
+        if self.BK not in BKS:
+            return f"BK is one of {', '.join(map(str, BKS))} (f16 elements), not {self.BK}"
+        if self.WM % 16 or self.WN % 8 or self.WM <= 0 or self.WN <= 0:
+            return f"a warp tile is a multiple of 16x8, not {self.WM}x{self.WN}"
+        if self.BM % self.WM or self.BN % self.WN:
+            return "the warp tile does not divide the CTA tile"
+        t = self.threads
+        if not 32 <= t <= 1024:
+            return f"{t} threads is not 1 to 32 warps"
+        if (self.GROUP not in GROUPS or not 1 <= self.SPLIT_K <= MAX_SPLIT
+                or self.ATOMIC not in (0, 1)):
+            return (f"GROUP is one of {GROUPS}, SPLIT_K from 1 to {MAX_SPLIT} and ATOMIC 0 "
+                    f"or 1, not {self.GROUP}, {self.SPLIT_K}, {self.ATOMIC}")
+        if self.ATOMIC and self.SPLIT_K == 1:
+            return "ATOMIC=1 needs SPLIT_K > 1"
+        if self.STAGES not in (1, 2):
+            return f"STAGES is 1 or 2, not {self.STAGES}"
+        if self.registers > MAX_REGISTERS:
+            return f"about {self.registers} registers a thread (at most {MAX_REGISTERS})"
+        if self.registers * t > CTA_REGISTERS:
+            return (f"about {self.registers} registers x {t} threads = "
+                    f"{self.registers * t} a CTA (at most {CTA_REGISTERS})")
+        if self.shared_bytes > TC_MAX_SHARED:
+            return f"{self.shared_bytes} bytes of shared memory (at most {TC_MAX_SHARED})"
+        return None
+
+
+def legal_tensorop() -> list[TensorOpConfig]:
+    """Every configuration the template can run (one stage and two), in a fixed order."""
+    out = []
+    for bm in BMS:
+        for bn in BMS:
+            for bk in BKS:
+                for wm in WMS:
+                    for wn in WNS:
+                        for stages in (1, 2):
+                            cfg = TensorOpConfig(bm, bn, bk, wm, wn, STAGES=stages)
+                            if cfg.why_illegal() is None:
+                                out.append(cfg)
+    return out
+
+
+def default_tensorop_config(m: int, n: int, workers: int, cpu: bool = False,
+                            k: int | None = None, atomic: bool = True) -> TensorOpConfig:
+    """The heuristic pick for an ``m x n`` C, K deep, on a device with ``workers``
+    parallel units (see the module docstring)."""
+    if cpu:
+        return TensorOpConfig(64, 64, 32, 32, 32)
+    bk = 32
+    for bm, bn, wm, wn in TC_TILES:
+        if bm > 2 * min(m, n) and bm > 16:
+            continue
+        cfg = TensorOpConfig(bm, bn, bk, wm, wn, STAGES=2)
+        per_sm = max(1, min(CTA_REGISTERS // (cfg.registers * cfg.threads),
+                            SM_THREADS // cfg.threads))
+        ctas = -(-m // bm) * -(-n // bn)
+        split = _split(ctas, workers * per_sm, k, bk, False)
+        if wave_efficiency(ctas * split, workers * per_sm) >= MIN_BUSY or bm == 16:
+            break
+    return TensorOpConfig(bm, bn, bk, wm, wn, SPLIT_K=split, ATOMIC=int(split > 1 and atomic),
+                          STAGES=2)

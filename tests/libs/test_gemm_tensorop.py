@@ -1,0 +1,165 @@
+"""The tensor-core GEMM template (f16 operands, f32 accumulation) against numpy in float64
+on both devices: hypothesis-drawn shapes and layouts, the epilogue, split-K, stages and
+rasterization, every legal configuration on a small shape, and bad input. The simulator
+runs with the hazard checker and racecheck/initcheck on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import warpforge as wf
+from warpforge.libs import gemm
+from warpforge.libs.gemm import GemmConfig, TensorOpConfig
+from warpforge.libs.gemm.tensorop_config import TC_MAX_SHARED, legal_tensorop
+
+from .test_gemm import check, device, reference, sim
+
+
+def operands(rng, M, N, K, layout="rr"):
+    """f16 operands of magnitude about 1 (exact in f16), in the layout asked."""
+    A = rng.standard_normal((M, K)).astype(np.float16)
+    B = rng.standard_normal((K, N)).astype(np.float16)
+    if layout[0] == "c":
+        A = np.asfortranarray(A)
+    if layout[1] == "c":
+        B = np.asfortranarray(B)
+    return A, B
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(M=st.integers(1, 300), N=st.integers(1, 300), K=st.integers(1, 300),
+       layout=st.sampled_from(["rr", "rc", "cr", "cc"]), seed=st.integers(0, 2**31))
+def test_any_shape_and_layout_on_the_cpu(M, N, K, layout, seed):
+    A, B = operands(np.random.default_rng(seed), M, N, K, layout)
+    C = gemm.matmul(A, B, device=device("cpu"))
+    assert C.dtype == np.float32
+    check(C, reference(A, B), K)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(M=st.integers(1, 70), N=st.integers(1, 70), K=st.integers(1, 70),
+       layout=st.sampled_from(["rr", "rc", "cr", "cc"]), seed=st.integers(0, 2**31))
+def test_any_shape_and_layout_on_the_simulator(M, N, K, layout, seed):
+    A, B = operands(np.random.default_rng(seed), M, N, K, layout)
+    check(gemm.matmul(A, B, device=sim()), reference(A, B), K)
+
+
+@pytest.mark.parametrize("dev", ["sim", "cpu"])
+@pytest.mark.parametrize("activation", [None, "relu", "gelu"])
+def test_the_epilogue_alpha_beta_bias_and_activation(dev, activation):
+    rng = np.random.default_rng(4)
+    A, B = operands(rng, 40, 24, 33)
+    C = rng.standard_normal((40, 24)).astype(np.float32)
+    bias = rng.standard_normal(24).astype(np.float32)
+    want = reference(A, B, C, 0.5, -2.0, bias, activation)
+    got = gemm.matmul(A, B, C.copy(), alpha=0.5, beta=-2.0, bias=bias,
+                      activation=activation, device=device(dev))
+    check(got, want, 33)
+
+
+@pytest.mark.parametrize("dev", ["sim", "cpu"])
+@pytest.mark.parametrize("config", [
+    TensorOpConfig(32, 32, 16, 16, 16),
+    TensorOpConfig(32, 32, 32, 16, 16, STAGES=2),
+    TensorOpConfig(32, 16, 16, 32, 8, GROUP=4),
+    TensorOpConfig(16, 32, 16, 16, 16, SPLIT_K=3),
+    TensorOpConfig(32, 32, 16, 16, 16, SPLIT_K=2, ATOMIC=1, STAGES=2),
+])
+def test_split_k_stages_and_rasterization_give_the_same_product(dev, config):
+    A, B = operands(np.random.default_rng(5), 50, 45, 97)
+    check(gemm.matmul(A, B, config=config, device=device(dev)), reference(A, B), 97)
+
+
+def test_tiles_dividing_the_problem_take_the_unguarded_path():
+    A, B = operands(np.random.default_rng(7), 64, 64, 64)
+    config = TensorOpConfig(32, 32, 32, 16, 16, STAGES=2, SPLIT_K=2)
+    assert config.divides(64, 64, 64)
+    check(gemm.matmul(A, B, config=config, device=sim()), reference(A, B), 64)
+
+
+def test_strided_views_work():
+    rng = np.random.default_rng(8)
+    big_a = rng.standard_normal((90, 70)).astype(np.float16)
+    big_b = rng.standard_normal((80, 60)).astype(np.float16)
+    A, B = big_a[::2, 1::2], big_b[:35, ::3]       # 45x35 and 35x20
+    for dev in ("sim", "cpu"):
+        check(gemm.matmul(A, B, device=device(dev)), reference(A, B), 35)
+
+
+def test_every_config_of_the_space_is_correct_on_the_simulator():
+    # 19x13x5: edge tiles in M, N and K (and an odd K, padded by a zero column)
+    M, N, K = 19, 13, 5
+    A, B = operands(np.random.default_rng(6), M, N, K)
+    want = reference(A, B)
+    space = gemm.configs(M, N, K, dtype="f16")
+    assert space and all(isinstance(c, TensorOpConfig) and c.why_illegal() is None
+                         for c in space)
+    assert {c.STAGES for c in space} == {1, 2} and {c.BK for c in space} == {16, 32}
+    device = wf.Simulator("test", timing=False)
+    for config in space:
+        check(gemm.matmul(A, B, config=config, device=device), want, K)
+
+
+def test_the_space_holds_only_legal_configs():
+    space = legal_tensorop()
+    assert len(space) >= 200
+    for c in space:
+        assert c.threads % 32 == 0 and 32 <= c.threads <= 1024
+        assert c.shared_bytes <= TC_MAX_SHARED and c.registers <= 255
+        assert c.registers * c.threads <= 65536
+        assert c.BM % c.WM == 0 and c.BN % c.WN == 0
+    assert "multiple of 16x8" in TensorOpConfig(64, 64, 32, 24, 8).why_illegal()
+    assert "BK is one of" in TensorOpConfig(64, 64, 8, 32, 32).why_illegal()
+    assert "a CTA (at most 65536)" in TensorOpConfig(256, 256, 64, 64, 64,
+                                                      STAGES=2).why_illegal()
+
+
+def test_the_register_estimate_bounds_the_compiler():
+    """The estimate the space is pruned by is at least what the compiler gives."""
+    for config in (TensorOpConfig(64, 64, 32, 32, 32, STAGES=2),
+                   TensorOpConfig(128, 128, 32, 64, 32, STAGES=2),
+                   TensorOpConfig(16, 16, 16, 16, 8)):
+        M = N = K = 128
+        A, B = operands(np.random.default_rng(0), M, N, K)
+        kernel = gemm._compile(A, B, np.zeros((M, N), np.float32), config, wf.Simulator())
+        assert kernel.registers <= config.registers, (config, kernel.registers)
+
+
+def test_the_heuristic_fills_the_simulated_gpu():
+    from warpforge.libs.gemm.tensorop_config import default_tensorop_config
+    big = default_tensorop_config(1024, 1024, 108, k=1024)
+    assert (big.BM, big.BN, big.WM, big.WN, big.STAGES) == (64, 64, 32, 32, 2)
+    small = default_tensorop_config(64, 64, 108, k=4096)
+    assert small.SPLIT_K > 1 and small.ATOMIC == 1  # few tiles, deep K: K is split
+    assert default_tensorop_config(64, 64, 108, k=4096, atomic=False).ATOMIC == 0
+
+
+# --- bad input ---------------------------------------------------------------------------
+
+def test_bad_input_is_a_launch_error_naming_the_argument_with_c_untouched():
+    A = np.ones((4, 3), np.float16)
+    B = np.ones((3, 5), np.float16)
+    C = np.full((4, 5), 7.0, np.float32)
+    cases = [
+        (dict(A=A, B=B.astype(np.float32)), "A is float16 but B is float32"),
+        (dict(A=A, B=B, C=C.astype(np.float16)), "C must be a 4x5 float32"),
+        (dict(A=A, B=B, config=GemmConfig(16, 16, 4, 2, 2)), "not a TensorOpConfig"),
+        (dict(A=A, B=B, config=TensorOpConfig(16, 16, 8, 16, 8)), "BK is one of"),
+        (dict(A=A, B=B, config=TensorOpConfig(32, 32, 16, 16, 16, SPLIT_K=2, ATOMIC=1),
+              activation="relu"), "cannot apply"),
+    ]
+    for kwargs, message in cases:
+        with pytest.raises(wf.LaunchError, match=message):
+            gemm.matmul(**{"C": C, **kwargs}, device=sim())
+        assert (C == 7.0).all()
+    with pytest.raises(wf.LaunchError, match=r"config .* cannot run: not a GemmConfig"):
+        gemm.matmul(A.astype(np.float32), B.astype(np.float32),
+                    config=TensorOpConfig(16, 16, 16, 16, 8), device=sim())
+
+
+def test_tuning_the_tensor_core_template_is_refused_clearly():
+    with pytest.raises(wf.LaunchError, match="not tuned yet"):
+        gemm.tune(64, 64, 64, dtype="f16", device=sim(), progress=False)
