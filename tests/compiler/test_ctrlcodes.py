@@ -103,6 +103,41 @@ def test_seventh_scoreboard_evicts_the_oldest():
     # S2R R0 sets SB0 6 cycles before the S2R R6 waits on it (>= 2).
 
 
+def test_global_loads_waited_on_late_share_a_scoreboard():
+    # A GEMM's K step: the next tile's six global loads first, stored at the end; between
+    # them, shared loads the math waits on at once. The global loads share one scoreboard
+    # (their stores come long after), so the shared loads find free ones and their
+    # consumers never wait on global memory (NAK's allocation gave each load its own, and
+    # the first shared load evicted the oldest: a wait on DRAM).
+    loads = "".join(f"LDG.E R{10 + k}, [R2.64+{4 * k:#x}] ;\n" for k in range(6))
+    math = "".join(f"LDS R{20 + k}, [R4+{4 * k:#x}] ;\nFADD R{30 + k}, R{20 + k}, R{20 + k} ;\n"
+                   for k in range(6))
+    stores = "".join(f"STS [R4+{0x100 + 4 * k:#x}], R{10 + k} ;\n" for k in range(6))
+    program = assign_control_codes(stripped(kernel(loads + math + stores + "EXIT ;\n")))
+    insts = program.instructions
+    ldg = [inst.ctrl.write for inst in insts if inst.opcode == "LDG"]
+    assert len(set(ldg)) == 1
+    for inst in insts:
+        if inst.opcode in ("LDS", "FADD"):
+            assert not inst.ctrl.wait & (1 << ldg[0]), inst
+    assert first_violation(program) is None
+
+
+def test_a_full_set_of_scoreboards_evicts_what_completes_first():
+    # Five global loads (each waited on soon: no sharing) and a shared load hold all six
+    # scoreboards; the seventh producer evicts the shared load's (issued last, but done
+    # after 24 cycles, long before global memory answers), not the oldest global load's.
+    loads = "".join(f"LDG.E R{10 + k}, [R2.64+{4 * k:#x}] ;\n" for k in range(5))
+    program = assign_control_codes(stripped(kernel(
+        loads + "LDS R20, [R4] ;\nLDS R21, [R4+0x4] ;\n"
+        + "".join(f"FADD R{30 + k}, R{10 + k}, R{10 + k} ;\n" for k in range(5))
+        + "FADD R40, R20, R21 ;\nEXIT ;\n")))
+    insts = program.instructions
+    lds = [inst for inst in insts if inst.opcode == "LDS"]
+    assert lds[1].ctrl.wait == 1 << lds[0].ctrl.write
+    assert first_violation(program) is None
+
+
 def test_write_after_read_takes_a_read_scoreboard():
     assert_codes("""
         [B------:R0:W-:-:S02]  STS [R2], R3 ;
