@@ -13,13 +13,20 @@ A benchmark, not a test. In one run it prints:
    128x128x8 config with one stage, with two stages and padding, with vector fragments
    (VEC=4) and with split-K, 64x64 tiles, and the simulator heuristic's pick; split-K's
    cycles include its second kernel. Goal 80% (CUTLASS reaches about 88% on silicon).
-3. CPU: ``matmul`` against ``numpy.matmul`` (OpenBLAS) in the same run at N=1024 and
+3. Simulated tensor cores: the f16 template (``wf.mma_sync``, HMMA.16816 with f32
+   accumulators) at 1024^3 and 2048^3 on the A100 configuration, as a share of the
+   simulated HMMA peak (108 SMs x 4 tensor cores, an HMMA.16816 each every 8 cycles),
+   for a few configurations and the heuristic's pick, with the shared-memory traffic and
+   the registers. Goal 60%.
+4. CPU: ``matmul`` against ``numpy.matmul`` (OpenBLAS) in the same run at N=1024 and
    N=2048, 4096x64x4096 and a skinny 16x4096x4096: the fastest of a few configurations
    on one timing each, then it and numpy timed by turns, best of several. Goal 0.9x
    numpy at 1024 and 2048. 1023^3 runs the edge tiles' guarded loads everywhere, to show
    what the guards cost against 1024^3.
 
 Usage: python benchmarks/gemm.py [--repeats 3] [--skip-sim]
+
+Section 3 takes about 3 minutes of simulation on this machine.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from warpforge.dsl.kernel import LAUNCH_HOOKS as kernel_hooks
 from warpforge.libs import gemm
 from warpforge.libs.gemm.config import GemmConfig, default_config
 from warpforge.libs.gemm.simt import gemm_simt
+from warpforge.libs.gemm.tensorop_config import TensorOpConfig, default_tensorop_config
 from warpforge.libs.gemm.tuning import label
 from warpforge.simulator.timing.report import peaks
 
@@ -133,6 +141,100 @@ def simulated() -> None:
     print(f"  goal 80%: {'met' if best >= 0.8 else 'NOT met'} (best {best:.1%})")
 
 
+TC_CONFIGS = (TensorOpConfig(128, 128, 32, 64, 32, STAGES=2),
+              TensorOpConfig(128, 128, 32, 64, 64, STAGES=2),
+              TensorOpConfig(64, 64, 32, 32, 32),
+              TensorOpConfig(64, 64, 32, 32, 32, STAGES=2))
+
+
+def tc_label(cfg: TensorOpConfig) -> str:
+    """A tensor-core config in the SIMT labels' style: tile, warp tile, split, stages."""
+    split = f"/s{cfg.SPLIT_K}{'a' if cfg.ATOMIC else ''}" if cfg.SPLIT_K > 1 else ""
+    return f"{cfg.BM}x{cfg.BN}x{cfg.BK}/w{cfg.WM}x{cfg.WN}{split}/st{cfg.STAGES}"
+
+
+@wf.kernel
+def fragment_loop(src, out, iters, MT: wf.constexpr, NT: wf.constexpr):
+    """The template's inner loop alone: a warp's MT x NT accumulator tiles, fragments read
+    from shared memory with LDS.128 / LDS.64 (the next step's while this one's MMAs run),
+    no copy from global memory and no barrier in the loop: what the tensor cores reach
+    when shared-memory reads are all that feeds them."""
+    lane = wf.lane_id()
+    words = wf.shared((4096,), wf.u32)
+    t = wf.thread_idx.x
+    for q in wf.static_range(4096 // 128):
+        words[t + q * 128] = src[lane, q % 4]
+    wf.syncthreads()
+    acc = wf.local((MT * NT, 4), wf.f32)
+    af = wf.local((2, MT, 4), wf.u32)
+    bf = wf.local((2, NT, 2), wf.u32)
+    for i in wf.static_range(MT * NT):
+        for x in wf.static_range(4):
+            acc[i, x] = 0.0
+    base = lane * 4
+    for i in wf.static_range(MT):
+        for x in wf.static_range(4):
+            af[0, i, x] = words[base + (i * 128 + x)]
+    for j in wf.static_range(NT):
+        for x in wf.static_range(2):
+            bf[0, j, x] = words[base + (2048 + j * 128 + x)]
+    for _ in range(iters):
+        for h in wf.static_range(2):
+            for i in wf.static_range(MT):
+                for x in wf.static_range(4):
+                    af[1 - h, i, x] = words[base + (i * 128 + 64 * (1 - h) + x)]
+            for j in wf.static_range(NT):
+                for x in wf.static_range(2):
+                    bf[1 - h, j, x] = words[base + (2048 + j * 128 + 64 * (1 - h) + x)]
+            for j in wf.static_range(NT):
+                for i in wf.static_range(MT):
+                    wf.mma_sync(acc[i * NT + j], af[h, i], bf[h, j], acc[i * NT + j])
+    for i in wf.static_range(MT * NT):
+        for x in wf.static_range(4):
+            out[wf.block_idx.x * 128 + t, i * 4 + x] = acc[i, x]
+
+
+def tensor_cores() -> None:
+    sim = wf.Simulator()
+    cfg = sim.config
+    per_cycle = 4 * cfg.num_sms / cfg.tensor_interval
+    print(f"\nsimulated f16 GEMM (f32 accumulation) on tensor cores, A100 config, against the "
+          f"HMMA peak ({per_cycle:g} HMMA.16816 a cycle):")
+    best = 0.0
+    rng = np.random.default_rng(0)
+    for n, configs in ((1024, (*TC_CONFIGS, None)), (2048, (TC_CONFIGS[0], None))):
+        A = rng.standard_normal((n, n)).astype(np.float16)
+        B = rng.standard_normal((n, n)).astype(np.float16)
+        want = A.astype(np.float32) @ B.astype(np.float32)
+        heuristic = default_tensorop_config(n, n, cfg.num_sms, k=n)
+        for config in configs:
+            start = time.perf_counter()
+            launches.clear()
+            C = gemm.matmul(A, B, config=config, device=sim)
+            took = time.perf_counter() - start
+            np.testing.assert_allclose(C, want, rtol=1e-3, atol=1e-2)
+            cycles = sum(res.cycles for res in launches)
+            main_launch = launches[-1]
+            registers = gemm._compile(A, B, C, config or heuristic, sim).registers
+            share = n**3 / (16 * 8 * 16) / cycles / per_cycle
+            best = max(best, share)
+            name = (tc_label(config) if config is not None
+                    else f"heuristic {tc_label(heuristic)}")
+            print(f"  {n}^3 {name:<30} {cycles:>9,} cycles {share:6.1%} of the HMMA peak; "
+                  f"{registers} registers, "
+                  f"{main_launch.stats['shared_wavefronts'] / cycles / cfg.num_sms:.2f} "
+                  f"shared wavefronts a cycle an SM; host {took:.1f} s")
+    # the inner loop alone, 2 CTAs of 4 warps an SM, each warp 4x8 tiles (64x64)
+    ctas, iters = 2 * cfg.num_sms, 50
+    out = np.zeros((ctas * 128, 4 * 8 * 4), np.float32)
+    res = fragment_loop.launch(ctas, 128, np.zeros((32, 4), np.uint32), out, np.int32(iters),
+                               MT=4, NT=8, device=sim)
+    share = ctas * 4 * 4 * 8 * 2 * iters / res.cycles / per_cycle
+    print(f"  the fragment loop alone (no copy, no barrier; 64x64 a warp, 8 warps an SM): "
+          f"{res.cycles:,} cycles, {share:.1%} of the HMMA peak")
+    print(f"  goal 60%: {'met' if best >= 0.6 else 'NOT met'} (best {best:.1%})")
+
+
 launches: list = []
 
 
@@ -215,6 +317,7 @@ def main() -> None:
     sass_quality()
     if not args.skip_sim:
         simulated()
+        tensor_cores()
     cpu(args.repeats)
 
 

@@ -65,7 +65,7 @@ def pressure_limit(floor: int) -> int:
     :data:`MIN_ROOM` more, by :data:`STEP_SLACK` where the floor allows, and at most
     :data:`MAX_ROOM` above the floor (a GEMM with 64 accumulators: 116 or a little more,
     two CTAs of 256 threads an SM; a 16x16 tiled matmul: 20, eight); past 128,
-    ``floor + MIN_ROOM``."""
+    ``floor + MAX_ROOM``."""
     for step in OCCUPANCY_STEPS[:-1]:
         if floor + MIN_ROOM <= step - RESERVED_REGISTERS:
             return max(min(step - STEP_SLACK, floor + MAX_ROOM), floor + MIN_ROOM)
@@ -117,7 +117,16 @@ class _Pressure:
         """The most registers the stretch's own values may take (set by :func:`schedule`)."""
 
 
+GLOBAL_LOAD_LATENCY = 200
+"""The latency the scheduler plans a global load's result with: an L2 hit's (gpu-facts.md:
+about 200-226 cycles), not the opcode table's L1 hit, as ptxas plans them long. With
+the table's 32, the tensor-core GEMM's prefetch of the next tile sank below half of a
+K step's MMAs, and its stores waited on DRAM."""
+
+
 def _latency(inst: MInst) -> int:
+    if inst.opcode == "LDG":
+        return GLOBAL_LOAD_LATENCY
     return OPCODES[inst.opcode].latency.cycles
 
 

@@ -125,6 +125,7 @@ def test_the_pressure_limit_sits_under_an_occupancy_step():
     assert pressure_limit(107) == 128 - STEP_SLACK     # a GEMM's accumulators: two
     assert pressure_limit(117) == 117 + MIN_ROOM       # still two, with less slack
     assert pressure_limit(85) == 85 + MAX_ROOM         # two, with no more in flight
-    assert pressure_limit(200) == 200 + MIN_ROOM       # one CTA: still as few as it can
+    assert pressure_limit(200) == 200 + MAX_ROOM       # one CTA: loads in flight, bounded
+    assert pressure_limit(240) == 253                  # never past the ISA's 255
     for floor in range(0, 250):  # always room for what must be live, and a few more
         assert pressure_limit(floor) >= floor + MIN_ROOM
