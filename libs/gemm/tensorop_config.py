@@ -49,8 +49,8 @@ SM_THREADS = 2048
 TC_TILES = ((64, 64, 32, 32), (32, 32, 16, 16), (16, 16, 16, 8))
 """The simulator heuristic's (BM, BN, WM, WN), largest first. 64x64 tiles of four 32x32
 warps measured best on the A100 config (``benchmarks/gemm.py``; two stages, BK=32: 30.7%
-of the HMMA peak at 1024^3 against 24.7% for 128x128 tiles of 64x32 warps, 40.6% against
-36.0% at 2048^3): 102 registers a thread let four CTAs share an SM, and with 16 warps
+of the HMMA peak at 1024^3 against 24.9% for 128x128 tiles of 64x32 warps, 40.6% against
+36.3% at 2048^3): 102 registers a thread let four CTAs share an SM, and with 16 warps
 there one's loads overlap another's MMAs."""
 
 
