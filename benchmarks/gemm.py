@@ -147,12 +147,6 @@ TC_CONFIGS = (TensorOpConfig(128, 128, 32, 64, 32, STAGES=2),
               TensorOpConfig(64, 64, 32, 32, 32, STAGES=2))
 
 
-def tc_label(cfg: TensorOpConfig) -> str:
-    """A tensor-core config in the SIMT labels' style: tile, warp tile, split, stages."""
-    split = f"/s{cfg.SPLIT_K}{'a' if cfg.ATOMIC else ''}" if cfg.SPLIT_K > 1 else ""
-    return f"{cfg.BM}x{cfg.BN}x{cfg.BK}/w{cfg.WM}x{cfg.WN}{split}/st{cfg.STAGES}"
-
-
 @wf.kernel
 def fragment_loop(src, out, iters, MT: wf.constexpr, NT: wf.constexpr):
     """The template's inner loop alone: a warp's MT x NT accumulator tiles, fragments read
@@ -218,8 +212,8 @@ def tensor_cores() -> None:
             registers = gemm._compile(A, B, C, config or heuristic, sim).registers
             share = n**3 / (16 * 8 * 16) / cycles / per_cycle
             best = max(best, share)
-            name = (tc_label(config) if config is not None
-                    else f"heuristic {tc_label(heuristic)}")
+            name = (label(config) if config is not None
+                    else f"heuristic {label(heuristic)}")
             print(f"  {n}^3 {name:<30} {cycles:>9,} cycles {share:6.1%} of the HMMA peak; "
                   f"{registers} registers, "
                   f"{main_launch.stats['shared_wavefronts'] / cycles / cfg.num_sms:.2f} "

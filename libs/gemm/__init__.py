@@ -6,9 +6,9 @@ device (or ``device``) and returns C: float32 operands with the SIMT template
 (:mod:`.simt`), float16 operands with the tensor-core template (:mod:`.tensorop`: f16
 products accumulated in f32 through ``wf.mma_sync``; C, bias and the result float32).
 ``configs(M, N, K, dtype="f32", device=None)`` lists a template's legal configurations
-(:mod:`.config`, :mod:`.tensorop_config` for ``dtype="f16"``); ``tune(M, N, K, ...)``
-measures the SIMT template's (:mod:`.tuning`) and ``matmul`` uses the best it found for
-that shape and device from then on, else a documented heuristic. Inputs may be any 2-D
+(:mod:`.config`, :mod:`.tensorop_config` for ``dtype="f16"``); ``tune(M, N, K, dtype,
+...)`` measures them (:mod:`.tuning`) and ``matmul`` uses the best it found for that
+shape, dtype and device from then on, else a documented heuristic. Inputs may be any 2-D
 float32 (or float16) arrays: row- or column-major, strided views; M, N and K of any size
 (the tensor-core template's operands are packed into words of two f16 along K first, a
 copy unless they are already C-contiguous with K even, and B transposed).
@@ -99,8 +99,8 @@ def matmul(A, B, C=None, alpha: float = 1.0, beta: float = 0.0, bias=None,
                              f"{', '.join(map(repr, ACTIVATIONS))}, got {activation!r}")
     dev = _device(device)
     kind = TensorOpConfig if half else GemmConfig
-    if config is None and not half:
-        config = recall(M, N, K, dev)
+    if config is None:
+        config = recall(M, N, K, dev, half)
     if config is None:
         workers, cpu = _workers(dev)
         pick = default_tensorop_config if half else default_config

@@ -1,8 +1,10 @@
-"""``libs.gemm.tune``: search the SIMT template's space for one problem, remember the best.
+"""``libs.gemm.tune``: search a template's space for one problem, remember the best.
 
-``tune(M, N, K, device=None, strategy="model", budget=None, executor=None,
+``tune(M, N, K, dtype="f32", device=None, strategy="model", budget=None, executor=None,
 progress=True, effort="quick", batch=None)`` measures configurations of
-:func:`~.configs` on random operands of that shape and returns the trials as a
+:func:`~.configs` (the SIMT template's for f32, the tensor-core template's
+:class:`~.tensorop_config.TensorOpConfig` s for f16) on random operands of that shape
+and dtype and returns the trials as a
 :class:`Trials` table (config, objective, predicted: the analytical estimate, compile_s:
 the first run's seconds, compilation included, status, reason, timestamp; ``to_csv()``,
 ``to_json()``, ``plot()``). The best is remembered, in this process and on disk in the
@@ -22,7 +24,10 @@ uses it from then on.
   device runs (CTAs an SM from threads and shared memory, at most 32, over the SMs or CPU
   workers), divided by an issue rate that grows with the warps an SM holds up to 8. It
   knows nothing of caches or bank conflicts; **the surrogate**
-  (:class:`.search.ModelSearch`) learns what it gets wrong from :func:`features`.
+  (:class:`.search.ModelSearch`) learns what it gets wrong from :func:`features`. For
+  the tensor-core template (:func:`predicted_tensorop`) a K step is the larger of the
+  tensor cores' time (8 cycles an HMMA a sub-partition) and the issue of the fragment
+  loads and the copy (about 3 instructions a word).
 * **The CPU's estimate** (:func:`predicted_cpu`), where a CTA's x threads are SIMD lanes:
   per K step, each group of ``lanes`` x threads (a partial group costs a whole one)
   issues BK x (TM x TN FMAs + TM broadcasts + TN vector loads) plus
@@ -64,6 +69,7 @@ from ...dsl import cache
 from ...dsl.autotune import device_fingerprint
 from . import search
 from .config import GemmConfig
+from .tensorop_config import TensorOpConfig
 
 STRATEGIES = ("exhaustive", "random", "model")
 EFFORT = {"quick": 12, "full": 40}
@@ -137,10 +143,20 @@ class Trials(list):
         plt.close(fig)
 
 
-def label(cfg: GemmConfig) -> str:
+def label(cfg: GemmConfig | TensorOpConfig) -> str:
     """``64x64x8/4x4``, then ``/g8`` (rasterization), ``/s4`` or ``/s4a`` (split-K, atomic),
     ``/st2`` (stages), ``/p1`` (padding), ``/v4`` (vector fragments) and ``/w32x64`` (warp
-    tiles) where not the defaults."""
+    tiles) where not the defaults; a tensor-core config ``64x64x32/w32x32`` then the
+    same."""
+    if isinstance(cfg, TensorOpConfig):
+        text = f"{cfg.BM}x{cfg.BN}x{cfg.BK}/w{cfg.WM}x{cfg.WN}"
+        if cfg.GROUP > 1:
+            text += f"/g{cfg.GROUP}"
+        if cfg.SPLIT_K > 1:
+            text += f"/s{cfg.SPLIT_K}{'a' if cfg.ATOMIC else ''}"
+        if cfg.STAGES > 1:
+            text += f"/st{cfg.STAGES}"
+        return text
     text = f"{cfg.BM}x{cfg.BN}x{cfg.BK}/{cfg.TM}x{cfg.TN}"
     if cfg.GROUP > 1:
         text += f"/g{cfg.GROUP}"
@@ -170,6 +186,8 @@ def predicted(cfg: GemmConfig, M: int, N: int, K: int, workers: int,
               lanes: int | None = None) -> float:
     """The analytical estimate the model strategy starts from: the simulator's, or with
     ``lanes`` (the CPU device's SIMD width) the CPU's (module docstring)."""
+    if isinstance(cfg, TensorOpConfig):
+        return predicted_tensorop(cfg, M, N, K, workers, lanes)
     if lanes is not None:
         return predicted_cpu(cfg, M, N, K, max(1, workers // 4), lanes)
     warps = cfg.threads // 32
@@ -178,6 +196,26 @@ def predicted(cfg: GemmConfig, M: int, N: int, K: int, workers: int,
     per_step = warps * (cfg.BK * (cfg.TM * cfg.TN + cfg.TM + cfg.TN) + copy + 8)
     rate = min(4.0, min(per_sm, ctas) * warps / 2.0)
     return waves * math.ceil(K / cfg.BK) * per_step / rate
+
+
+def predicted_tensorop(cfg: TensorOpConfig, M: int, N: int, K: int, workers: int,
+                       lanes: int | None = None) -> float:
+    """The tensor-core template's estimate (module docstring); on the CPU (``lanes``),
+    where the MMA's emulation is the cost, the MMAs a worker thread runs."""
+    warps = cfg.threads // 32
+    mmas = (cfg.WM // 16) * (cfg.WN // 8) * (cfg.BK // 16)  # a warp's, a K step
+    steps = math.ceil(K / cfg.BK)
+    if lanes is not None:
+        ctas = math.ceil(M / cfg.BM) * math.ceil(N / cfg.BN) * cfg.SPLIT_K
+        return math.ceil(ctas / max(1, workers // 4)) * steps / cfg.SPLIT_K * warps * mmas
+    per_sm, ctas, waves = occupancy(cfg, M, N, workers)
+    ctas *= cfg.SPLIT_K
+    waves = math.ceil(ctas / (per_sm * workers))
+    loads = ((cfg.WM // 16) + (cfg.WN // 8)) * (cfg.BK // 16)
+    copy = 3 * (cfg.BM + cfg.BN) * cfg.BK / 2 / cfg.threads
+    tensor = warps * mmas * 8 / 4
+    issue = warps * (mmas + loads + copy + 8) / min(4.0, min(per_sm, ctas) * warps / 2.0)
+    return waves * math.ceil(steps / cfg.SPLIT_K) * max(tensor, issue)
 
 
 CPU_LIVE_VECTORS = 16
@@ -205,8 +243,13 @@ def predicted_cpu(cfg: GemmConfig, M: int, N: int, K: int, threads: int,
 
 def features(cfg: GemmConfig, M: int, N: int, K: int, workers: int) -> list[float]:
     """What the surrogate corrects the estimate with: log2 of the tile sizes, threads,
-    CTAs an SM, waves, and the thread tile's squareness."""
+    CTAs an SM, waves, and the thread tile's squareness (the warp tile's, for a
+    tensor-core config)."""
     per_sm, ctas, waves = occupancy(cfg, M, N, workers)
+    if isinstance(cfg, TensorOpConfig):
+        logs = [math.log2(v) for v in (cfg.BM, cfg.BN, cfg.BK, cfg.WM, cfg.WN, cfg.threads,
+                                       per_sm, waves, min(per_sm * workers, ctas))]
+        return [*logs, abs(logs[3] - logs[4]), float(cfg.STAGES)]
     logs = [math.log2(v) for v in (cfg.BM, cfg.BN, cfg.BK, cfg.TM, cfg.TN, cfg.threads,
                                    per_sm, waves, min(per_sm * workers, ctas))]
     return [*logs, abs(logs[3] - logs[4])]
@@ -230,10 +273,7 @@ def tune(M: int, N: int, K: int, dtype: str = "f32", device=None, strategy: str 
          effort: str = "quick", batch: int | None = None) -> Trials:
     """Measure configs for an ``M x N x K`` problem on ``device`` (default: current)."""
     from . import _device, _dtype_name, _run, _workers, configs
-    if _dtype_name(dtype):
-        raise wf.LaunchError("tune: the tensor-core template (f16) is not tuned yet; "
-                             "matmul uses its heuristic (TensorOpConfig) or the config "
-                             "given")
+    half = _dtype_name(dtype)
     space = configs(M, N, K, dtype)
     if strategy not in STRATEGIES:
         raise wf.LaunchError(f"tune: strategy must be one of {', '.join(STRATEGIES)}, got "
@@ -263,7 +303,8 @@ def tune(M: int, N: int, K: int, dtype: str = "f32", device=None, strategy: str 
     trials = Trials()
     bar = tqdm(total=budget, desc=f"tune {M}x{N}x{K}", unit="config",
                disable=not progress, file=sys.stderr)
-    operands_ = None if remote and isinstance(dev, wf.Simulator) else operands(M, N, K)
+    operands_ = (None if remote and isinstance(dev, wf.Simulator)
+                 else operands(M, N, K, half))
     try:
         while len(trials) < budget:
             wave = finder.ask(min(batch, budget - len(trials)))
@@ -297,26 +338,31 @@ def tune(M: int, N: int, K: int, dtype: str = "f32", device=None, strategy: str 
     return trials
 
 
-def remember(M: int, N: int, K: int, dev, config: GemmConfig) -> None:
-    """Keep ``config`` as the winner for this problem and device: in this process, and in
-    the kernel cache's ``gemm/`` folder (written atomically) for later ones."""
-    TUNED[(M, N, K, device_fingerprint(dev))] = config
-    cache.write_json(_winner_key(M, N, K, dev), {"config": config.__dict__}, sub="gemm")
+def remember(M: int, N: int, K: int, dev, config: GemmConfig | TensorOpConfig) -> None:
+    """Keep ``config`` as the winner for this problem and device (and template: a
+    :class:`TensorOpConfig` is f16's): in this process, and in the kernel cache's
+    ``gemm/`` folder (written atomically) for later ones."""
+    half = isinstance(config, TensorOpConfig)
+    TUNED[(M, N, K, device_fingerprint(dev), half)] = config
+    cache.write_json(_winner_key(M, N, K, dev, half), {"config": config.__dict__},
+                     sub="gemm")
 
 
-def recall(M: int, N: int, K: int, dev) -> GemmConfig | None:
-    """The winner :func:`remember` kept for this problem and device, or None. A disk entry
-    counts only for the same compiler, template source and timing model; an unreadable
-    or illegal one is ignored."""
-    memo = (M, N, K, device_fingerprint(dev))
+def recall(M: int, N: int, K: int, dev, half: bool = False
+           ) -> GemmConfig | TensorOpConfig | None:
+    """The winner :func:`remember` kept for this problem and device (``half``: for the
+    tensor-core template), or None. A disk entry counts only for the same compiler,
+    template source and timing model; an unreadable or illegal one is ignored."""
+    memo = (M, N, K, device_fingerprint(dev), half)
     if memo in TUNED:
         return TUNED[memo]
     folder = cache.cache_dir()
     if folder is None:
         return None
+    key = _winner_key(M, N, K, dev, half)
     try:
-        data = json.loads((folder / "gemm" / f"{_winner_key(M, N, K, dev)}.json").read_text())
-        config = GemmConfig(**data["config"])
+        data = json.loads((folder / "gemm" / f"{key}.json").read_text())
+        config = (TensorOpConfig if half else GemmConfig)(**data["config"])
     except (OSError, ValueError, TypeError, KeyError):
         return None
     if config.why_illegal() is not None:
@@ -325,10 +371,14 @@ def recall(M: int, N: int, K: int, dev) -> GemmConfig | None:
     return config
 
 
-def _winner_key(M: int, N: int, K: int, dev) -> str:
+def _winner_key(M: int, N: int, K: int, dev, half: bool = False) -> str:
     from .simt import gemm_simt
+    from .tensorop import gemm_tensorop
+    kernel = gemm_tensorop if half else gemm_simt
     text = repr((M, N, K, device_fingerprint(dev), cache.compiler_hash(),
-                 cache.source_of(gemm_simt.fn), wf.simulator.timing.TIMING_MODEL_VERSION))
+                 cache.source_of(kernel.fn), wf.simulator.timing.TIMING_MODEL_VERSION))
+    if half:  # f32's keys stay as they were
+        text += " f16"
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -361,11 +411,14 @@ def _cancel(futures) -> None:
         future.cancel()
 
 
-def operands(M: int, N: int, K: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The operands every trial of a problem runs on (seeded: the same everywhere)."""
+def operands(M: int, N: int, K: int, half: bool = False
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The operands every trial of a problem runs on (seeded: the same everywhere; f16 A
+    and B with ``half``)."""
     rng = np.random.default_rng(0)
-    A = rng.standard_normal((M, K)).astype(np.float32)
-    B = rng.standard_normal((K, N)).astype(np.float32)
+    dtype = np.float16 if half else np.float32
+    A = rng.standard_normal((M, K)).astype(dtype)
+    B = rng.standard_normal((K, N)).astype(dtype)
     return A, B, np.zeros((M, N), np.float32)
 
 
@@ -374,7 +427,7 @@ def remote_trial(cfg: GemmConfig, M: int, N: int, K: int, spec: tuple) -> dict:
     ``spec`` is ``("sim", arch, scheduler, sample)``, measured whole, or ``("cpu", lanes,
     checked)``, only compiled (into the disk cache, where the caller's compile finds it)."""
     from . import _compile, _run
-    A, B, C = operands(M, N, K)
+    A, B, C = operands(M, N, K, isinstance(cfg, TensorOpConfig))
     if spec[0] == "sim":
         dev = wf.Simulator(spec[1], scheduler=spec[2], sample=spec[3])
         return _measure(_run, cfg, A, B, C, dev)

@@ -160,6 +160,34 @@ def test_bad_input_is_a_launch_error_naming_the_argument_with_c_untouched():
                     config=TensorOpConfig(16, 16, 16, 16, 8), device=sim())
 
 
-def test_tuning_the_tensor_core_template_is_refused_clearly():
-    with pytest.raises(wf.LaunchError, match="not tuned yet"):
-        gemm.tune(64, 64, 64, dtype="f16", device=sim(), progress=False)
+def test_tune_searches_the_tensor_core_space_and_matmul_then_uses_the_winner(monkeypatch):
+    from warpforge.libs.gemm import tuning
+    device = wf.Simulator("test")
+    trials = gemm.tune(40, 24, 32, dtype="f16", device=device, strategy="exhaustive",
+                       budget=4, progress=False, executor=False)
+    assert len(trials) == 4 and all(t["status"] == "ok" for t in trials)
+    assert all(isinstance(t["config"], TensorOpConfig) for t in trials)
+    best = trials.best
+    assert best["objective"] == min(t["objective"] for t in trials)
+    assert tuning.recall(40, 24, 32, device, half=True) == best["config"]
+    assert tuning.recall(40, 24, 32, device) is None  # f32's winner is its own
+    assert "/w" in trials.to_csv().splitlines()[1]  # labelled with its warp tile
+
+    def no_heuristic(*args, **kwargs):
+        raise AssertionError("matmul should use the tuned config")
+    monkeypatch.setattr(gemm, "default_tensorop_config", no_heuristic)
+    A, B = operands(np.random.default_rng(2), 40, 24, 32)
+    check(gemm.matmul(A, B, device=device), reference(A, B), 32)
+
+
+def test_the_model_strategy_ranks_tensor_core_configs_by_its_estimate():
+    from warpforge.libs.gemm import tuning
+    device = wf.Simulator("test")
+    trials = gemm.tune(64, 64, 64, dtype="f16", device=device, strategy="model", budget=3,
+                       progress=False, executor=False)
+    space = gemm.configs(64, 64, 64, dtype="f16")
+    workers = device.config.num_sms
+    first = min(space, key=lambda c: tuning.predicted(c, 64, 64, 64, workers))
+    assert trials[0]["config"] == first
+    assert all(t["predicted"] == tuning.predicted(t["config"], 64, 64, 64, workers)
+               for t in trials)
