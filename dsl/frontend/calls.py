@@ -346,6 +346,9 @@ class Calls(Expressions):
         d = tuple(op.results)
         if target is not None:
             array, prefix = self.fragment_place(target, nc, "D")
+            if array.type.elem != f32:
+                raise self.error(target, f"wf.mma_sync()'s D fragment must hold f32, not "
+                                         f"{array.type.elem}")
             for k, value in enumerate(d):
                 self.b.create("store", (array, *prefix, self.constant(node, k, i32), value),
                               loc=loc)
@@ -376,7 +379,7 @@ class Calls(Expressions):
         x = None if isinstance(node, ast.Subscript) else self.expr(node)
         if isinstance(x, tuple):
             if len(x) != n:
-                raise self.error(node, f"wf.mma_sync()'s {what} fragment has {n} values, "
+                raise self.error(node, f"wf.mma_sync()'s {what} fragment needs {n} values, "
                                        f"not {len(x)}")
             return [self.fragment_value(node, v, elem, what) for v in x]
         array, prefix = self.fragment_place(node, n, what)

@@ -174,7 +174,9 @@ def test_divergent_mma_is_a_warp_error():
 
 @pytest.mark.parametrize("body, message", [
     ("wf.mma_sync((A[0], A[1]), (A[0], A[1]), (C[0], C[1], C[2], C[3]))",
-     "A fragment has 4 values, not 2"),
+     "A fragment needs 4 values, not 2"),
+    ("wf.mma_sync(F, C, (A[0], A[1]), C)", "A fragment must hold u32, not f32"),
+    ("wf.mma_sync(A, A, (A[0], A[1]), C)", "D fragment must hold f32, not u32"),
     ("wf.mma_sync(C, (A[0], A[1]), C)", "A fragment must hold u32, not f32"),
     ("wf.mma_sync(3, (A[0], A[1]), C)", "A fragment must be 4 values"),
     ("wf.mma_sync(F, (A[0], A[1]), C)", "must have 4 elements along its last axis"),
