@@ -143,6 +143,7 @@ def simulated() -> None:
 
 TC_CONFIGS = (TensorOpConfig(128, 128, 32, 64, 32, STAGES=2),
               TensorOpConfig(128, 128, 32, 64, 64, STAGES=2),
+              TensorOpConfig(128, 64, 32, 64, 32, STAGES=2),
               TensorOpConfig(64, 64, 32, 32, 32),
               TensorOpConfig(64, 64, 32, 32, 32, STAGES=2))
 
@@ -196,7 +197,8 @@ def tensor_cores() -> None:
           f"HMMA peak ({per_cycle:g} HMMA.16816 a cycle):")
     best = 0.0
     rng = np.random.default_rng(0)
-    for n, configs in ((1024, (*TC_CONFIGS, None)), (2048, (TC_CONFIGS[0], None))):
+    for n, configs in ((1024, (*TC_CONFIGS, None)),
+                       (2048, (TC_CONFIGS[0], TC_CONFIGS[4], None))):
         A = rng.standard_normal((n, n)).astype(np.float16)
         B = rng.standard_normal((n, n)).astype(np.float16)
         want = A.astype(np.float32) @ B.astype(np.float32)

@@ -1,6 +1,6 @@
 """The tensor-core template's configurations: the legal space and the default pick.
 
-A configuration is a CTA tile ``BM x BN`` stepping ``BK`` (16 or 32 f16) along K and a
+A configuration is a CTA tile ``BM x BN`` stepping ``BK`` (16, 32 or 64 f16) along K and a
 warp tile ``WM x WN`` (multiples of 16 and 8, ``wf.mma_sync``'s D); the CTA has
 ``(BM / WM) * (BN / WN)`` warps. :func:`legal_tensorop` keeps what a launch can run:
 
@@ -12,16 +12,16 @@ warp tile ``WM x WN`` (multiples of 16 and 8, ``wf.mma_sync``'s D); the CTA has
   stages within :data:`TC_MAX_SHARED`.
 
 :func:`default_tensorop_config` is the heuristic ``matmul`` uses for f16 operands: on the
-simulator the largest of :data:`TC_TILES` whose grid keeps at least half the CTA slots
-busy, K split as the SIMT heuristic splits it only where the tiles alone do not (at
-2048^3, 1,024 CTAs of 64x64 in 2.4 waves measured 40.6% of the HMMA peak, split in two
-37.9%), two stages, BK=32; on the CPU 64x64
-tiles of 32x32 warps, one stage (the MMA's emulation is the cost there, not the tile).
+simulator the first of :data:`TC_TILES` (at most twice C's smaller side) whose grid alone
+keeps at least half the CTA slots busy (at 2048^3, 1,024 CTAs of 64x64 in 2.4 waves
+measured 40.6% of the HMMA peak, split in two 37.9%), else the smallest with K split as
+the SIMT heuristic splits it; two stages, BK=32. On the CPU 64x64 tiles of 32x32 warps,
+one stage (the MMA's emulation is the cost there, not the tile).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from .config import (
     CTA_REGISTERS,
@@ -46,12 +46,15 @@ ADDRESS_REGISTERS = 24
 """Registers the estimate adds for indices, addresses and loop counters."""
 SM_THREADS = 2048
 """Threads an SM holds (A100, gpu-facts.md)."""
-TC_TILES = ((64, 64, 32, 32), (32, 32, 16, 16), (16, 16, 16, 8))
-"""The simulator heuristic's (BM, BN, WM, WN), largest first. 64x64 tiles of four 32x32
-warps measured best on the A100 config (``benchmarks/gemm.py``; two stages, BK=32: 30.7%
-of the HMMA peak at 1024^3 against 24.9% for 128x128 tiles of 64x32 warps, 40.6% against
-36.3% at 2048^3): 102 registers a thread let four CTAs share an SM, and with 16 warps
-there one's loads overlap another's MMAs."""
+TC_TILES = ((128, 64, 64, 32), (64, 64, 32, 32), (32, 32, 16, 16))
+"""The simulator heuristic's (BM, BN, WM, WN), largest first, as measured on the A100
+config (``benchmarks/gemm.py``; two stages, BK=32). At 2048^3, 128x64 tiles of two 64x32
+warps (158 registers: three CTAs an SM) ran 46.0% of the HMMA peak, 64x64 tiles of four
+32x32 warps 40.6%, 128x128 of eight 64x32 36.3%: a 64x32 warp tile reads 1.5
+shared-memory wavefronts an HMMA, a 32x32 one 2. At 1024^3, where 128 CTAs of 128x64
+keep too few of the slots busy, 64x64 tiles (102 registers, four CTAs an SM) ran 30.7%
+(128x64 with K split in two, 29.4%); at 512^3, 32x32 tiles 12.9% (16x16 10.6%, 64x64
+9.1%)."""
 
 
 @dataclass(frozen=True)
@@ -167,17 +170,19 @@ def default_tensorop_config(m: int, n: int, workers: int, cpu: bool = False,
     if cpu:
         return TensorOpConfig(64, 64, 32, 32, 32)
     bk = 32
-    for bm, bn, wm, wn in TC_TILES:
-        if bm > 2 * min(m, n) and bm > 16:
-            continue
+    fits = [t for t in TC_TILES if max(t[0], t[1]) <= 2 * min(m, n)] or [TC_TILES[-1]]
+    for bm, bn, wm, wn in fits:
         cfg = TensorOpConfig(bm, bn, bk, wm, wn, STAGES=2)
-        per_sm = max(1, min(CTA_REGISTERS // (cfg.registers * cfg.threads),
-                            SM_THREADS // cfg.threads))
+        slots = workers * _per_sm(cfg)
         ctas = -(-m // bm) * -(-n // bn)
-        split = 1
-        if wave_efficiency(ctas, workers * per_sm) < MIN_BUSY:
-            split = _split(ctas, workers * per_sm, k, bk, False)
-        if wave_efficiency(ctas * split, workers * per_sm) >= MIN_BUSY or bm == 16:
-            break
-    return TensorOpConfig(bm, bn, bk, wm, wn, SPLIT_K=split, ATOMIC=int(split > 1 and atomic),
-                          STAGES=2)
+        if wave_efficiency(ctas, slots) >= MIN_BUSY:
+            return cfg
+    # no tile keeps the slots busy: the smallest, with K split where it is deep enough
+    split = _split(ctas, slots, k, bk, False)
+    return replace(cfg, SPLIT_K=split, ATOMIC=int(split > 1 and atomic))
+
+
+def _per_sm(cfg: TensorOpConfig) -> int:
+    """CTAs of ``cfg`` an SM holds, by the register estimate and the threads."""
+    return max(1, min(CTA_REGISTERS // (cfg.registers * cfg.threads),
+                      SM_THREADS // cfg.threads))

@@ -130,8 +130,12 @@ def test_the_register_estimate_bounds_the_compiler():
 
 def test_the_heuristic_fills_the_simulated_gpu():
     from warpforge.libs.gemm.tensorop_config import default_tensorop_config
-    big = default_tensorop_config(1024, 1024, 108, k=1024)
-    assert (big.BM, big.BN, big.WM, big.WN, big.STAGES) == (64, 64, 32, 32, 2)
+    mid = default_tensorop_config(1024, 1024, 108, k=1024)
+    assert (mid.BM, mid.BN, mid.WM, mid.WN, mid.STAGES) == (64, 64, 32, 32, 2)
+    big = default_tensorop_config(2048, 2048, 108, k=2048)  # 512 CTAs, 324 slots
+    assert (big.BM, big.BN, big.WM, big.WN, big.SPLIT_K) == (128, 64, 64, 32, 1)
+    tiny = default_tensorop_config(8, 8, 108, k=8)  # every tile too big: the smallest
+    assert (tiny.BM, tiny.BN) == (32, 32)
     small = default_tensorop_config(64, 64, 108, k=4096)
     assert small.SPLIT_K > 1 and small.ATOMIC == 1  # few tiles, deep K: K is split
     assert default_tensorop_config(64, 64, 108, k=4096, atomic=False).ATOMIC == 0
