@@ -1,23 +1,28 @@
 """The tensor-core GEMM template: f16 A and B, f32 accumulation, through ``wf.mma_sync``.
 
 ``C = act(alpha * A @ B + beta * C + bias)`` with the SIMT template's hierarchy: a CTA
-computes a ``BM x BN`` tile of C stepping ``BK`` (16 or 32) along K through shared
+computes a ``BM x BN`` tile of C stepping ``BK`` (16, 32 or 64) along K through shared
 memory, each of its warps a ``WM x WN`` block of it as ``WM/16 x WN/8`` tiles of
 ``wf.mma_sync``'s 16x8 D, its accumulators in registers. The operands arrive as 32-bit
 words of two f16 along K: A as ``M x K/2`` words, B transposed (``N x K/2``), so that every
 word a fragment holds is one word of memory (the host packs them; :mod:`warpforge.libs.gemm`
 pads an odd K with a zero column).
 
-Shared memory holds the tiles in fragment order: for each 16-row block of A and each
-16-deep step of K, lane ``l``'s four A words lie at ``4l .. 4l+3``, so a warp reads its A
-fragment with one ``LDS.128`` a lane (512 consecutive bytes, no bank conflict) and its B
-fragment (two words a lane, for each 8-column block of B) with one ``LDS.64``. The copy
-from global memory reads runs of 4 consecutive words of a row (one ``LDG.E.128`` where
-the row strides are multiples of 16 bytes and no edge guard splits the run) and writes
-each word to its fragment slot. ``STAGES=2`` double-buffers shared memory as the SIMT
-template does (the next tile waits in registers during the math; one barrier a K step).
-Edge tiles are predicated as in the SIMT template (``EVEN`` compiles the guards out), and
-``GROUP``, ``SPLIT_K`` and ``ATOMIC`` mean what they mean there.
+Shared memory holds the tiles in fragment order, skewed: in each 16x16 block of A (a
+16-row block by a 16-deep step of K), lane ``4i + x``'s four A words fill the 16-byte
+chunk ``i + 10x`` (:data:`A_BLOCK`, :data:`A_SKEW`), and in each 16x8 block of B its two
+words the 8-byte chunk ``i + 12x`` (:data:`B_BLOCK`, :data:`B_SKEW`). A warp reads its A
+fragment with one ``LDS.128`` a lane and its B fragment with one ``LDS.64``, every eight
+(sixteen) lanes on distinct banks; the copy from global memory reads runs of 4
+consecutive words of A's rows (one ``LDG.E.128`` where the row strides are multiples of
+16 bytes and no edge guard splits the run) and of 2 of B's (``LDG.E.64``), a warp's
+round of runs covering one block, and writes each word to its slot: with the skew, the
+32 stores of a round land on 32 distinct banks (unskewed, A's were 8-way conflicts). The
+fragments of the next 16-deep step are loaded while the current step's MMAs run.
+``STAGES=2`` double-buffers shared memory as the SIMT template does (the next tile waits
+in registers during the math; one barrier a K step). Edge tiles are predicated as in the
+SIMT template (``EVEN`` compiles the guards out), and ``GROUP``, ``SPLIT_K`` and
+``ATOMIC`` mean what they mean there.
 """
 
 from __future__ import annotations
