@@ -61,7 +61,7 @@ from .hoist import hoist_invariants
 from .inplace import update_in_place
 from .isel import ArrayDesc, LazyCmp, ParamWord
 from .memory import MemorySelector
-from .mir import MInst, VPred, VReg, accesses, reg_ids, rename
+from .mir import MInst, VPred, VReg, accesses, reg_ids, rename, whole_group
 from .regalloc import MAX_REGISTERS, assign
 from .schedule import schedule
 from .spill import FRAME_ALIGN
@@ -219,14 +219,8 @@ class Emitter(MemorySelector):
         body reads or writes the carried quad."""
         srcs = list(srcs)
         for i in range(len(dsts) - 3):
-            c, v = dsts[i], srcs[i]
-            if not (isinstance(c, VReg) and c.width == 4 and c.half == 0
-                    and isinstance(v, VReg) and v.width == 4 and v.half == 0):
-                continue
-            if any(not (isinstance(dsts[i + k], VReg) and dsts[i + k].id == c.id
-                        and dsts[i + k].half == k and isinstance(srcs[i + k], VReg)
-                        and srcs[i + k].id == v.id and srcs[i + k].half == k
-                        and srcs[i + k].width == 4) for k in range(4)):
+            c, v = whole_group(dsts[i:i + 4]), whole_group(srcs[i:i + 4])
+            if c is None or v is None or c.id == v.id:
                 continue
             if any(isinstance(o, VReg) and o.id in (c.id, v.id)
                    for k, o in enumerate(srcs) if not i <= k < i + 4):
@@ -236,9 +230,8 @@ class Emitter(MemorySelector):
                 continue
             if any(c.id in reg_ids(inst) for inst in self.code[defs[0] + 1:]):
                 continue
-            whole = VReg(c.id, 4)
             for inst in self.code[defs[0]:]:
-                inst.operands = tuple(rename(o, {v.id: whole}) for o in inst.operands)
+                inst.operands = tuple(rename(o, {v.id: c}) for o in inst.operands)
             srcs[i:i + 4] = dsts[i:i + 4]
         return srcs
 

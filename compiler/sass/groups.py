@@ -21,7 +21,7 @@ wherever it is read, and the copies become ``MOV R, R`` no-ops, dropped here.
 from __future__ import annotations
 
 from ...isa.operands import PT
-from .mir import MInst, VReg, def_counts, renamed
+from .mir import MInst, VReg, def_counts, renamed, whole_group
 
 
 def coalesce_groups(code: list[MInst]) -> list[MInst]:
@@ -43,12 +43,12 @@ def coalesce_groups(code: list[MInst]) -> list[MInst]:
         if width < 2 or len(sources) != width or defs.get(gid) != width:
             continue
         srcs = [sources[k] for k in range(width)]
-        if all(_plain(s) for s in srcs):
-            whole = _same_group(srcs, width, defs)
-            if whole is not None and whole not in claimed:
-                mapping[gid] = VReg(whole, width)
-                claimed.add(whole)
-                continue
+        whole = whole_group(srcs)
+        if whole is not None and defs.get(whole.id) == 1 and whole.id not in claimed:
+            # the parts of one group written by a single instruction (a merged LDS.128)
+            mapping[gid] = whole
+            claimed.add(whole.id)
+            continue
         for k, s in enumerate(srcs):
             if _plain(s) and s.width == 1 and defs.get(s.id) == 1 and s.id not in claimed \
                     and s.id not in mapping:
@@ -69,13 +69,3 @@ def coalesce_groups(code: list[MInst]) -> list[MInst]:
 def _plain(op: object) -> bool:
     return isinstance(op, VReg) and not (op.neg or op.abs or op.inv)
 
-
-def _same_group(srcs: list, width: int, defs: dict[int, int]) -> int | None:
-    """The id of the group whose parts 0..width-1 ``srcs`` are, in order, when that group
-    is written by a single instruction."""
-    first = srcs[0]
-    if first.width != width or defs.get(first.id) != 1:
-        return None
-    if all(s.id == first.id and s.width == width and s.half == k for k, s in enumerate(srcs)):
-        return first.id
-    return None

@@ -29,7 +29,7 @@ from ..ir import ArrayType, Op, ScalarType, Value
 from ..ir.types import AddressSpace
 from .arith import ArithSelector
 from .isel import ArrayDesc, Konst, ParamWord, is_wide
-from .mir import MAddr, VReg
+from .mir import MAddr, VReg, whole_group
 
 ATOM_OPS = {"add": "ADD", "min": "MIN", "max": "MAX", "and": "AND", "or": "OR",
             "xor": "XOR", "exch": "EXCH", "cas": "CAS", "inc": "INC", "dec": "DEC"}
@@ -385,12 +385,9 @@ class MemorySelector(ArithSelector):
         results of an earlier HMMA, or loop-carried halves), else copies into a new one
         (made once per scope for the same values)."""
         width = len(values)
-        regs = [self.lowered(v) for v in values]
-        first = regs[0]
-        if all(isinstance(r, VReg) and r.id == first.id and r.width == width
-               and r.half == k and not (r.neg or r.abs or r.inv)
-               for k, r in enumerate(regs)):
-            return VReg(first.id, width)
+        whole = whole_group([self.lowered(v) for v in values])
+        if whole is not None:
+            return whole
 
         def copies() -> VReg:
             group = self.vreg(width)

@@ -161,6 +161,19 @@ def accesses(inst: MInst) -> tuple[list[int], list[int], list[int], list[int]]:
     return rr, rw, pr, pw
 
 
+def whole_group(parts) -> VReg | None:
+    """The register group whose parts ``0 .. len(parts) - 1`` ``parts`` are, in order and
+    without source flags (a pair's or a quad's), or None."""
+    first = parts[0] if parts else None
+    width = len(parts)
+    if not isinstance(first, VReg) or first.width != width:
+        return None
+    if all(isinstance(r, VReg) and r.id == first.id and r.width == width and r.half == k
+           and not (r.neg or r.abs or r.inv) for k, r in enumerate(parts)):
+        return VReg(first.id, width)
+    return None
+
+
 def reg_ids(inst: MInst) -> list[int]:
     """Virtual general registers ``inst`` reads, then those it writes."""
     rr, rw, _, _ = accesses(inst)

@@ -176,12 +176,9 @@ class GemmConfig:
         t = self.threads
         if t % 32 or not 32 <= t <= 1024:
             return f"{t} threads is not a whole number of warps from 32 to 1024"
-        if (self.GROUP not in GROUPS or not 1 <= self.SPLIT_K <= MAX_SPLIT
-                or self.ATOMIC not in (0, 1)):
-            return (f"GROUP is one of {GROUPS}, SPLIT_K from 1 to {MAX_SPLIT} and ATOMIC 0 "
-                    f"or 1, not {self.GROUP}, {self.SPLIT_K}, {self.ATOMIC}")
-        if self.ATOMIC and self.SPLIT_K == 1:
-            return "ATOMIC=1 needs SPLIT_K > 1"
+        why = grid_fields_illegal(self)
+        if why is not None:
+            return why
         if self.STAGES not in (1, 2) or self.PAD not in PADS:
             return (f"STAGES is 1 or 2 and PAD one of {PADS}, not {self.STAGES} and "
                     f"{self.PAD}")
@@ -193,14 +190,33 @@ class GemmConfig:
         if self.TM not in TMS or self.TN not in TMS or self.BK not in BKS:
             return (f"thread tiles are {', '.join(map(str, TMS))} a side and BK one of "
                     f"{', '.join(map(str, BKS))}")
-        if self.registers > MAX_REGISTERS:
-            return f"about {self.registers} registers a thread (at most {MAX_REGISTERS})"
-        if self.registers * t > CTA_REGISTERS:
-            return (f"about {self.registers} registers x {t} threads = "
-                    f"{self.registers * t} a CTA (at most {CTA_REGISTERS})")
-        if self.shared_bytes > MAX_SHARED:
-            return f"{self.shared_bytes} bytes of shared memory (at most {MAX_SHARED})"
-        return None
+        return resources_illegal(self.registers, t, self.shared_bytes, MAX_SHARED)
+
+
+def grid_fields_illegal(cfg) -> str | None:
+    """Why a config's ``GROUP``, ``SPLIT_K`` and ``ATOMIC`` cannot run, or None (both
+    templates)."""
+    if (cfg.GROUP not in GROUPS or not 1 <= cfg.SPLIT_K <= MAX_SPLIT
+            or cfg.ATOMIC not in (0, 1)):
+        return (f"GROUP is one of {GROUPS}, SPLIT_K from 1 to {MAX_SPLIT} and ATOMIC 0 "
+                f"or 1, not {cfg.GROUP}, {cfg.SPLIT_K}, {cfg.ATOMIC}")
+    if cfg.ATOMIC and cfg.SPLIT_K == 1:
+        return "ATOMIC=1 needs SPLIT_K > 1"
+    return None
+
+
+def resources_illegal(registers: int, threads: int, shared_bytes: int,
+                      max_shared: int) -> str | None:
+    """Why a CTA of ``threads`` needing ``registers`` a thread and ``shared_bytes`` does
+    not fit, or None (both templates)."""
+    if registers > MAX_REGISTERS:
+        return f"about {registers} registers a thread (at most {MAX_REGISTERS})"
+    if registers * threads > CTA_REGISTERS:
+        return (f"about {registers} registers x {threads} threads = "
+                f"{registers * threads} a CTA (at most {CTA_REGISTERS})")
+    if shared_bytes > max_shared:
+        return f"{shared_bytes} bytes of shared memory (at most {max_shared})"
+    return None
 
 
 def legal() -> list[GemmConfig]:

@@ -108,6 +108,32 @@ def last_run(row, rows, runs, threads):
     return out
 
 
+@wf.func
+def tile_of(group):
+    """(row, column) of this CTA's tile of C: the grid's own order, or with ``group`` > 1
+    rasterized (consecutive CTAs walk ``group`` rows of tiles column by column)."""
+    tile_m = wf.block_idx.y
+    tile_n = wf.block_idx.x
+    if group > 1:
+        pid = wf.block_idx.y * wf.grid_dim.x + wf.block_idx.x
+        per_group = group * wf.grid_dim.x
+        first = (pid // per_group) * group
+        rows = min(wf.grid_dim.y - first, group)
+        tile_m = first + (pid % per_group) % rows
+        tile_n = (pid % per_group) // rows
+    return tile_m, tile_n
+
+
+@wf.func
+def copied_step(k0, stages, k_begin, k_end, step):
+    """The K step whose tile step ``k0`` copies: itself, or with two stages the slice's
+    last one where ``k0`` is past it (the last step copies its tile again, harmlessly)."""
+    kl = k0
+    if stages == 2:
+        kl = min(k0, k_begin + ((k_end - k_begin - 1) // step) * step)
+    return kl
+
+
 @wf.kernel
 def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:],
               m: wf.i32, n: wf.i32, k: wf.i32, alpha: wf.f32, beta: wf.f32,
@@ -145,19 +171,12 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
         lead_n = ((tid // 32) % (BN // WN)) * WN + ((tid % 32) % (WN // TN)) * 4
         span_m = WM // TM
         span_n = WN // TN
-    tile_m = wf.block_idx.y
-    tile_n = wf.block_idx.x
-    if GROUP > 1:
-        # rasterization: consecutive CTAs walk GROUP tile rows column by column
-        pid = wf.block_idx.y * wf.grid_dim.x + wf.block_idx.x
-        per_group = GROUP * wf.grid_dim.x
-        first = (pid // per_group) * GROUP
-        rows = min(wf.grid_dim.y - first, GROUP)
-        tile_m = first + (pid % per_group) % rows
-        tile_n = (pid % per_group) // rows
+    tile_m, tile_n = tile_of(GROUP)
     row0 = tile_m * BM
     col0 = tile_n * BN
-    # split-K: CTA z takes its slice of K, a whole number of BK steps
+    # split-K: CTA z takes its slice of K, a whole number of BK steps (not a @wf.func:
+    # the loop bounds derive from it, and the barrier check takes a call's result as
+    # varying)
     k_per = ((k + SPLIT_K * BK - 1) // (SPLIT_K * BK)) * BK
     k_begin = wf.block_idx.z * k_per
     k_end = min(k, k_begin + k_per)
@@ -184,9 +203,7 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
         for k0 in range(lo, hi, BK):
             # Load the tile at kl: with one stage straight into shared memory, with two
             # into registers for the stage the math is not reading.
-            kl = k0
-            if STAGES == 2:
-                kl = min(k0, k_begin + ((k_end - k_begin - 1) // BK) * BK)
+            kl = copied_step(k0, STAGES, k_begin, k_end, BK)
             if VEC == 4:
                 # every thread copies runs of 4 consecutive words of both tiles (run tid + q *
                 # threads of each), which the SASS backend reads with one 128-bit load and,

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import warpforge as wf
 
-from .simt import epilogue
+from .simt import copied_step, epilogue, tile_of
 
 A_BLOCK = 152
 """Words of one 16x16 block of A's tile in shared memory: 32 lanes' 4 words, lane
@@ -121,15 +121,7 @@ def gemm_tensorop(a: wf.u32[:, :], b: wf.u32[:, :], c: wf.f32[:, :], bias: wf.f3
     warp = tid // 32
     wm = warp // warps_n
     wn = warp % warps_n
-    tile_m = wf.block_idx.y
-    tile_n = wf.block_idx.x
-    if GROUP > 1:
-        pid = wf.block_idx.y * wf.grid_dim.x + wf.block_idx.x
-        per_group = GROUP * wf.grid_dim.x
-        first = (pid // per_group) * GROUP
-        rows = min(wf.grid_dim.y - first, GROUP)
-        tile_m = first + (pid % per_group) % rows
-        tile_n = (pid % per_group) // rows
+    tile_m, tile_n = tile_of(GROUP)
     row0 = tile_m * BM
     col0 = tile_n * BN
     k_per = ((kw + SPLIT_K * BKW - 1) // (SPLIT_K * BKW)) * BKW
@@ -159,9 +151,7 @@ def gemm_tensorop(a: wf.u32[:, :], b: wf.u32[:, :], c: wf.f32[:, :], bias: wf.f3
             if phase == 1:
                 hi = k_end + BKW
         for k0 in range(lo, hi, BKW):
-            kl = k0
-            if STAGES == 2:
-                kl = min(k0, k_begin + ((k_end - k_begin - 1) // BKW) * BKW)
+            kl = copied_step(k0, STAGES, k_begin, k_end, BKW)
             stage = 0
             if STAGES == 2:
                 stage = ((k0 - k_begin) // BKW) % 2

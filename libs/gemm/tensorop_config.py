@@ -25,11 +25,10 @@ from dataclasses import asdict, dataclass, replace
 
 from .config import (
     CTA_REGISTERS,
-    GROUPS,
-    MAX_REGISTERS,
-    MAX_SPLIT,
     MIN_BUSY,
     _split,
+    grid_fields_illegal,
+    resources_illegal,
     wave_efficiency,
 )
 from .tensorop import A_BLOCK, B_BLOCK
@@ -130,22 +129,12 @@ class TensorOpConfig:
         t = self.threads
         if not 32 <= t <= 1024:
             return f"{t} threads is not 1 to 32 warps"
-        if (self.GROUP not in GROUPS or not 1 <= self.SPLIT_K <= MAX_SPLIT
-                or self.ATOMIC not in (0, 1)):
-            return (f"GROUP is one of {GROUPS}, SPLIT_K from 1 to {MAX_SPLIT} and ATOMIC 0 "
-                    f"or 1, not {self.GROUP}, {self.SPLIT_K}, {self.ATOMIC}")
-        if self.ATOMIC and self.SPLIT_K == 1:
-            return "ATOMIC=1 needs SPLIT_K > 1"
+        why = grid_fields_illegal(self)
+        if why is not None:
+            return why
         if self.STAGES not in (1, 2):
             return f"STAGES is 1 or 2, not {self.STAGES}"
-        if self.registers > MAX_REGISTERS:
-            return f"about {self.registers} registers a thread (at most {MAX_REGISTERS})"
-        if self.registers * t > CTA_REGISTERS:
-            return (f"about {self.registers} registers x {t} threads = "
-                    f"{self.registers * t} a CTA (at most {CTA_REGISTERS})")
-        if self.shared_bytes > TC_MAX_SHARED:
-            return f"{self.shared_bytes} bytes of shared memory (at most {TC_MAX_SHARED})"
-        return None
+        return resources_illegal(self.registers, t, self.shared_bytes, TC_MAX_SHARED)
 
 
 def legal_tensorop() -> list[TensorOpConfig]:

@@ -148,22 +148,17 @@ def label(cfg: GemmConfig | TensorOpConfig) -> str:
     ``/st2`` (stages), ``/p1`` (padding), ``/v4`` (vector fragments) and ``/w32x64`` (warp
     tiles) where not the defaults; a tensor-core config ``64x64x32/w32x32`` then the
     same."""
-    if isinstance(cfg, TensorOpConfig):
-        text = f"{cfg.BM}x{cfg.BN}x{cfg.BK}/w{cfg.WM}x{cfg.WN}"
-        if cfg.GROUP > 1:
-            text += f"/g{cfg.GROUP}"
-        if cfg.SPLIT_K > 1:
-            text += f"/s{cfg.SPLIT_K}{'a' if cfg.ATOMIC else ''}"
-        if cfg.STAGES > 1:
-            text += f"/st{cfg.STAGES}"
-        return text
-    text = f"{cfg.BM}x{cfg.BN}x{cfg.BK}/{cfg.TM}x{cfg.TN}"
+    tensor = isinstance(cfg, TensorOpConfig)
+    text = (f"{cfg.BM}x{cfg.BN}x{cfg.BK}/w{cfg.WM}x{cfg.WN}" if tensor
+            else f"{cfg.BM}x{cfg.BN}x{cfg.BK}/{cfg.TM}x{cfg.TN}")
     if cfg.GROUP > 1:
         text += f"/g{cfg.GROUP}"
     if cfg.SPLIT_K > 1:
         text += f"/s{cfg.SPLIT_K}{'a' if cfg.ATOMIC else ''}"
     if cfg.STAGES > 1:
         text += f"/st{cfg.STAGES}"
+    if tensor:
+        return text
     if cfg.PAD:
         text += f"/p{cfg.PAD}"
     if cfg.VEC > 1:

@@ -46,9 +46,9 @@ def check(got, want, K):
     np.testing.assert_allclose(got, want, rtol=0, atol=tol)
 
 
-def operands(rng, M, N, K, layout="rr"):
-    A = rng.standard_normal((M, K)).astype(np.float32)
-    B = rng.standard_normal((K, N)).astype(np.float32)
+def operands(rng, M, N, K, layout="rr", dtype=np.float32):
+    A = rng.standard_normal((M, K)).astype(dtype)
+    B = rng.standard_normal((K, N)).astype(dtype)
     if layout[0] == "c":
         A = np.asfortranarray(A)
     if layout[1] == "c":

@@ -16,17 +16,12 @@ from warpforge.libs.gemm import GemmConfig, TensorOpConfig
 from warpforge.libs.gemm.tensorop_config import TC_MAX_SHARED, legal_tensorop
 
 from .test_gemm import check, device, reference, sim
+from .test_gemm import operands as f32_or_f16_operands
 
 
 def operands(rng, M, N, K, layout="rr"):
     """f16 operands of magnitude about 1 (exact in f16), in the layout asked."""
-    A = rng.standard_normal((M, K)).astype(np.float16)
-    B = rng.standard_normal((K, N)).astype(np.float16)
-    if layout[0] == "c":
-        A = np.asfortranarray(A)
-    if layout[1] == "c":
-        B = np.asfortranarray(B)
-    return A, B
+    return f32_or_f16_operands(rng, M, N, K, layout, np.float16)
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
