@@ -137,7 +137,8 @@ _STAGE = ("tuple", _STR, _STR)
 _PARAM = ("tuple", _STR, ("check", lambda v: v in ("array", "scalar")), _STR, _NONNEG)
 _LOC = ("tuple", _STR, _NONNEG, _NONNEG)
 
-SIM_META = {"stages": [_STAGE], "params": [_PARAM], "written": [_STR]}
+SIM_META = {"stages": [_STAGE], "params": [_PARAM], "written": [_STR],
+            "max_threads": ("or", None, _NONNEG)}
 """What a simulator entry's metadata holds."""
 CPU_META = {
     **SIM_META, "entry": _STR, "arena_bytes": _NONNEG, "lanes": _LANES,

@@ -79,6 +79,11 @@ _DOCS = {
                    "shared and global memory across it. A barrier under an if runs when "
                    "every live thread of the CTA takes the same side; otherwise the launch "
                    "stops with wf.BarrierError.",
+    "launch_bounds": "launch_bounds(max_threads): this kernel is launched with at most "
+                     "max_threads threads a block (a compile-time integer, 1..1024; CUDA's "
+                     "__launch_bounds__). The simulator backend plans its registers for CTAs "
+                     "of that size (the occupancy steps of max_threads, not of 256); a "
+                     "launch with more threads raises wf.LaunchError.",
     "syncthreads_count": "syncthreads_count(pred) -> i32: syncthreads(), and the number of "
                          "the CTA's threads whose pred is true.",
     "syncthreads_and": "syncthreads_and(pred) -> bool: syncthreads(), and whether pred is "

@@ -84,6 +84,9 @@ class CompiledKernel:
     from_cache: bool = False
     written: tuple[str, ...] = ()
     """The array parameters the kernel may write (stores and atomics)."""
+    max_threads: int | None = None
+    """The kernel's ``wf.launch_bounds``: the most threads a block may have (None: no
+    bound)."""
     _asm: str | None = field(default=None, repr=False)
     native: NativeKernel | None = field(default=None, repr=False)
     _llvm_ir: str | None = field(default=None, repr=False)
@@ -156,9 +159,10 @@ def relative_locs(text: str) -> str:
     return _LOC.sub(shorten, text)
 
 
-def _meta(stages: list, params: list, written: tuple[str, ...]) -> dict:
+def _meta(stages: list, params: list, written: tuple[str, ...],
+          max_threads: int | None) -> dict:
     return {"stages": [list(s) for s in stages], "params": [list(p) for p in params],
-            "written": list(written)}
+            "written": list(written), "max_threads": max_threads}
 
 
 def _param_list(bound: Bound) -> list[tuple[str, str, str, int]]:
@@ -242,8 +246,9 @@ def sim_facts(bound: Bound) -> tuple[tuple[str, ArrayFacts], ...]:
     return tuple(out)
 
 
-def _native_meta(stages: list, params: list, native: NativeKernel, llvm_ir: str) -> dict:
-    return {**_meta(stages, params, native.written), "entry": native.function.name,
+def _native_meta(stages: list, params: list, native: NativeKernel, llvm_ir: str,
+                 max_threads: int | None) -> dict:
+    return {**_meta(stages, params, native.written, max_threads), "entry": native.function.name,
             "arena_bytes": native.arena_bytes, "lanes": native.lanes,
             "shared_bytes": native.shared_bytes, "block": list(native.block),
             "isa_params": [[p.name, p.type] for p in native.params],
@@ -359,7 +364,8 @@ class Kernel:
                                   [tuple(s) for s in meta["stages"]],
                                   [tuple(p) for p in meta["params"]], key, True,
                                   native=native, _llvm_ir=meta["llvm_ir"],
-                                  written=tuple(meta["written"]))
+                                  written=tuple(meta["written"]),
+                                  max_threads=meta["max_threads"])
         from ..compiler.llvm import lower_kernel
         func, stages = self._frontend(bound)
         lowered = lower_kernel(func, name=self.__name__, block=cpu.block, lanes=cpu.lanes,
@@ -375,9 +381,12 @@ class Kernel:
                               written=written_parameters(func),
                               local_bytes=lowered.local_bytes)
         params = _param_list(bound)
-        cache.store_object(key, data, _native_meta(stages, params, native, llvm_ir))
+        max_threads = func.attrs.get("max_threads")
+        cache.store_object(key, data, _native_meta(stages, params, native, llvm_ir,
+                                                   max_threads))
         return CompiledKernel(self.__name__, "cpu", None, stages, params, key,
-                              native=native, _llvm_ir=llvm_ir, written=native.written)
+                              native=native, _llvm_ir=llvm_ir, written=native.written,
+                              max_threads=max_threads)
 
     def _build(self, bound: Bound, spec: tuple, target: str, env: str,
                arrays: dict[str, ArrayFacts]) -> CompiledKernel:
@@ -388,14 +397,16 @@ class Kernel:
             return CompiledKernel(self.__name__, target, program,
                                   [tuple(s) for s in meta["stages"]],
                                   [tuple(p) for p in meta["params"]], key, True,
-                                  written=tuple(meta["written"]))
+                                  written=tuple(meta["written"]),
+                                  max_threads=meta["max_threads"])
         func, stages = self._frontend(bound)
         written = written_parameters(func)
+        max_threads = func.attrs.get("max_threads")
         program = compile_function(func, arrays=arrays)
         params = _param_list(bound)
-        cache.store(key, program, _meta(stages, params, written))
+        cache.store(key, program, _meta(stages, params, written, max_threads))
         return CompiledKernel(self.__name__, target, program, stages, params, key,
-                              written=written)
+                              written=written, max_threads=max_threads)
 
     @_user_facing
     def compile(self, *args, target: str = "sim", block=None, **kwargs) -> CompiledKernel:
@@ -466,12 +477,14 @@ class Kernel:
         if isinstance(dev, CPU):
             dims = normalize_dims(block, "block")
             compiled = self._compile_bound(bound, "cpu", cpu_spec(bound, dims, dev))
+            _check_bounds(compiled, dims)
             _refuse_read_only(compiled, bound)
             result = dev.launch(compiled.native, grid, dims,
                                 _native_arguments(compiled, bound), timeout=timeout,
                                 shared_bytes=shared_bytes)
         else:
             compiled = self._compile_bound(bound, "sim")
+            _check_bounds(compiled, normalize_dims(block, "block"))
             isa_args, writebacks = _isa_arguments(compiled, bound)
             result = dev.launch(compiled.program, grid, block, isa_args, timeout=timeout,
                                 shared_bytes=shared_bytes)
@@ -507,6 +520,15 @@ def _isa_arguments(compiled: CompiledKernel, bound: Bound) -> tuple[list, list]:
         # the array's own do (numpy's may differ on axes of length 1)
         args.extend(array_arguments(value, value.shape, _contiguous_strides(value.shape)))
     return args, writebacks
+
+
+def _check_bounds(compiled: CompiledKernel, block: tuple[int, int, int]) -> None:
+    """LaunchError, before anything runs, for a block larger than the kernel's
+    ``wf.launch_bounds``."""
+    threads = block[0] * block[1] * block[2]
+    if compiled.max_threads is not None and threads > compiled.max_threads:
+        raise LaunchError(f"kernel {compiled.name}: a block of {threads} threads exceeds "
+                          f"its wf.launch_bounds({compiled.max_threads})")
 
 
 def _refuse_read_only(compiled: CompiledKernel, bound: Bound) -> None:

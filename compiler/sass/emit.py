@@ -63,7 +63,14 @@ from .isel import ArrayDesc, LazyCmp, ParamWord
 from .memory import MemorySelector
 from .mir import MInst, VPred, VReg, accesses, reg_ids, rename, whole_group
 from .regalloc import MAX_REGISTERS, assign
-from .schedule import schedule
+from .schedule import (
+    DEFAULT_THREADS,
+    kernel_floor,
+    occupancy_steps,
+    pressure_limit,
+    reaim,
+    schedule,
+)
 from .spill import FRAME_ALIGN
 from .vectorize import vectorize_loads
 from .wide import int64_compare
@@ -532,6 +539,29 @@ def lower(func: Function, arrays: Mapping[str, ArrayFacts] | None = None) -> Emi
     return em
 
 
+def schedule_and_assign(code: list[MInst], steps: tuple[int, ...], max_registers: int):
+    """Schedule ``code`` under the pressure limit of the occupancy ``steps`` and allocate
+    registers; schedule once more with the room :func:`~.schedule.reaim` finds when the
+    allocation landed under a higher step than aimed (kept if it stays under that step).
+    """
+    limit = pressure_limit(kernel_floor(code), steps)
+    try:
+        alloc = assign(schedule(code, limit), max_registers=max_registers)
+    except CompilerError:
+        # Scheduling lengthened live ranges past the budget: keep the source order, and
+        # spill what still does not fit.
+        return assign(code, max_registers=max_registers, spill=True)
+    higher = reaim(alloc.registers, limit, steps)
+    if higher is None:
+        return alloc
+    try:
+        again = assign(schedule(code, higher), max_registers=max_registers)
+    except CompilerError:
+        return alloc
+    step = next(s for s in steps if alloc.registers <= s)
+    return again if again.registers <= step else alloc
+
+
 def compile_function(func: Function, *, max_registers: int = MAX_REGISTERS,
                      arrays: Mapping[str, ArrayFacts] | None = None) -> Program:
     """Compile kernel ``func`` to an ``isa.Program``: instruction selection, scheduling,
@@ -544,12 +574,8 @@ def compile_function(func: Function, *, max_registers: int = MAX_REGISTERS,
     code = eliminate_repeats(remove_dead(em.code))
     code = coalesce_groups(vectorize_loads(code, em.base_align))
     code = hoist_invariants(update_in_place(code))
-    try:
-        alloc = assign(schedule(code), max_registers=max_registers)
-    except CompilerError:
-        # Scheduling lengthened live ranges past the budget: keep the source order, and
-        # spill what still does not fit.
-        alloc = assign(code, max_registers=max_registers, spill=True)
+    threads = func.attrs.get("max_threads", DEFAULT_THREADS)
+    alloc = schedule_and_assign(code, occupancy_steps(threads), max_registers)
     local_bytes = em.local_bytes
     if alloc.frame_bytes:
         # the spill frame sits at the top of local memory, above the kernel's arrays

@@ -17,6 +17,23 @@ from ...isa.opcodes import OPCODES, OpcodeInfo
 from ...isa.operands import PT
 from ...isa.program import Instruction
 
+GLOBAL_LOAD_LATENCY = 200
+"""The latency a global load's result is planned with (by the scheduler, and by the
+scoreboard allocator choosing what to evict): an L2 hit's (gpu-facts.md: about 200-226
+cycles), not the opcode table's L1 hit, as ptxas plans them long. With the table's 32,
+the tensor-core GEMM's prefetch of the next tile sank below half of a K step's MMAs and
+its stores waited on DRAM; and an MMA short of scoreboards evicted the one holding the
+prefetch (expected to land first), waiting on DRAM in the middle of the math."""
+
+
+def planned_latency(opcode: str) -> int:
+    """Cycles from issue to result the compiler plans ``opcode`` with: the opcode table's,
+    except :data:`GLOBAL_LOAD_LATENCY` for global loads."""
+    if opcode == "LDG":
+        return GLOBAL_LOAD_LATENCY
+    return OPCODES[opcode].latency.cycles
+
+
 VARIABLE_LANDING = 1
 """Earliest cycle after issue at which a variable-latency result may land: we assume the
 least, as nothing bounds a scoreboarded operation from below."""

@@ -26,10 +26,10 @@ the kernel's unavoidable pressure allows, as occupancy only changes at those ste
 
 from __future__ import annotations
 
-from ...isa.opcodes import OPCODES
 from ...isa.operands import PT
 from .mir import MInst, accesses, reg_ids, stretches
 from .regalloc import RESERVED_REGISTERS, intervals, register_widths
+from .regs import planned_latency
 
 FENCES = frozenset({"LABEL", "BRA", "BSSY", "BSYNC", "BAR", "EXIT"})
 """Opcodes that end a stretch."""
@@ -43,10 +43,38 @@ def is_fence(inst: MInst) -> bool:
     return inst.opcode in FENCES and not (inst.opcode == "EXIT" and inst.guard != PT)
 
 
-OCCUPANCY_STEPS = (32, 40, 48, 64, 80, 128, 255)
-"""Registers a thread at which a CTA of 256 threads fits one more time on an SM of 65,536
-registers (8, 6, 5, 4, 3, 2 and 1 CTAs; ``gpu-facts.md``): between two steps, more
-registers cost no occupancy."""
+DEFAULT_THREADS = 256
+"""The CTA size registers are planned for when a kernel declares no ``wf.launch_bounds``."""
+REGISTERS_PER_SM = 65536
+"""32-bit registers an SM has (gpu-facts.md)."""
+REGISTER_ALLOC_UNIT = 256
+"""Registers are allocated per warp in units of 256 (CUDA occupancy calculator, cc 8.0)."""
+MAX_CTAS_PER_SM = 32
+"""Resident CTAs an SM holds at most (gpu-facts.md)."""
+MAX_WARPS_PER_SM = 64
+"""Resident warps an SM holds at most (gpu-facts.md)."""
+MAX_THREAD_REGISTERS = 255
+"""Registers a thread may use (gpu-facts.md)."""
+
+
+def occupancy_steps(threads: int = DEFAULT_THREADS) -> tuple[int, ...]:
+    """Registers a thread at which a CTA of ``threads`` fits one more time on an SM
+    (ascending, the last 255): between two steps, more registers cost no occupancy. For
+    256 threads: 32, 40, 48, 64, 80, 128, 255 (8, 6, 5, 4, 3, 2 and 1 CTAs); for 128:
+    ..., 128, 168, 255 (4, 3, 2 and 1)."""
+    warps = -(-threads // 32)
+    steps: list[int] = []
+    for ctas in range(min(MAX_CTAS_PER_SM, MAX_WARPS_PER_SM // warps), 0, -1):
+        per_warp = REGISTERS_PER_SM // (ctas * warps)
+        step = min(per_warp // REGISTER_ALLOC_UNIT * REGISTER_ALLOC_UNIT // 32,
+                   MAX_THREAD_REGISTERS)
+        if step > (steps[-1] if steps else 0):
+            steps.append(step)
+    return tuple(steps)
+
+
+OCCUPANCY_STEPS = occupancy_steps()
+"""The steps of a CTA of :data:`DEFAULT_THREADS` (``gpu-facts.md``)."""
 STEP_SLACK = 12
 """Registers kept free under a step: the 2 reserved, and room for the alignment of pairs
 and quads and for the allocator's order."""
@@ -59,14 +87,14 @@ higher step (six 128-bit loads ahead: a 128x128 GEMM whose floor is 85 ran 189,4
 at N=1024 with 108 live, 196,852 with 116)."""
 
 
-def pressure_limit(floor: int) -> int:
+def pressure_limit(floor: int, steps: tuple[int, ...] = OCCUPANCY_STEPS) -> int:
     """The registers live at once the scheduler aims under, for a kernel whose stretches
     need ``floor`` at least: under the lowest occupancy step with room for ``floor`` and
     :data:`MIN_ROOM` more, by :data:`STEP_SLACK` where the floor allows, and at most
     :data:`MAX_ROOM` above the floor (a GEMM with 64 accumulators: 116 or a little more,
     two CTAs of 256 threads an SM; a 16x16 tiled matmul: 20, eight); past 128,
-    ``floor + MAX_ROOM``."""
-    for step in OCCUPANCY_STEPS[:-1]:
+    ``floor + MAX_ROOM``. ``steps``: :func:`occupancy_steps` of the kernel's CTA size."""
+    for step in steps[:-1]:
         if floor + MIN_ROOM <= step - RESERVED_REGISTERS:
             return max(min(step - STEP_SLACK, floor + MAX_ROOM), floor + MIN_ROOM)
     # one CTA of 256 an SM whatever the count: room for loads in flight as under a step,
@@ -75,7 +103,33 @@ def pressure_limit(floor: int) -> int:
     # 230 and 467,723); the tensor-core GEMM's double-buffered fragments need the room
     # (128x128x32 with 64x64 warps at 2048^3: floor 179, 121,440 cycles at floor + 4,
     # 116,438 at floor + 24)
-    return min(floor + MAX_ROOM, OCCUPANCY_STEPS[-1] - RESERVED_REGISTERS)
+    return min(floor + MAX_ROOM, steps[-1] - RESERVED_REGISTERS)
+
+
+def reaim(registers: int, limit: int, steps: tuple[int, ...]) -> int | None:
+    """A higher limit to schedule again with, or None. When the registers allocated under
+    ``limit`` overshot the step it aimed under and landed under a higher step that is not
+    the last, the room up to that step costs no occupancy: aim just under it (less
+    :data:`STEP_SLACK`). Measured on the tensor-core GEMM (128x64x32 tiles of two 64x32
+    warps, 128 threads, at 2048^3): aimed at 116, 158 registers, 3 CTAs an SM and 170,388
+    cycles; again at 156, 3 CTAs and 143,916."""
+    def step_of(n: int) -> int:
+        return next((s for s in steps if n <= s), steps[-1])
+
+    step = step_of(registers)
+    if step == steps[-1] or step == step_of(limit + RESERVED_REGISTERS) \
+            or step - STEP_SLACK <= limit:
+        return None
+    return step - STEP_SLACK
+
+
+def kernel_floor(code: list[MInst]) -> int:
+    """The registers the kernel's most crowded stretch needs live at least (what
+    :func:`pressure_limit` plans from)."""
+    spans, _ = intervals(code)
+    widths = register_widths(code)
+    return max((_Pressure(spans, widths, lo, hi, code).floor
+                for lo, hi in stretches(code, is_fence)), default=0)
 
 
 def schedule(code: list[MInst], limit: int | None = None) -> list[MInst]:
@@ -117,17 +171,8 @@ class _Pressure:
         """The most registers the stretch's own values may take (set by :func:`schedule`)."""
 
 
-GLOBAL_LOAD_LATENCY = 200
-"""The latency the scheduler plans a global load's result with: an L2 hit's (gpu-facts.md:
-about 200-226 cycles), not the opcode table's L1 hit, as ptxas plans them long. With
-the table's 32, the tensor-core GEMM's prefetch of the next tile sank below half of a
-K step's MMAs, and its stores waited on DRAM."""
-
-
 def _latency(inst: MInst) -> int:
-    if inst.opcode == "LDG":
-        return GLOBAL_LOAD_LATENCY
-    return OPCODES[inst.opcode].latency.cycles
+    return planned_latency(inst.opcode)
 
 
 def schedule_stretch(insts: list[MInst], pressure: _Pressure | None = None) -> list[MInst]:

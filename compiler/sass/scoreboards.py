@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 from ...isa.program import NO_BARRIER, NUM_SCOREBOARDS, Control, Program
 from .cfg import targets
-from .regs import Access
+from .regs import Access, planned_latency
 
 SHARE_DISTANCE = 8
 """Instructions between a dep and the first wait on it (or on a dep it would share a
@@ -154,7 +154,7 @@ def allocate(accesses: list[Access], first_waits: list[list[int]]) -> Scoreboard
         return dep % 2, accesses[dep // 2].info.name
 
     def done_by(dep: int) -> int:
-        lat = accesses[dep // 2].info.latency.cycles if dep % 2 else 2
+        lat = planned_latency(accesses[dep // 2].info.name) if dep % 2 else 2
         return dep // 2 + lat
 
     for i, acc in enumerate(accesses):

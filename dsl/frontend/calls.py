@@ -36,12 +36,15 @@ ATOMICS = {"atomic_add": "add", "atomic_sub": "sub", "atomic_min": "min",
            "atomic_max": "max", "atomic_exch": "exch", "atomic_cas": "cas",
            "atomic_and": "and", "atomic_or": "or", "atomic_xor": "xor",
            "atomic_inc": "inc", "atomic_dec": "dec"}
+MAX_BLOCK_THREADS = 1024
+"""Threads a block may have (CUDA guide, every compute capability since 2.0)."""
 SHUFFLES = {"shfl_xor": "xor", "shfl_down": "down", "shfl_up": "up", "shfl_idx": "idx"}
 VOTES = {"vote_any": "any", "vote_all": "all", "ballot": "ballot"}
 CTA_VOTES = {"syncthreads_count": "count", "syncthreads_and": "and",
              "syncthreads_or": "or"}
-ARITY = {"lane_id": 0, "syncthreads": 0, "syncwarp": 0, "threadfence": 0, "shared": 2,
-         "local": 2, "mma_sync": (3, 4), "dynamic_shared": 1, "fma": 3, "select": 3, "abs": 1,
+ARITY = {"lane_id": 0, "launch_bounds": 1, "syncthreads": 0, "syncwarp": 0,
+         "threadfence": 0, "shared": 2, "local": 2, "mma_sync": (3, 4), "dynamic_shared": 1,
+         "fma": 3, "select": 3, "abs": 1,
          **dict.fromkeys(MATH, 1), **dict.fromkeys(MATH2, 2),
          **dict.fromkeys(FLOAT_TESTS, 1), **dict.fromkeys(BITS, 1),
          **dict.fromkeys(SHUFFLES, 2), **dict.fromkeys(VOTES, 1),
@@ -216,6 +219,23 @@ class Calls(Expressions):
 
     def call_lane_id(self, node: ast.Call) -> Value:
         return self.op(node, "lane_id", ())
+
+    def call_launch_bounds(self, node: ast.Call) -> object:
+        """``wf.launch_bounds(max_threads)``: recorded as the kernel's ``max_threads``
+        attribute (once; a compile-time integer 1..1024)."""
+        if not self.func.is_kernel:
+            raise self.error(node, "wf.launch_bounds() belongs in a kernel, not a @wf.func")
+        n = self.constant_int(node.args[0], self.expr(node.args[0]),
+                              "wf.launch_bounds()'s max_threads")
+        if not 1 <= n <= MAX_BLOCK_THREADS:
+            raise self.error(node.args[0], f"wf.launch_bounds()'s max_threads must be 1.."
+                                           f"{MAX_BLOCK_THREADS}, not {n}")
+        known = self.func.attrs.get("max_threads")
+        if known is not None and known != n:
+            raise self.error(node, f"wf.launch_bounds({n}) contradicts the kernel's earlier "
+                                   f"wf.launch_bounds({known})")
+        self.func.attrs["max_threads"] = n
+        return None
 
     def call_syncthreads(self, node: ast.Call) -> object:
         self.b.create("barrier", loc=self.loc(node))

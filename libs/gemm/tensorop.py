@@ -106,6 +106,7 @@ def gemm_tensorop(a: wf.u32[:, :], b: wf.u32[:, :], c: wf.f32[:, :], bias: wf.f3
     NT = WN // 8
     warps_n = BN // WN
     threads = (BM // WM) * warps_n * 32
+    wf.launch_bounds(threads)
     a_runs = BM * BKW // 4
     b_runs = BN * BKW // 2
     A_ROUNDS = (a_runs + threads - 1) // threads
