@@ -172,7 +172,9 @@ def allocate(accesses: list[Access], first_waits: list[list[int]]) -> Scoreboard
                 sb = _shared(holder, dep, i, first_wait, kind)
                 if sb is None and [] in holder:
                     sb = holder.index([])
-                elif sb is None:  # evict what should complete first and wait for it here
+                elif sb is None:
+                    sb = _alike(holder, dep, first_wait, kind)
+                if sb is None:  # evict what should complete first and wait for it here
                     older = [b for b in range(NUM_SCOREBOARDS)
                              if all(d // 2 < i for d in holder[b])]  # not this one's own
                     sb = min(older, key=lambda b: max(done_by(d) for d in holder[b]))
@@ -199,6 +201,17 @@ def _shared(holder: list[list[int]], dep: int, i: int, first_wait: dict[int, int
                         for d in deps):
             return sb
     return None
+
+
+def _alike(holder: list[list[int]], dep: int, first_wait: dict[int, int], kind
+           ) -> int | None:
+    """With every scoreboard busy, one holding only deps of ``dep``'s kind (write deps of
+    the same opcode) for it to share, the one first waited on latest; or None."""
+    alike = [sb for sb, deps in enumerate(holder)
+             if deps and all(kind(d) == kind(dep) for d in deps)]
+    if not alike:
+        return None
+    return max(alike, key=lambda sb: min(first_wait[d] for d in holder[sb]))
 
 
 def assign_scoreboards(program: Program, accesses: list[Access]) -> Scoreboards:

@@ -165,7 +165,7 @@ def _launch(A, B, C, config: GemmConfig, alpha=1.0, beta=0.0, bias=None, act=0,
     constexprs = {"BETA": int(beta != 0.0), "HAS_BIAS": int(bias is not None), "ACT": act,
                   "EVEN": int(config.divides(M, N, K)), **config.constexprs()}
     if isinstance(config, TensorOpConfig):
-        a, b = half_words(A), half_words(B.T)
+        a, b = fragment_order(A, 16), fragment_order(B.T, 8)
         return (config.grid(M, N), config.block,
                 (a, b, C, vec, M, N, a.shape[1], float(alpha), float(beta)), constexprs)
     constexprs["KMAJOR"] = int(not (cpu and config.VEC == 1))
@@ -173,16 +173,24 @@ def _launch(A, B, C, config: GemmConfig, alpha=1.0, beta=0.0, bias=None, act=0,
             (A, B, C, vec, M, N, K, float(alpha), float(beta)), constexprs)
 
 
-def half_words(x: np.ndarray) -> np.ndarray:
-    """A 2-D array's rows as 32-bit words of two f16 along them (low half first), as the
-    tensor-core template reads its operands: a view when the rows are already contiguous
-    f16 of even length, else a packed copy with an odd row padded by a zero."""
-    rows, cols = x.shape
-    if x.dtype == np.float16 and cols % 2 == 0 and x.flags.c_contiguous:
-        return x.view(np.uint32)
-    out = np.zeros((rows, cols + cols % 2), np.float16)
-    out[:, :cols] = x
-    return out.view(np.uint32)
+def fragment_order(x: np.ndarray, rows: int) -> np.ndarray:
+    """A 2-D f16-valued array (``rows_total x K``) in the tensor-core template's fragment
+    order: ``RB x KB x 32*W/4 x 4`` 32-bit words, ``RB`` blocks of ``rows`` (16 for A, 8
+    for B transposed) and ``KB`` steps of 16 along K, each block the ``W`` words (4 for A,
+    2 for B) each lane of a warp holds as ``wf.mma_sync``'s fragment, in register order:
+    lane ``4i + t`` holds words ``t`` and ``t + 4`` of the step (f16 pairs along K, low
+    half first) of row ``i`` (A: and of row ``i + 8``, between them). Rows and K are padded
+    with zeros to whole blocks."""
+    total, k = x.shape
+    rb, kb = -(-total // rows), -(-k // 16)
+    padded = np.zeros((rb * rows, kb * 16), np.float16)
+    padded[:total, :k] = x
+    words = padded.view(np.uint32)                  # rb*rows x kb*8
+    if rows == 16:   # [block, half, i, step, q, t] -> [block, step, i, t, q, half]
+        order = words.reshape(rb, 2, 8, kb, 2, 4).transpose(0, 3, 2, 5, 4, 1)
+    else:            # [block, i, step, q, t] -> [block, step, i, t, q]
+        order = words.reshape(rb, 8, kb, 2, 4).transpose(0, 2, 1, 4, 3)
+    return np.ascontiguousarray(order).reshape(rb, kb, -1, 4)
 
 
 def _dtype_name(dtype: str) -> bool:

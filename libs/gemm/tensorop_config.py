@@ -8,7 +8,7 @@ warp tile ``WM x WN`` (multiples of 16 and 8, ``wf.mma_sync``'s D); the CTA has
 * registers: :meth:`TensorOpConfig.registers`, an estimate from what the template holds
   (the accumulators, two K steps' fragments, the staged copy) plus
   :data:`ADDRESS_REGISTERS`, at most 255 a thread and 65,536 a CTA;
-* shared memory: ``(BM + BN) * BK`` f16 (and the fragment order's padding) times the
+* shared memory: ``(BM + BN) * BK`` f16 (the tiles in fragment order, unpadded) times the
   stages within :data:`TC_MAX_SHARED`.
 
 :func:`default_tensorop_config` is the heuristic ``matmul`` uses for f16 operands: on the
@@ -90,8 +90,9 @@ class TensorOpConfig:
         mt, nt = self.WM // 16, self.WN // 8
         staged = 0
         if self.STAGES == 2:
-            words = (self.BM + self.BN) * self.BK // 2
-            staged = 4 * -(-words // (4 * self.threads))
+            chunks = (self.BM + self.BN) * self.BK // 8     # 16-byte chunks a stage
+            staged = 4 * (-(-chunks * self.BM // (self.BM + self.BN) // self.threads)
+                          + -(-chunks * self.BN // (self.BM + self.BN) // self.threads))
         return 4 * mt * nt + 2 * (4 * mt + 2 * nt) + staged + ADDRESS_REGISTERS
 
     @property
@@ -108,11 +109,11 @@ class TensorOpConfig:
 
     def divides(self, m: int, n: int, k: int) -> bool:
         """Whether the tiles divide the problem (no guards): M and N by the CTA tile, K's
-        words by BK's, every K slice at least one BK step."""
-        kw, bkw = -(-k // 2), self.BK // 2
-        per = -(-kw // (bkw * self.SPLIT_K)) * bkw
-        return (m % self.BM == 0 and n % self.BN == 0 and kw % bkw == 0
-                and (self.SPLIT_K - 1) * per < kw)
+        16-deep steps by BK's, every K slice at least one BK step."""
+        kb, steps = -(-k // 16), self.BK // 16
+        per = -(-kb // (steps * self.SPLIT_K)) * steps
+        return (m % self.BM == 0 and n % self.BN == 0 and kb % steps == 0
+                and (self.SPLIT_K - 1) * per < kb)
 
     def grid(self, m: int, n: int) -> tuple[int, int, int]:
         """CTAs covering an ``m x n`` C, times the K slices."""

@@ -83,7 +83,7 @@ def test_saxpy_by_hand():
     # Y wherever the stall is 4 or more, as ptxas sets it.
 
 
-def test_seventh_scoreboard_evicts_the_oldest():
+def test_a_seventh_producer_shares_a_scoreboard_of_its_kind():
     assert_codes("""
         [B------:R-:W0:-:S01]  S2R R0, SR_TID.X ;
         [B------:R-:W1:-:S01]  S2R R1, SR_TID.Y ;
@@ -91,16 +91,36 @@ def test_seventh_scoreboard_evicts_the_oldest():
         [B------:R-:W3:-:S01]  S2R R3, SR_CTAID.X ;
         [B------:R-:W4:-:S01]  S2R R4, SR_CTAID.Y ;
         [B------:R-:W5:-:S01]  S2R R5, SR_CTAID.Z ;
-        [B0-----:R-:W0:-:S01]  S2R R6, SR_LANEID ;
+        [B------:R-:W3:-:S01]  S2R R6, SR_LANEID ;
+        [B012---:R-:W-:-:S01]  IADD3 R7, R0, R1, R2 ;
+        [B---345:R-:W-:Y:S04]  IADD3 R8, R3, R4, R5 ;
+        [B------:R-:W-:-:S01]  IADD3 R9, R6, R7, R8 ;
+        [B------:R-:W-:-:S01]  EXIT ;
+    """)
+    # Six results are outstanding when the seventh S2R issues. Every scoreboard holds an
+    # S2R's result, so it shares one, the one first waited on latest (SB3, waited on by
+    # the second IADD3, with SB4 and SB5): issued at once, where evicting SB0 (NAK's
+    # rule) would wait for R0 first. The wait on SB3 then covers R6 too. (A GEMM's
+    # fragment loads evicting each other waited out each load's latency in turn.)
+
+
+def test_a_producer_with_none_of_its_kind_evicts_the_oldest():
+    assert_codes("""
+        [B------:R-:W0:-:S01]  S2R R0, SR_TID.X ;
+        [B------:R-:W1:-:S01]  S2R R1, SR_TID.Y ;
+        [B------:R-:W2:-:S01]  S2R R2, SR_TID.Z ;
+        [B------:R-:W3:-:S01]  S2R R3, SR_CTAID.X ;
+        [B------:R-:W4:-:S01]  S2R R4, SR_CTAID.Y ;
+        [B------:R-:W5:-:S01]  S2R R5, SR_CTAID.Z ;
+        [B0-----:R-:W0:-:S01]  MUFU.RCP R6, R10 ;
         [B-12---:R-:W-:-:S01]  IADD3 R7, R0, R1, R2 ;
         [B---345:R-:W-:Y:S04]  IADD3 R8, R3, R4, R5 ;
         [B0-----:R-:W-:-:S01]  IADD3 R9, R6, R7, R8 ;
         [B------:R-:W-:-:S01]  EXIT ;
     """)
-    # Six results are outstanding when the seventh S2R issues; NAK evicts the oldest
-    # (SB0, R0's) and the new producer waits on it itself. R0 is then ready, so the first
-    # IADD3 waits only on SB1 and SB2. IADD3 -> IADD3: 4 cycles (R8 into the last IADD3).
-    # S2R R0 sets SB0 6 cycles before the S2R R6 waits on it (>= 2).
+    # No scoreboard holds a MUFU's result: the MUFU evicts the oldest (SB0, R0's, all
+    # S2Rs alike), waiting on it itself. R0 is then ready, so the first IADD3 waits only
+    # on SB1 and SB2.
 
 
 def test_global_loads_waited_on_late_share_a_scoreboard():
@@ -125,16 +145,18 @@ def test_global_loads_waited_on_late_share_a_scoreboard():
 
 def test_a_full_set_of_scoreboards_evicts_what_completes_first():
     # Five global loads (each waited on soon: no sharing) and a shared load hold all six
-    # scoreboards; the seventh producer evicts the shared load's (issued last, but done
-    # after 24 cycles, long before global memory answers), not the oldest global load's.
+    # scoreboards; the seventh producer (a MUFU: none of its kind to share with) evicts
+    # the shared load's (issued last, but done after 24 cycles, long before global memory
+    # answers), not the oldest global load's.
     loads = "".join(f"LDG.E R{10 + k}, [R2.64+{4 * k:#x}] ;\n" for k in range(5))
     program = assign_control_codes(stripped(kernel(
-        loads + "LDS R20, [R4] ;\nLDS R21, [R4+0x4] ;\n"
+        loads + "LDS R20, [R4] ;\nMUFU.RCP R21, R4 ;\n"
         + "".join(f"FADD R{30 + k}, R{10 + k}, R{10 + k} ;\n" for k in range(5))
         + "FADD R40, R20, R21 ;\nEXIT ;\n")))
     insts = program.instructions
-    lds = [inst for inst in insts if inst.opcode == "LDS"]
-    assert lds[1].ctrl.wait == 1 << lds[0].ctrl.write
+    lds = next(inst for inst in insts if inst.opcode == "LDS")
+    mufu = next(inst for inst in insts if inst.opcode == "MUFU")
+    assert mufu.ctrl.wait == 1 << lds.ctrl.write
     assert first_violation(program) is None
 
 

@@ -113,14 +113,18 @@ def test_the_space_holds_only_legal_configs():
 
 
 def test_the_register_estimate_bounds_the_compiler():
-    """The estimate the space is pruned by is at least what the compiler gives."""
+    """The estimate the space is pruned by predicts the compiler's occupancy: the compiler
+    stays under the occupancy step (for the config's CTA size) the estimate lies under; it
+    may take the room up to it (``wf.launch_bounds``), which costs no occupancy."""
+    from warpforge.compiler.sass.schedule import occupancy_steps
     for config in (TensorOpConfig(64, 64, 32, 32, 32, STAGES=2),
                    TensorOpConfig(128, 128, 32, 64, 32, STAGES=2),
                    TensorOpConfig(16, 16, 16, 16, 8)):
         M = N = K = 128
         A, B = operands(np.random.default_rng(0), M, N, K)
         kernel = gemm._compile(A, B, np.zeros((M, N), np.float32), config, wf.Simulator())
-        assert kernel.registers <= config.registers, (config, kernel.registers)
+        step = next(s for s in occupancy_steps(config.threads) if config.registers <= s)
+        assert kernel.registers <= step, (config, config.registers, kernel.registers)
 
 
 def test_the_heuristic_fills_the_simulated_gpu():

@@ -195,7 +195,7 @@ def test_the_scheduling_pass_lowers_cycles(monkeypatch):
         return res.cycles, out
 
     scheduled, out1 = cycles()
-    monkeypatch.setattr(emit, "schedule", lambda code: list(code))
+    monkeypatch.setattr(emit, "schedule", lambda code, *limit: list(code))
     unscheduled, out2 = cycles()
     np.testing.assert_array_equal(out1, out2)
     assert scheduled < 0.9 * unscheduled
