@@ -189,7 +189,7 @@ def fragment_loop(src, out, iters, MT: wf.constexpr, NT: wf.constexpr):
             out[wf.block_idx.x * 128 + t, i * 4 + x] = acc[i, x]
 
 
-def tensor_cores() -> None:
+def tensor_cores(large: bool = False) -> None:
     sim = wf.Simulator()
     cfg = sim.config
     per_cycle = 4 * cfg.num_sms / cfg.tensor_interval
@@ -197,8 +197,10 @@ def tensor_cores() -> None:
           f"HMMA peak ({per_cycle:g} HMMA.16816 a cycle):")
     best = 0.0
     rng = np.random.default_rng(0)
-    for n, configs in ((1024, (*TC_CONFIGS, None)),
-                       (2048, (TC_CONFIGS[0], TC_CONFIGS[4], None))):
+    sizes = [(1024, (*TC_CONFIGS, None)), (2048, (TC_CONFIGS[0], TC_CONFIGS[4], None))]
+    if large:  # about five minutes of simulation on a 2-core machine
+        sizes.append((4096, (None,)))
+    for n, configs in sizes:
         A = rng.standard_normal((n, n)).astype(np.float16)
         B = rng.standard_normal((n, n)).astype(np.float16)
         want = A.astype(np.float32) @ B.astype(np.float32)
@@ -307,13 +309,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--skip-sim", action="store_true")
+    ap.add_argument("--large", action="store_true",
+                    help="also the tensor-core template at 4096^3 (minutes)")
     args = ap.parse_args()
     print(describe())
     kernel_hooks.append(launches.append)
     sass_quality()
     if not args.skip_sim:
         simulated()
-        tensor_cores()
+        tensor_cores(args.large)
     cpu(args.repeats)
 
 
