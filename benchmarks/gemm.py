@@ -14,10 +14,10 @@ A benchmark, not a test. In one run it prints:
    (VEC=4) and with split-K, 64x64 tiles, and the simulator heuristic's pick; split-K's
    cycles include its second kernel. Goal 80% (CUTLASS reaches about 88% on silicon).
 3. Simulated tensor cores: the f16 template (``wf.mma_sync``, HMMA.16816 with f32
-   accumulators) at 1024^3 and 2048^3 on the A100 configuration, as a share of the
-   simulated HMMA peak (108 SMs x 4 tensor cores, an HMMA.16816 each every 8 cycles),
-   for a few configurations and the heuristic's pick, with the shared-memory traffic and
-   the registers. Goal 60%.
+   accumulators) at 1024^3 and 2048^3 (``--large``: and 4096^3, minutes more) on the A100
+   configuration, as a share of the simulated HMMA peak (108 SMs x 4 tensor cores, an
+   HMMA.16816 each every 8 cycles), for a few configurations and the heuristic's pick,
+   with the shared-memory traffic and the registers. Goal 60%.
 4. CPU: ``matmul`` against ``numpy.matmul`` (OpenBLAS) in the same run at N=1024 and
    N=2048, 4096x64x4096 and a skinny 16x4096x4096: the fastest of a few configurations
    on one timing each, then it and numpy timed by turns, best of several. Goal 0.9x

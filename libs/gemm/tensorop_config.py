@@ -14,7 +14,8 @@ warp tile ``WM x WN`` (multiples of 16 and 8, ``wf.mma_sync``'s D); the CTA has
 :func:`default_tensorop_config` is the heuristic ``matmul`` uses for f16 operands: on the
 simulator the first of :data:`TC_TILES` (at most twice C's smaller side) whose grid alone
 keeps at least half the CTA slots busy (at 2048^3, 1,024 CTAs of 64x64 in 2.4 waves
-measured 40.6% of the HMMA peak, split in two 37.9%), else the smallest with K split as
+measured 40.6% of the HMMA peak, split in two 37.9%, before the operands went into
+fragment order), else the smallest with K split as
 the SIMT heuristic splits it; two stages, BK=32. On the CPU 64x64 tiles of 32x32 warps,
 one stage (the MMA's emulation is the cost there, not the tile).
 """
@@ -48,12 +49,12 @@ SM_THREADS = 2048
 TC_TILES = ((128, 64, 64, 32), (64, 64, 32, 32), (32, 32, 16, 16))
 """The simulator heuristic's (BM, BN, WM, WN), largest first, as measured on the A100
 config (``benchmarks/gemm.py``; two stages, BK=32). At 2048^3, 128x64 tiles of two 64x32
-warps (158 registers: three CTAs an SM) ran 46.0% of the HMMA peak, 64x64 tiles of four
-32x32 warps 40.6%, 128x128 of eight 64x32 36.3%: a 64x32 warp tile reads 1.5
-shared-memory wavefronts an HMMA, a 32x32 one 2. At 1024^3, where 128 CTAs of 128x64
-keep too few of the slots busy, 64x64 tiles (102 registers, four CTAs an SM) ran 30.7%
-(128x64 with K split in two, 29.4%); at 512^3, 32x32 tiles 12.9% (16x16 10.6%, 64x64
-9.1%)."""
+warps (166 registers: three CTAs an SM) ran 57.5% of the HMMA peak (63.6% at 4096^3),
+64x64 tiles of four 32x32 warps 44.6%, 128x128 of eight 64x32 38.1%: a 64x32 warp tile
+reads 1.5 shared-memory wavefronts an HMMA, a 32x32 one 2. At 1024^3, where 128 CTAs of
+128x64 keep too few of the slots busy, 64x64 tiles (94 registers) ran 33.4% (128x64
+31.2%). (Earlier, with the operands row-major and a skewed shared layout: 46.0%, 40.6%
+and 30.7%; at 512^3 then, 32x32 tiles 12.9%, 16x16 10.6%, 64x64 9.1%.)"""
 
 
 @dataclass(frozen=True)
