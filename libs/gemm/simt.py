@@ -2,22 +2,23 @@
 
 A CTA computes a ``BM x BN`` tile of C, stepping ``BK`` along K through shared memory;
 its ``(BN / TN) x (BM / TM)`` threads (x along C's columns) each compute a ``TM x TN``
-tile of it held in registers. A thread's rows and columns are strided (``ty + i * BM /
-TM``, ``tx + j * BN / TN``), so the lanes of a warp read consecutive shared-memory words
-of B's tile and one word of A's (a broadcast). On the CPU, where a CTA's threads along x
-are SIMD lanes, that is BLIS's mapping: B's row is one vector load, A's element is
-uniform across the lanes, and each FMA takes it broadcast. The A tile is
-stored K-major (``As[k][m]``), as CUTLASS's SIMT kernels do, so that both tiles are read
-along their contiguous axis in the inner loop; on the CPU (``KMAJOR=0``, set by the
-launcher with ``VEC=1``) it is stored M-major (``As[m][k]``): there a K-major store of a
-row of A scatters across the lanes, while the inner loop's read of A is a broadcast
-either way. Edge tiles are predicated: loads outside
-the matrices read zero and stores outside are skipped, so any M, N and K work. When the
-tiles divide M, N and K (``EVEN``, as Triton specializes on divisibility), the guards are
-compiled out, and the CPU backend gets plain vector loads. Any
-strides work (the DSL passes them), so row- and column-major operands and strided views
-need nothing special. The epilogue applies alpha, beta (C is not read when ``BETA`` is
-0), the bias vector and the activation once per element.
+tile of it held in registers (the kernel declares the CTA's threads with
+``wf.launch_bounds``, so that its registers are planned for that size). A thread's rows
+and columns are strided (``ty + i * BM / TM``, ``tx + j * BN / TN``), so the lanes of a
+warp read consecutive shared-memory words of B's tile and one word of A's (a broadcast).
+On the CPU, where a CTA's threads along x are SIMD lanes, that is BLIS's mapping: B's
+row is one vector load, A's element is uniform across the lanes, and each FMA takes it
+broadcast. The A tile is stored K-major (``As[k][m]``), as CUTLASS's SIMT kernels do, so
+that both tiles are read along their contiguous axis in the inner loop; on the CPU
+(``KMAJOR=0``, set by the launcher with ``VEC=1``) it is stored M-major (``As[m][k]``):
+there a K-major store of a row of A scatters across the lanes, while the inner loop's
+read of A is a broadcast either way. Edge tiles are predicated: loads outside the
+matrices read zero and stores outside are skipped, so any M, N and K work. When the
+tiles divide M, N and K (``EVEN``, as Triton specializes on divisibility), the guards
+are compiled out, and the CPU backend gets plain vector loads. Any strides work (the DSL
+passes them), so row- and column-major operands and strided views need nothing special.
+The epilogue applies alpha, beta (C is not read when ``BETA`` is 0), the bias vector and
+the activation once per element.
 
 ``GROUP`` > 1 rasterizes the grid: consecutive CTAs walk ``GROUP`` rows of C's tiles
 column by column instead of a whole row of tiles, so the A tiles they share are still in
@@ -150,6 +151,7 @@ def gemm_simt(a: wf.f32[:, :], b: wf.f32[:, :], c: wf.f32[:, :], bias: wf.f32[:]
                     KMAJOR * (BM + PAD) + (1 - KMAJOR) * BK), wf.f32)
     Bs = wf.shared((STAGES * BK, BN), wf.f32)
     threads = (BM // TM) * (BN // TN)
+    wf.launch_bounds(threads)
     # STAGES=2: the next tile's elements wait in registers while the math runs (room for
     # either tile copy; the elements a copy never touches cost nothing)
     ra = wf.local((TM * ((BK + BN // TN - 1) // (BN // TN))

@@ -194,3 +194,30 @@ def test_the_model_strategy_ranks_tensor_core_configs_by_its_estimate():
     assert trials[0]["config"] == first
     assert all(t["predicted"] == tuning.predicted(t["config"], 64, 64, 64, workers)
                for t in trials)
+
+
+@settings(max_examples=20, deadline=None)
+@given(rows=st.integers(1, 40), k=st.integers(1, 40), seed=st.integers(0, 2**31))
+def test_fragment_order_puts_each_lanes_fragment_words_in_register_order(rows, k, seed):
+    """``fragment_order`` against ``wf.mma_sync``'s lane layout, word by word: lane
+    ``4g + t`` of A's block (mb, kb) holds words t and t + 4 of step kb of rows g and
+    g + 8 (registers a0..a3: row g word t, row g+8 word t, row g word t+4, row g+8 word
+    t+4); of B's (B transposed), words t and t + 4 of row g; zeros past the matrix."""
+    x = np.random.default_rng(seed).standard_normal((rows, k)).astype(np.float16)
+    for block, per_lane in ((16, 4), (8, 2)):
+        out = gemm.fragment_order(x, block)
+        rb, kb = -(-rows // block), -(-k // 16)
+        assert out.shape == (rb, kb, 32 * per_lane // 4, 4) and out.dtype == np.uint32
+        lanes = out.reshape(rb, kb, 32, per_lane)
+        padded = np.zeros((rb * block, kb * 16), np.float16)
+        padded[:rows, :k] = x
+        words = padded.view(np.uint32)
+        for mb in range(rb):
+            for s in range(kb):
+                for lane in range(32):
+                    g, t = divmod(lane, 4)
+                    r0, w0 = mb * block + g, 8 * s + t
+                    want = ([words[r0, w0], words[r0 + 8, w0], words[r0, w0 + 4],
+                             words[r0 + 8, w0 + 4]] if block == 16
+                            else [words[r0, w0], words[r0, w0 + 4]])
+                    assert list(lanes[mb, s, lane]) == want
