@@ -477,14 +477,14 @@ class Kernel:
         if isinstance(dev, CPU):
             dims = normalize_dims(block, "block")
             compiled = self._compile_bound(bound, "cpu", cpu_spec(bound, dims, dev))
-            _check_bounds(compiled, dims)
+            _check_bounds(compiled, block)
             _refuse_read_only(compiled, bound)
             result = dev.launch(compiled.native, grid, dims,
                                 _native_arguments(compiled, bound), timeout=timeout,
                                 shared_bytes=shared_bytes)
         else:
             compiled = self._compile_bound(bound, "sim")
-            _check_bounds(compiled, normalize_dims(block, "block"))
+            _check_bounds(compiled, block)
             isa_args, writebacks = _isa_arguments(compiled, bound)
             result = dev.launch(compiled.program, grid, block, isa_args, timeout=timeout,
                                 shared_bytes=shared_bytes)
@@ -522,11 +522,14 @@ def _isa_arguments(compiled: CompiledKernel, bound: Bound) -> tuple[list, list]:
     return args, writebacks
 
 
-def _check_bounds(compiled: CompiledKernel, block: tuple[int, int, int]) -> None:
+def _check_bounds(compiled: CompiledKernel, block: object) -> None:
     """LaunchError, before anything runs, for a block larger than the kernel's
     ``wf.launch_bounds``."""
-    threads = block[0] * block[1] * block[2]
-    if compiled.max_threads is not None and threads > compiled.max_threads:
+    if compiled.max_threads is None:
+        return
+    x, y, z = normalize_dims(block, "block")
+    threads = x * y * z
+    if threads > compiled.max_threads:
         raise LaunchError(f"kernel {compiled.name}: a block of {threads} threads exceeds "
                           f"its wf.launch_bounds({compiled.max_threads})")
 

@@ -59,9 +59,10 @@ MAX_THREAD_REGISTERS = 255
 
 def occupancy_steps(threads: int = DEFAULT_THREADS) -> tuple[int, ...]:
     """Registers a thread at which a CTA of ``threads`` fits one more time on an SM
-    (ascending, the last 255): between two steps, more registers cost no occupancy. For
-    256 threads: 32, 40, 48, 64, 80, 128, 255 (8, 6, 5, 4, 3, 2 and 1 CTAs); for 128:
-    ..., 128, 168, 255 (4, 3, 2 and 1)."""
+    (ascending; the last is the most one CTA may have, 255 at most): between two steps,
+    more registers cost no occupancy. For 256 threads: 32, 40, 48, 64, 80, 128, 255 (8,
+    6, 5, 4, 3, 2 and 1 CTAs); for 128: ..., 128, 168, 255 (4, 3, 2 and 1); for 1024: 32,
+    64 (2 and 1)."""
     warps = -(-threads // 32)
     steps: list[int] = []
     for ctas in range(min(MAX_CTAS_PER_SM, MAX_WARPS_PER_SM // warps), 0, -1):
@@ -92,12 +93,13 @@ def pressure_limit(floor: int, steps: tuple[int, ...] = OCCUPANCY_STEPS) -> int:
     need ``floor`` at least: under the lowest occupancy step with room for ``floor`` and
     :data:`MIN_ROOM` more, by :data:`STEP_SLACK` where the floor allows, and at most
     :data:`MAX_ROOM` above the floor (a GEMM with 64 accumulators: 116 or a little more,
-    two CTAs of 256 threads an SM; a 16x16 tiled matmul: 20, eight); past 128,
-    ``floor + MAX_ROOM``. ``steps``: :func:`occupancy_steps` of the kernel's CTA size."""
+    two CTAs of 256 threads an SM; a 16x16 tiled matmul: 20, eight); past the last step
+    but one, ``floor + MAX_ROOM``. ``steps``: :func:`occupancy_steps` of the kernel's CTA
+    size."""
     for step in steps[:-1]:
         if floor + MIN_ROOM <= step - RESERVED_REGISTERS:
             return max(min(step - STEP_SLACK, floor + MAX_ROOM), floor + MIN_ROOM)
-    # one CTA of 256 an SM whatever the count: room for loads in flight as under a step,
+    # one CTA an SM whatever the count: room for loads in flight as under a step,
     # but bounded, as fewer registers live also meant fewer cycles where measured (a
     # 128x128 GEMM with two stages: 142 registers, 353,635 cycles at N=1024; unbounded,
     # 230 and 467,723); the tensor-core GEMM's double-buffered fragments need the room

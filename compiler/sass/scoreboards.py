@@ -29,9 +29,14 @@ describes it, in two walks over the instructions in layout order:
      what the math waits on soon (with a scoreboard each, six loads in flight took all
      six, and the first shared load of the math evicted one, waiting for global memory);
    - else take the first free scoreboard of SB0-SB5;
-   - else, when all six are busy, take the one whose deps are expected to complete first
-     (issue order plus the opcode table's latency: a shared load before a global one),
-     which the instruction then waits on itself (no DEPBAR).
+   - else, when all six are busy, share one holding only write deps of the same opcode
+     (the one first waited on latest): a wait on it then waits for the newcomer too, a
+     little early, where an eviction would make the newcomer wait for a whole latency
+     before it issues (a warp's fragment loads evicting each other waited out each
+     load's latency in turn; its MMAs' accumulators share one);
+   - else take the one whose deps are expected to complete first (issue order plus the
+     latency the scheduler plans: a shared load before a global one), which the
+     instruction then waits on itself (no DEPBAR).
 
    A later wait on a dep already waited for (evicted or shared) needs nothing.
 

@@ -102,11 +102,14 @@ def test_the_tensor_core_template_plans_for_its_128_threads():
     ("wf.launch_bounds(0)", "must be 1..1024, not 0"),
     ("wf.launch_bounds(2048)", "must be 1..1024, not 2048"),
     ("wf.launch_bounds(64)\n    wf.launch_bounds(128)", "contradicts the kernel's earlier"),
+    ("helper()", "belongs in a kernel, not a @wf.func"),
 ])
 def test_bad_bounds_are_compile_errors_at_the_line(tmp_path, body, message):
     import importlib.util
     src = tmp_path / "bad_bounds.py"
-    src.write_text("import warpforge as wf\n\n\n@wf.kernel\ndef k(x: wf.f32[:], n: wf.i32):\n"
+    src.write_text("import warpforge as wf\n\n\n@wf.func\ndef helper():\n"
+                   "    wf.launch_bounds(32)\n    return 0\n\n\n"
+                   "@wf.kernel\ndef k(x: wf.f32[:], n: wf.i32):\n"
                    f"    {body}\n    x[0] = 1.0\n")
     spec = importlib.util.spec_from_file_location("bad_bounds", src)
     mod = importlib.util.module_from_spec(spec)
