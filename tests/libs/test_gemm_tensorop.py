@@ -5,6 +5,8 @@ runs with the hazard checker and racecheck/initcheck on."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -125,6 +127,26 @@ def test_the_register_estimate_bounds_the_compiler():
         kernel = gemm._compile(A, B, np.zeros((M, N), np.float32), config, wf.Simulator())
         step = next(s for s in occupancy_steps(config.threads) if config.registers <= s)
         assert kernel.registers <= step, (config, config.registers, kernel.registers)
+
+
+def test_a_k_step_copies_and_reads_whole_chunks_without_bank_conflicts():
+    """Fragment order at work: the heuristic's 128x64x32 tile of two 64x32 warps copies a
+    K step with one LDG.E.128 and one STS.128 a 16-byte chunk (4 of A and 2 of B a
+    thread), reads each A fragment with one LDS.128 and each B fragment with one LDS.64,
+    and no shared access conflicts."""
+    from .test_gemm_golden import hot_loop
+    config = TensorOpConfig(128, 64, 32, 64, 32, STAGES=2)
+    A, B = operands(np.random.default_rng(9), 256, 128, 64)
+    C = np.zeros((256, 128), np.float32)
+    loop = hot_loop(gemm._compile(A, B, C, config, wf.Simulator()).asm)
+    count = {op: len(re.findall(rf"\b{re.escape(op)} ", loop))
+             for op in ("HMMA.16816.F32", "LDG.E.128", "STS.128", "LDS.128", "LDS.64",
+                        "LDG.E", "STS", "LDS")}
+    assert count == {"HMMA.16816.F32": 32, "LDG.E.128": 6, "STS.128": 6, "LDS.128": 8,
+                     "LDS.64": 8, "LDG.E": 0, "STS": 0, "LDS": 0}, count
+    (launch,) = gemm._run(A, B, C, config, sim())
+    check(C, reference(A, B), 64)
+    assert launch.stats["shared_requests"] > 0 and launch.stats["bank_conflicts"] == 0
 
 
 def test_the_heuristic_fills_the_simulated_gpu():
