@@ -70,6 +70,7 @@ from .schedule import (
     pressure_limit,
     reaim,
     schedule,
+    step_of,
 )
 from .spill import FRAME_ALIGN
 from .vectorize import vectorize_loads
@@ -558,8 +559,7 @@ def schedule_and_assign(code: list[MInst], steps: tuple[int, ...], max_registers
         again = assign(schedule(code, higher), max_registers=max_registers)
     except CompilerError:
         return alloc
-    step = next(s for s in steps if alloc.registers <= s)
-    return again if again.registers <= step else alloc
+    return again if again.registers <= step_of(alloc.registers, steps) else alloc
 
 
 def compile_function(func: Function, *, max_registers: int = MAX_REGISTERS,

@@ -108,6 +108,11 @@ def pressure_limit(floor: int, steps: tuple[int, ...] = OCCUPANCY_STEPS) -> int:
     return min(floor + MAX_ROOM, steps[-1] - RESERVED_REGISTERS)
 
 
+def step_of(registers: int, steps: tuple[int, ...]) -> int:
+    """The occupancy step ``registers`` a thread fall under (the last if past them all)."""
+    return next((s for s in steps if registers <= s), steps[-1])
+
+
 def reaim(registers: int, limit: int, steps: tuple[int, ...]) -> int | None:
     """A higher limit to schedule again with, or None. When the registers allocated under
     ``limit`` overshot the step it aimed under and landed under a higher step that is not
@@ -115,11 +120,8 @@ def reaim(registers: int, limit: int, steps: tuple[int, ...]) -> int | None:
     :data:`STEP_SLACK`). Measured on the tensor-core GEMM (128x64x32 tiles of two 64x32
     warps, 128 threads, at 2048^3): aimed at 116, 158 registers, 3 CTAs an SM and 170,388
     cycles; again at 156, 3 CTAs and 143,916."""
-    def step_of(n: int) -> int:
-        return next((s for s in steps if n <= s), steps[-1])
-
-    step = step_of(registers)
-    if step == steps[-1] or step == step_of(limit + RESERVED_REGISTERS) \
+    step = step_of(registers, steps)
+    if step == steps[-1] or step == step_of(limit + RESERVED_REGISTERS, steps) \
             or step - STEP_SLACK <= limit:
         return None
     return step - STEP_SLACK

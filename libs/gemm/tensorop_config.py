@@ -91,9 +91,9 @@ class TensorOpConfig:
         mt, nt = self.WM // 16, self.WN // 8
         staged = 0
         if self.STAGES == 2:
-            chunks = (self.BM + self.BN) * self.BK // 8     # 16-byte chunks a stage
-            staged = 4 * (-(-chunks * self.BM // (self.BM + self.BN) // self.threads)
-                          + -(-chunks * self.BN // (self.BM + self.BN) // self.threads))
+            # a round of 16-byte chunks a thread, each tile's rounds apart
+            staged = 4 * sum(-(-rows * self.BK // 8 // self.threads)
+                             for rows in (self.BM, self.BN))
         return 4 * mt * nt + 2 * (4 * mt + 2 * nt) + staged + ADDRESS_REGISTERS
 
     @property

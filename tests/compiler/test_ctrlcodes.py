@@ -83,14 +83,19 @@ def test_saxpy_by_hand():
     # Y wherever the stall is 4 or more, as ptxas sets it.
 
 
-def test_a_seventh_producer_shares_a_scoreboard_of_its_kind():
-    assert_codes("""
+SIX_S2R = """
         [B------:R-:W0:-:S01]  S2R R0, SR_TID.X ;
         [B------:R-:W1:-:S01]  S2R R1, SR_TID.Y ;
         [B------:R-:W2:-:S01]  S2R R2, SR_TID.Z ;
         [B------:R-:W3:-:S01]  S2R R3, SR_CTAID.X ;
         [B------:R-:W4:-:S01]  S2R R4, SR_CTAID.Y ;
         [B------:R-:W5:-:S01]  S2R R5, SR_CTAID.Z ;
+"""
+"""Six S2R results outstanding: every scoreboard busy, each holding one."""
+
+
+def test_a_seventh_producer_shares_a_scoreboard_of_its_kind():
+    assert_codes(SIX_S2R + """
         [B------:R-:W3:-:S01]  S2R R6, SR_LANEID ;
         [B012---:R-:W-:-:S01]  IADD3 R7, R0, R1, R2 ;
         [B---345:R-:W-:Y:S04]  IADD3 R8, R3, R4, R5 ;
@@ -105,13 +110,7 @@ def test_a_seventh_producer_shares_a_scoreboard_of_its_kind():
 
 
 def test_a_producer_with_none_of_its_kind_evicts_the_oldest():
-    assert_codes("""
-        [B------:R-:W0:-:S01]  S2R R0, SR_TID.X ;
-        [B------:R-:W1:-:S01]  S2R R1, SR_TID.Y ;
-        [B------:R-:W2:-:S01]  S2R R2, SR_TID.Z ;
-        [B------:R-:W3:-:S01]  S2R R3, SR_CTAID.X ;
-        [B------:R-:W4:-:S01]  S2R R4, SR_CTAID.Y ;
-        [B------:R-:W5:-:S01]  S2R R5, SR_CTAID.Z ;
+    assert_codes(SIX_S2R + """
         [B0-----:R-:W0:-:S01]  MUFU.RCP R6, R10 ;
         [B-12---:R-:W-:-:S01]  IADD3 R7, R0, R1, R2 ;
         [B---345:R-:W-:Y:S04]  IADD3 R8, R3, R4, R5 ;

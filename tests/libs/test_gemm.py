@@ -160,10 +160,12 @@ def test_beta_zero_does_not_read_c():
     check(C, reference(A, B), 20)
 
 
-def test_strided_views_work():
-    rng = np.random.default_rng(5)
-    big_a = rng.standard_normal((90, 70)).astype(np.float32)
-    big_b = rng.standard_normal((80, 60)).astype(np.float32)
+@pytest.mark.parametrize(("dtype", "seed"), [(np.float32, 5), (np.float16, 8)])
+def test_strided_views_work(dtype, seed):
+    """Both templates: f32 operands run the SIMT one, f16 the tensor-core one."""
+    rng = np.random.default_rng(seed)
+    big_a = rng.standard_normal((90, 70)).astype(dtype)
+    big_b = rng.standard_normal((80, 60)).astype(dtype)
     A, B = big_a[::2, 1::2], big_b[:35, ::3]       # 45x35 and 35x20
     for dev in ("sim", "cpu"):
         check(gemm.matmul(A, B, device=device(dev)), reference(A, B), 35)
