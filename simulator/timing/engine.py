@@ -38,9 +38,12 @@ from .streams import Streams
 from .tables import Tables
 
 INF = np.iinfo(np.int64).max // 4
-SCALAR_SMS = 8
-"""Timed SMs up to which the scalar engine runs (sampled launches always: ``sample_sms``
-is 4 by default)."""
+ENGINES = ("native", "python", "arrays")
+"""The engines that follow these rules: :mod:`.native`'s function compiled (what times
+launches), the same function run as Python (a slow, readable reference), and this
+module's numpy arrays (an independent implementation the tests compare against)."""
+ENGINE = "native"
+"""The engine :meth:`Engine.run` uses."""
 REASONS = ("issued", "wait", "barrier", "long_scoreboard", "short_scoreboard",
            "pipe_throttle", "not_selected")
 """Where a warp's cycles go, per instruction (Nsight Compute's warp states, simplified)."""
@@ -107,15 +110,13 @@ class Engine:
     def run(self) -> dict:
         """Run to the last retirement; return ``cycles``, per-instruction ``issue_t`` and
         ``reasons`` (cycles by reason), the ``occupancy_integral`` (resident warps summed
-        over cycles) and ``ctas`` started. A few SMs run on the scalar engine
-        (:mod:`.scalar`, the same rules in plain Python: faster when few warps issue a
-        cycle); more run as arrays."""
+        over cycles) and ``ctas`` started, with the engine :data:`ENGINE` names."""
         self.cta_events: list[tuple[int, int, int, int]] = []
         """(CTA index, timed SM, start cycle, retire cycle) per CTA."""
-        if self.n_sm <= SCALAR_SMS:
-            from .scalar import run_scalar
-            return run_scalar(self)
-        return self._run_vector()
+        if ENGINE == "arrays":
+            return self._run_vector()
+        from .native import time_streams
+        return time_streams(self, python=ENGINE == "python")
 
     def next_cta(self, k: int, queues: dict, counter: list) -> int | None:
         """The next CTA (index into the streams' list) for timed SM ``k``: its own queue

@@ -1,4 +1,4 @@
-"""The scalar engine and the array engine follow the same rules: on every launch they give
+"""The compiled engine and the array engine follow the same rules: on every launch they give
 the same cycles, issue cycle of every warp-instruction, and cycles by reason."""
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples" / "dsl"
 
 
 def both(monkeypatch, run) -> list:
-    """``run()`` under the scalar engine and under the array engine."""
+    """``run()`` under the compiled engine and under the array engine."""
     out = []
-    for limit in (10**6, 0):
-        monkeypatch.setattr(engine, "SCALAR_SMS", limit)
+    for name in ("native", "arrays"):
+        monkeypatch.setattr(engine, "ENGINE", name)
         out.append(run())
     return out
 
