@@ -73,7 +73,7 @@ def time_launch(program: Program, rec: Recorder, cfg: ArchConfig, per_sm: int, t
     share = len(sms) / cfg.num_sms if sampled else 1.0
     shared = per_sm * program.shared_bytes
     streams = build(rec, cfg, shared, share)
-    tables = Tables(program, cfg)
+    tables = Tables.of(program, cfg)
     engine = Engine(tables, streams, cfg, sms, per_sm, sampled, scheduler, share)
     out = engine.run()
     limits = occupancy_limits(program, rec.block_threads, cfg)

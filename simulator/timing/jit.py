@@ -521,7 +521,8 @@ class Native:
         self.__name__ = fn.__name__
         self._call = None
         self._tracker = None
-        self._params: list[tuple[str, str]] = []
+        self._spec: list[tuple[str, np.dtype | None, bool]] = []
+        """Per parameter: its name, its array dtype (None for a scalar), whether a float."""
         self._file = ""
 
     def llvm_ir(self) -> str:
@@ -551,30 +552,36 @@ class Native:
                 ctypes_args += [ctypes.c_void_p, ctypes.c_int64] if ann in _ARRAYS \
                     else [ctypes.c_double if ann == "float" else ctypes.c_int64]
             proto = ctypes.CFUNCTYPE(ctypes.c_int64, *ctypes_args)
-            self._params, self._file = tr.params, tr.file
+            self._spec = [(name, np.dtype(_ARRAYS[ann][2]) if ann in _ARRAYS else None,
+                           ann == "float") for name, ann in tr.params]
+            self._file = tr.file
             self._call = proto(self._tracker[name])
 
     def __call__(self, *args, **kwargs) -> None:
         """Run the native code; arguments as the Python function takes them."""
         if self._call is None:
             self.compile()
-        names = [name for name, _ in self._params]
-        args = (*args, *(kwargs.pop(name) for name in names[len(args):] if name in kwargs))
-        if kwargs or len(args) != len(names):
-            missing = [n for n in names[len(args):]]
-            raise TypeError(f"{self.__name__}(): unknown arguments {sorted(kwargs)}, "
-                            f"missing {missing}")
+        spec = self._spec
+        if kwargs:
+            try:
+                args = (*args, *(kwargs.pop(s[0]) for s in spec[len(args):]))
+            except KeyError as err:
+                raise TypeError(f"{self.__name__}(): missing argument {err}") from None
+        if kwargs or len(args) != len(spec):
+            raise TypeError(f"{self.__name__}() takes the arguments "
+                            f"{[s[0] for s in spec]}; unknown: {sorted(kwargs)}")
         cargs = []
-        for (name, ann), a in zip(self._params, args, strict=True):
-            if ann in _ARRAYS:
-                dtype = _ARRAYS[ann][2]
-                if (not isinstance(a, np.ndarray) or a.dtype != dtype or a.ndim != 1
-                        or not a.flags.c_contiguous or not a.flags.writeable):
-                    raise TypeError(f"{self.__name__}(): {name!r} must be a writable "
-                                    f"one-dimensional contiguous {np.dtype(dtype)} array")
-                cargs += [a.ctypes.data, a.size]
-            else:
-                cargs.append(float(a) if ann == "float" else int(a))
+        for (name, dtype, is_float), a in zip(spec, args, strict=True):
+            if dtype is None:
+                cargs.append(float(a) if is_float else int(a))
+                continue
+            if (type(a) is not np.ndarray or (a.dtype is not dtype and a.dtype != dtype)
+                    or a.ndim != 1
+                    or not a.flags.c_contiguous or not a.flags.writeable):
+                raise TypeError(f"{self.__name__}(): {name!r} must be a writable "
+                                f"one-dimensional contiguous {dtype} array")
+            cargs.append(a.ctypes.data)
+            cargs.append(a.size)
         rc = self._call(*cargs)
         if rc:
             line, error = rc >> 2, rc & 3

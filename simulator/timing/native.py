@@ -301,8 +301,8 @@ def time_streams(eng, python: bool = False) -> dict:
     N, wpc, per_sm, G, K = eng.N, eng.wpc, eng.per_sm, eng.n_sm * eng.SP, eng.K
     i64 = np.int64
 
-    def ints(a) -> np.ndarray:
-        return np.ascontiguousarray(a, i64).ravel().copy()
+    def ints(a) -> np.ndarray:  # read, never written
+        return np.ascontiguousarray(a, i64).ravel()
 
     def zeros(n: int) -> np.ndarray:
         return np.zeros(max(n, 1), i64)
@@ -323,13 +323,8 @@ def time_streams(eng, python: bool = False) -> dict:
     todo = zeros(n_slots)
     order = [k * per_sm + j for j in range(per_sm) for k in range(eng.n_sm)]
     todo[:len(order)] = order
-    waitmask = (tb.wait.astype(i64) << np.arange(tb.wait.shape[1])).sum(axis=1)
     n_pipes = tb.interval.size
     arrays = {
-        # the program's tables, by PC
-        "pipe": tb.pipe, "stall": tb.stall, "yld": tb.yield_, "waitmask": waitmask,
-        "rsb": tb.read_sb, "wsb": tb.write_sb, "fixed_lat": tb.latency,
-        "is_mem": tb.memory, "is_long": tb.long, "is_bar": tb.bar, "interval": tb.interval,
         # the streams and their memory instructions
         "pcs": st.pc, "mems": st.mem, "occ": st.occupancy, "mlat": st.latency,
         "l2b": st.l2_bytes, "dramb": st.dram_bytes, "starts": st.warp_start,
@@ -340,6 +335,7 @@ def time_streams(eng, python: bool = False) -> dict:
         "todo": todo,
     }
     args = {name: ints(a) for name, a in arrays.items()}
+    args.update(tb.as_ints)  # the program's tables, by PC
     for name in ("cur", "end", "ready", "bar_ready", "last_t", "at_bar", "age", "sbt_c",
                  "long_c", "pnext", "dirty"):
         args[name] = zeros(N)

@@ -21,7 +21,8 @@ from __future__ import annotations
 import csv
 import io
 import linecache
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -35,13 +36,32 @@ LIMITER_ORDER = ("warps", "registers", "shared", "ctas")
 """Which resource is named the limiter when several allow the same CTAs an SM."""
 
 
-@dataclass
 class Profile:
     """Rows per instruction (``instructions``) and per source line (``lines``), each a
-    dict: executions (warp-level), cycles by reason, sectors and bank conflicts."""
+    dict: executions (warp-level), cycles by reason, sectors and bank conflicts. The rows
+    are made when first asked for (most launches never are)."""
 
-    instructions: list[dict] = field(default_factory=list)
-    lines: list[dict] = field(default_factory=list)
+    def __init__(self, instructions: list[dict] | None = None,
+                 lines: list[dict] | None = None,
+                 make: Callable[[], tuple[list[dict], list[dict]]] | None = None) -> None:
+        self._rows = None if make is not None else (instructions or [], lines or [])
+        self._make = make
+
+    def _get(self) -> tuple[list[dict], list[dict]]:
+        if self._rows is None:
+            self._rows = self._make()
+            self._make = None
+        return self._rows
+
+    @property
+    def instructions(self) -> list[dict]:
+        """One row per PC."""
+        return self._get()[0]
+
+    @property
+    def lines(self) -> list[dict]:
+        """One row per source line, by file and line."""
+        return self._get()[1]
 
     def to_csv(self, which: str = "instructions") -> str:
         """The rows of ``which`` ("instructions" or "lines") as CSV text."""
@@ -132,7 +152,8 @@ def build_timing(program: Program, cfg: ArchConfig, tables, streams, engine, out
         "theoretical_occupancy": theoretical,
     }
     stats["dram_bytes"] = stats["dram_read_bytes"] + stats["dram_write_bytes"]
-    profile = _profile(program, executions, reasons, sectors_pc, conflicts_pc, scale)
+    profile = Profile(make=lambda: _profile(program, executions, reasons, sectors_pc,
+                                            conflicts_pc, scale))
     warps = []
     issue_t = out["issue_t"]
     spent = out["reasons"].sum(axis=0)
@@ -150,7 +171,8 @@ def build_timing(program: Program, cfg: ArchConfig, tables, streams, engine, out
                   events=events)
 
 
-def _profile(program: Program, executions, reasons, sectors, conflicts, scale) -> Profile:
+def _profile(program: Program, executions, reasons, sectors, conflicts, scale
+             ) -> tuple[list[dict], list[dict]]:
     rows = []
     by_line: dict[tuple, dict] = {}
     for pc, inst in enumerate(program.instructions):
@@ -179,4 +201,4 @@ def _profile(program: Program, executions, reasons, sectors, conflicts, scale) -
     lines = sorted(by_line.values(), key=lambda d: (d["file"], d["line"]))
     for d in lines:
         d["source"] = linecache.getline(d["file"], d["line"]).rstrip() if d["file"] else ""
-    return Profile(rows, lines)
+    return rows, lines

@@ -127,18 +127,41 @@ class Recorder:
         if t.size == 0:
             return
         step = len(cur.pcs) - 1
-        warp = t >> 5
         if kind in (SHARED, ATOMIC_S):
-            words = (a[pos].astype(np.int64) >> 2)
-            memo = (kind, size, t.tobytes(), words.tobytes())
+            sel = a if pos.size == a.size else a[pos]
+            # the threads: all of the wave's timed ones (this wave's), or these
+            who = len(self.waves) if tid is None else t.tobytes()
+            memo = (kind, size, who, sel.dtype.char, sel.tobytes())
             found = self._banks.get(memo)
             if found is None:
-                found = _wavefronts(warp, t & 31, words, max(size // 4, 1), kind == ATOMIC_S)
+                found = _wavefronts(t >> 5, t & 31, sel.astype(np.int64) >> 2,
+                                    max(size // 4, 1), kind == ATOMIC_S)
                 if len(self._banks) >= BANK_MEMO:
                     self._banks.clear()
                 self._banks[memo] = found
             warps, wavefronts, ideal = found
             cur.mem.append((step, kind, store, warps, wavefronts, None, None, ideal, None))
+            return
+        warp = t >> 5
+        if kind == GLOBAL and tid is None and t.size % WARP == 0:
+            # converged: whole warps in order; distinct sectors a row (one warp) at a time
+            rows = (a[pos].astype(np.int64) >> self.sector_shift).reshape(-1, WARP)
+            if l2 is None:
+                rows.sort(axis=1)
+            else:
+                order = np.argsort(rows, axis=1, kind="stable")
+                rows = np.take_along_axis(rows, order, axis=1)
+            new = np.empty(rows.shape, bool)
+            new[:, 0] = True
+            np.not_equal(rows[:, 1:], rows[:, :-1], out=new[:, 1:])
+            counts = new.sum(axis=1)
+            warps = warp[::WARP]
+            known = None
+            if l2 is not None:  # each (warp, sector)'s L2 outcome: its first thread's
+                first = pos[(order + WARP * np.arange(rows.shape[0])[:, None])[new]]
+                known = (l2[0][first], l2[1][first])
+            cur.mem.append((step, kind, store, warps, counts, rows[new],
+                            np.repeat(warps, counts), None, known))
             return
         if kind == LOCAL:
             # Interleaved by lane: word k of every lane's window sits in one 128-byte row,

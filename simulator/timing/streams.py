@@ -77,28 +77,9 @@ def build(rec: Recorder, cfg: ArchConfig, shared_bytes_per_sm: int,
         W = wave.timed.size
         pair_key = pair_step * W + pair_warp
         pair_mem = np.full(pair_key.size, -1, np.int64)
-        for step, kind, store, warps, counts, sec_s, sec_w, serial, known in wave.mem:
-            where = np.searchsorted(pair_key, step * W + warps)
-            ids = n_mem + np.arange(warps.size)
-            pair_mem[where] = ids
-            info["kind"].append(np.full(warps.size, kind * 2 + int(store), np.int64))
-            info["count"].append(counts)
-            info["serial"].append(serial if serial is not None
-                                  else np.ones(warps.size, np.int64))
-            if sec_s is not None:
-                owner = ids[np.searchsorted(warps, sec_w)]
-                acc["sector"].append(sec_s)
-                acc["owner"].append(owner)
-                cta = wave.first_cta + sec_w // wpc
-                acc["sm"].append(cta % cfg.num_sms)
-                acc["load"].append(np.full(sec_s.size, not store or kind == ATOMIC_G))
-                acc["atomic"].append(np.full(sec_s.size, kind == ATOMIC_G))
-                if rec.l2 is not None:
-                    acc["l2hit"].append(known[0] if known is not None
-                                        else np.zeros(sec_s.size, bool))
-                    acc["l2dirty"].append(known[1] if known is not None
-                                          else np.zeros(sec_s.size, bool))
-            n_mem += warps.size
+        if wave.mem:
+            n_mem = _memory_records(wave, W, pair_key, pair_mem, n_mem, info, acc,
+                                    rec.l2 is not None, wpc, cfg.num_sms)
         order = np.argsort(pair_warp, kind="stable")
         per_warp = np.bincount(pair_warp, minlength=W)
         first = np.concatenate([[0], np.cumsum(per_warp)[:-1]]) + base
@@ -136,6 +117,45 @@ def build(rec: Recorder, cfg: ArchConfig, shared_bytes_per_sm: int,
         warp_end=np.asarray(ends, np.int64).reshape(-1, wpc)[order_ctas],
         latency=latency, occupancy=occupancy, l2_bytes=l2_bytes, dram_bytes=dram_bytes,
         counters=counters)
+
+
+def _memory_records(wave, W: int, pair_key: np.ndarray, pair_mem: np.ndarray, n_mem: int,
+                    info: dict, acc: dict, tracked: bool, wpc: int, num_sms: int) -> int:
+    """Number a wave's memory records from ``n_mem``, point their (step, warp) pairs at
+    them and add their facts to ``info`` and their sectors to ``acc``, all records at
+    once; returns the next number."""
+    recs = wave.mem
+    sizes = np.array([r[3].size for r in recs], np.int64)
+    warps = np.concatenate([r[3] for r in recs]).astype(np.int64)
+    rec_of = np.repeat(np.arange(len(recs), dtype=np.int64), sizes)
+    steps = np.array([r[0] for r in recs], np.int64)
+    pair_mem[np.searchsorted(pair_key, steps[rec_of] * W + warps)] = \
+        n_mem + np.arange(warps.size)
+    kinds = np.array([r[1] * 2 + int(r[2]) for r in recs], np.int64)
+    info["kind"].append(kinds[rec_of])
+    info["count"].append(np.concatenate([r[4] for r in recs]))
+    info["serial"].append(np.concatenate([r[7] if r[7] is not None
+                                          else np.ones(r[3].size, np.int64) for r in recs]))
+    with_sectors = [i for i, r in enumerate(recs) if r[5] is not None]
+    if with_sectors:
+        sec_sizes = np.array([recs[i][5].size for i in with_sectors], np.int64)
+        sec_rec = np.repeat(np.array(with_sectors, np.int64), sec_sizes)
+        sec_s = np.concatenate([recs[i][5] for i in with_sectors])
+        sec_w = np.concatenate([recs[i][6] for i in with_sectors]).astype(np.int64)
+        # records in order, warps ascending within each: (record, warp) keys are sorted
+        owner = n_mem + np.searchsorted(rec_of * W + warps, sec_rec * W + sec_w)
+        acc["sector"].append(sec_s)
+        acc["owner"].append(owner)
+        acc["sm"].append((wave.first_cta + sec_w // wpc) % num_sms)
+        kind, store = kinds[sec_rec] // 2, (kinds[sec_rec] % 2).astype(bool)
+        acc["load"].append(~store | (kind == ATOMIC_G))
+        acc["atomic"].append(kind == ATOMIC_G)
+        if tracked:
+            for part, name in ((0, "l2hit"), (1, "l2dirty")):
+                acc[name].append(np.concatenate([
+                    recs[i][8][part] if recs[i][8] is not None
+                    else np.zeros(recs[i][5].size, bool) for i in with_sectors]))
+    return n_mem + int(warps.size)
 
 
 def _memory_costs(kind2: np.ndarray, count: np.ndarray, serial: np.ndarray, served: dict,

@@ -9,6 +9,8 @@ HMMA). Memory latencies depend on what the access touched and come from :mod:`.c
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from ...isa.opcodes import OPCODES, Unit
@@ -32,8 +34,25 @@ def pipe_intervals(cfg: ArchConfig) -> np.ndarray:
                      cfg.branch_interval, cfg.tensor_interval], np.int64)
 
 
+_CACHE: dict[int, tuple[weakref.ref, ArchConfig, Tables]] = {}
+_CACHE_SIZE = 64
+
+
 class Tables:
     """Static per-PC arrays for one program (one row past the end, for finished warps)."""
+
+    @classmethod
+    def of(cls, program: Program, cfg: ArchConfig) -> Tables:
+        """The tables of ``program`` under ``cfg``, made once per program object (the
+        kernel cache hands out the same one every launch)."""
+        hit = _CACHE.get(id(program))
+        if hit is not None and hit[0]() is program and hit[1] == cfg:
+            return hit[2]
+        tables = cls(program, cfg)
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[id(program)] = (weakref.ref(program), cfg, tables)
+        return tables
 
     def __init__(self, program: Program, cfg: ArchConfig) -> None:
         insts = program.instructions
@@ -66,3 +85,12 @@ class Tables:
             self.long[pc] = inst.opcode in LONG_OPS
             self.bar[pc] = inst.opcode == "BAR"
         self.interval = pipe_intervals(cfg)
+        self.wait_mask = (self.wait.astype(np.int64)
+                          << np.arange(NUM_SCOREBOARDS)).sum(axis=1)
+        """The scoreboards each PC waits on, as a bit mask."""
+        self.as_ints = {name: np.ascontiguousarray(a, np.int64) for name, a in (
+            ("pipe", self.pipe), ("stall", self.stall), ("yld", self.yield_),
+            ("waitmask", self.wait_mask), ("rsb", self.read_sb), ("wsb", self.write_sb),
+            ("fixed_lat", self.latency), ("is_mem", self.memory), ("is_long", self.long),
+            ("is_bar", self.bar), ("interval", self.interval))}
+        """The arrays the native engine reads (:mod:`.native`), by its parameter names."""
