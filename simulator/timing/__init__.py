@@ -63,7 +63,7 @@ def recorder_for(block_threads: int, sms: list[int], sampled: bool, cfg: ArchCon
     else:
         def timed(first: int, count: int) -> np.ndarray:
             return np.ones(count, bool)
-    return Recorder(block_threads, timed, cfg.sector_bytes, l2)
+    return Recorder(block_threads, timed, cfg.sector_bytes, l2, cfg.num_sms)
 
 
 def time_launch(program: Program, rec: Recorder, cfg: ArchConfig, per_sm: int, total: int,

@@ -27,6 +27,8 @@ the accesses between two uses of a sector.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 
@@ -103,6 +105,19 @@ def serve(sectors: np.ndarray, owner: np.ndarray, sm: np.ndarray, load: np.ndarr
             "dram_reads": count(miss2 & load), "dram_writes": count(writes)}
 
 
+def _mix(k: np.ndarray, seed: int) -> np.ndarray:
+    """Pseudo-random non-negative int64 priorities for ``k`` (a 64-bit finalizer, as in
+    MurmurHash3, of ``k`` offset by ``seed``): distinct for distinct ``k``, barring
+    collisions of the top 63 bits."""
+    x = k.astype(np.uint64) + np.uint64(seed * 0x9E3779B97F4A7C15 % 2**64)
+    x ^= x >> np.uint64(33)
+    x *= np.uint64(0xFF51AFD7ED558CCD)
+    x ^= x >> np.uint64(33)
+    x *= np.uint64(0xC4CEB9FE1A85EC53)
+    x ^= x >> np.uint64(33)
+    return (x >> np.uint64(1)).astype(np.int64)
+
+
 class L2Tracker:
     """Online L2 recency over every global access of a launch (see the module docstring)."""
 
@@ -121,12 +136,17 @@ class L2Tracker:
                                       np.zeros(n, np.int64))
         return self.arrays[alloc.ptr]
 
-    def touch(self, segs: list, size: int, n: int, store: bool
-              ) -> tuple[np.ndarray, np.ndarray]:
+    def touch(self, segs: list, size: int, n: int, store: bool,
+              sm_of: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """An access by ``n`` threads split into ``segs`` (``GlobalMemory.segments``):
         per thread, whether its sector hits L2 and whether it was dirty there; then the
-        access is recorded. Of the threads on one sector, the first (in thread order) may
-        miss; the others find it on its way (hits), and a store's others find it dirty."""
+        access is recorded. Of the threads on one sector, one may miss; the others find
+        it on its way (hits), and a store's others find it dirty. The one is the first in
+        thread order of the threads on an SM drawn pseudo-randomly (``sm_of`` gives the
+        SMs of the threads at positions of the access). In thread order overall it would
+        always be the lowest CTA's, and a sample's SMs would take more or fewer misses
+        than their share; within an SM it is the thread whose L1 miss reaches L2 (L1 is
+        decided in thread order)."""
         hit = np.zeros(n, bool)
         dirty = np.zeros(n, bool)
         now = self.clock
@@ -139,8 +159,19 @@ class L2Tracker:
             np.not_equal(sec[1:], sec[:-1], out=run[1:])
             u = sec[run]
             k = np.arange(u.size)
-            scratch[u[::-1]] = k[::-1]  # the first run on each sector wins
+            scratch[u] = k
             later = scratch[u] != k
+            if later.any():
+                # Which run brings a shared sector in: the first of the SM of least
+                # priority (the scatter above let the last run write: a sector is shared)
+                starts = np.flatnonzero(run)
+                shift = np.uint64(max(int(u.size).bit_length(), 1))
+                prio = ((_mix(sm_of(starts if pos is None else pos[starts]), now)
+                         .astype(np.uint64) >> shift << shift)
+                        | k.astype(np.uint64)).astype(np.int64)
+                scratch[u] = np.iinfo(np.int64).max
+                np.minimum.at(scratch, u, prio)
+                later = scratch[u] != prio
             prev = last[u]
             h = ((prev >= 0) & (now - prev <= self.capacity)) | later
             st = stored[u]

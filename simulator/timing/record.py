@@ -56,8 +56,10 @@ class Recorder:
     """
 
     def __init__(self, block_threads: int, timed_ctas, sector_bytes: int,
-                 l2=None) -> None:
+                 l2=None, num_sms: int = 1) -> None:
         self.l2 = l2
+        self.num_sms = num_sms
+        """CTA c runs on SM c mod ``num_sms`` (the L2 tracker's draw is by SM)."""
         """An :class:`~.caches.L2Tracker` when a sample is timed: it sees every access."""
         self.waves: list[WaveTrace] = []
         self.cur: WaveTrace | None = None
@@ -122,7 +124,10 @@ class Recorder:
         cur = self.cur
         l2 = None
         if self.l2 is not None and segs is not None:
-            l2 = self.l2.touch(segs, size, a.size, store)
+            def sm_of(at: np.ndarray) -> np.ndarray:
+                thread = at if tid is None else tid[at].astype(np.int64)
+                return (cur.first_cta + (thread >> 5) // self.warps_per_cta) % self.num_sms
+            l2 = self.l2.touch(segs, size, a.size, store, sm_of)
         t, pos = self._select(tid, T)
         if t.size == 0:
             return

@@ -171,6 +171,44 @@ def test_sampling_a_multi_wave_grid_is_within_two_percent_of_full_detail():
         <= 0.02 * full.stats["dram_bytes"]
 
 
+@wf.kernel
+def tile_sum(a: wf.f32[:, :], out: wf.f32[:, :], n: wf.i32):
+    """Each 16x16 CTA sums its row of A's tiles: the CTAs of a row share every sector."""
+    t = wf.shared((16, 16), wf.f32)
+    r = wf.block_idx.y * 16 + wf.thread_idx.y
+    c = wf.block_idx.x * 16 + wf.thread_idx.x
+    acc = 0.0
+    for k in range(0, n, 16):
+        t[wf.thread_idx.y, wf.thread_idx.x] = a[r, k + wf.thread_idx.x]
+        wf.syncthreads()
+        acc += t[wf.thread_idx.y, (wf.thread_idx.x + 1) % 16]
+        wf.syncthreads()
+    out[r, c] = acc
+
+
+def test_a_sample_takes_its_share_of_l2_misses_on_shared_data():
+    """CTAs of one row of the grid read the same sectors in the same step. Whichever of
+    them brings a sector into L2 takes the miss; the sampled SMs must take their share,
+    not the lowest CTA's (which would double the sampled DRAM traffic here)."""
+    cfg = dict(num_sms=16, sample_sms=4)
+    n = 256
+    a = np.random.default_rng(3).standard_normal((n, n)).astype(np.float32)
+    results = []
+    for sample in (None, "auto"):
+        out = np.zeros((n, n), np.float32)
+        with wf.device(wf.Simulator(sample=sample, **cfg)):
+            results.append(tile_sum[(n // 16, n // 16), (16, 16)](a, out, n))
+        per_lane = a.reshape(n, n // 16, 16).sum(axis=1)  # [row, column within a tile]
+        np.testing.assert_allclose(out, per_lane[:, (np.arange(n) % 16 + 1) % 16],
+                                   rtol=1e-4, atol=1e-4)
+    full, sampled = results
+    assert sampled.timing.sampled and not full.timing.sampled
+    assert full.stats["dram_read_bytes"] == n * n * 4  # A once
+    assert abs(sampled.stats["dram_read_bytes"] - full.stats["dram_read_bytes"]) \
+        <= 0.05 * full.stats["dram_read_bytes"]
+    assert abs(sampled.stats["l2_hit_rate"] - full.stats["l2_hit_rate"]) <= 0.02
+
+
 # --- the compiler's scheduling pass ------------------------------------------------------
 
 def test_the_scheduling_pass_lowers_cycles(monkeypatch):
