@@ -16,8 +16,9 @@ code, which is what the simulator calls. The subset is what such a loop needs:
   array parameters, ``min``, ``max``, ``abs``, ``int``, ``float`` and ``math.ceil``/
   ``math.floor``.
 
-Integers are 64-bit and wrap where Python's would grow; everything else behaves as in
-Python, and what Python would raise is raised: an index outside an array (negative ones
+Integers are 64-bit and wrap where Python's would grow, and a local read on a path where
+it was never assigned reads 0 (Python would raise); everything else behaves as in Python,
+and what Python would raise is raised: an index outside an array (negative ones
 included: there is no wraparound) is an ``IndexError``, a division by zero a
 ``ZeroDivisionError``, both naming the source line. Anything outside the subset is a
 :class:`JitError` at its line when the function is compiled.
@@ -51,7 +52,7 @@ _INDEX_ERROR, _ZERO_DIVISION = 1, 2
 _LOCK = threading.Lock()
 _LIBRARIES = itertools.count()
 _JIT: list = []
-"""The process's LLJIT, made on first use."""
+"""The process's LLJIT and target machine, made on first use."""
 
 
 class JitError(SyntaxError):
@@ -81,6 +82,11 @@ class _Translator:
             raise JitError("native() takes a plain function", (self.file, self.first + 1,
                                                                0, None))
         self.fdef = fdef
+        extra = fdef.args
+        if (extra.vararg or extra.kwarg or extra.kwonlyargs or extra.posonlyargs
+                or extra.defaults):
+            self.fail(fdef, "a compiled function takes plain positional parameters (no "
+                            "defaults, *args or keyword-only ones)")
         self.params: list[tuple[str, str]] = []
         for a in fdef.args.args:
             ann = a.annotation

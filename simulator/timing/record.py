@@ -22,8 +22,13 @@ from ..machine import warp_any
 WARP = 32
 GLOBAL, LOCAL, SHARED, ATOMIC_G, ATOMIC_S = range(5)
 """Kinds of memory records."""
-BANK_MEMO = 4096
-"""Shared-memory access patterns whose bank conflicts a recorder remembers."""
+BANK_MEMO_BYTES = 32 << 20
+"""Bytes of shared-memory access patterns whose bank conflicts are remembered (by the
+process: launches of one kernel repeat theirs); past it the memo starts afresh."""
+_BANKS: dict[tuple, tuple] = {}
+"""Bank-conflict results by access pattern: (kind, bytes, the threads, the addresses)."""
+_BANK_BYTES = [0]
+"""The address bytes the memo's keys hold."""
 
 
 class WaveTrace:
@@ -37,7 +42,9 @@ class WaveTrace:
         self.timed = timed
         """Bool per wave warp: recorded (its CTA is timed and it exists)."""
         self.all_pos: np.ndarray | None = None
-        """The timed threads' columns, once asked for."""
+        """The timed threads' columns, once asked for ..."""
+        self.all_key = b""
+        """... and as bytes (a memo key)."""
         self.pcs: list[int] = []
         self.set_at: list[int] = []
         """Step indices where the warp set changes ..."""
@@ -67,8 +74,6 @@ class Recorder:
         self.warps_per_cta = -(-block_threads // WARP)
         self.timed_ctas = timed_ctas
         self.sector_shift = int(sector_bytes).bit_length() - 1
-        self._banks: dict[tuple, tuple] = {}
-        """Bank-conflict results by access pattern (loops repeat theirs)."""
         self._live_key: object = None
 
     # --- driven by the executor -----------------------------------------------------------
@@ -112,6 +117,7 @@ class Recorder:
         if tid is None:
             if cur.all_pos is None:
                 cur.all_pos = np.flatnonzero(np.repeat(cur.timed, WARP))
+                cur.all_key = cur.all_pos.tobytes()
             return cur.all_pos, cur.all_pos
         keep = cur.timed[tid >> 5]
         pos = np.flatnonzero(keep)
@@ -134,16 +140,17 @@ class Recorder:
         step = len(cur.pcs) - 1
         if kind in (SHARED, ATOMIC_S):
             sel = a if pos.size == a.size else a[pos]
-            # the threads: all of the wave's timed ones (this wave's), or these
-            who = len(self.waves) if tid is None else t.tobytes()
+            who = cur.all_key if tid is None else t.tobytes()
             memo = (kind, size, who, sel.dtype.char, sel.tobytes())
-            found = self._banks.get(memo)
+            found = _BANKS.get(memo)
             if found is None:
                 found = _wavefronts(t >> 5, t & 31, sel.astype(np.int64) >> 2,
                                     max(size // 4, 1), kind == ATOMIC_S)
-                if len(self._banks) >= BANK_MEMO:
-                    self._banks.clear()
-                self._banks[memo] = found
+                if _BANK_BYTES[0] + len(memo[-1]) > BANK_MEMO_BYTES:
+                    _BANKS.clear()
+                    _BANK_BYTES[0] = 0
+                _BANKS[memo] = found
+                _BANK_BYTES[0] += len(memo[-1])
             warps, wavefronts, ideal = found
             cur.mem.append((step, kind, store, warps, wavefronts, None, None, ideal, None))
             return

@@ -187,6 +187,25 @@ def test_source_outside_the_subset_is_a_jit_error_at_its_line(tmp_path, body, me
     assert err.value.lineno == 9
 
 
+def test_the_decorator_form_compiles_and_defaults_are_refused(tmp_path):
+    fn = load(tmp_path, """
+        from warpforge.simulator.timing.jit import native
+
+        @native
+        def f(a: Ints, n: int) -> None:
+            a[0] = n * 2
+        """)
+    a = np.zeros(1, np.int64)
+    fn(a, 21)
+    assert a[0] == 42 and fn.python is not fn
+    bad = load(tmp_path, """
+        def g(a: Ints, n: int = 3) -> None:
+            a[0] = n
+        """, "g")
+    with pytest.raises(JitError, match="plain positional parameters"):
+        native(bad).compile()
+
+
 def test_arrays_of_the_wrong_type_are_refused(tmp_path):
     fn = native(load(tmp_path, """
         def f(a: Ints) -> None:
