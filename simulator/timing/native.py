@@ -8,11 +8,11 @@ launches; as Python it is a readable reference.
 Bookkeeping that makes a step cheap: a warp's earliest issue cycle ignoring its pipe
 (``base``: its stall count and scoreboards) is recomputed only when the warp changes
 (it issued, left a barrier, or its slot got a new CTA): such warps are marked and
-refreshed at the end of the step. Each scheduler keeps its earliest cycle (``gmin``, the
-least over its warps of ``max(base, the warp's pipe free)``), recomputed only when one of
-its warps changed or it issued, so a step looks at the schedulers, not at every warp,
-to find the next cycle. CTAs that retire in a step are launched, in slot order, at the
-top of the next one.
+refreshed before the next step looks for a cycle. Each scheduler keeps its earliest
+cycle (``gmin``, the least over its warps of ``max(base, the warp's pipe free)``),
+recomputed only when one of its warps changed or it issued, so a step looks at the
+schedulers, not at every warp, to find the next cycle. CTAs that retire in a step are
+launched, in slot order, at the top of the next one.
 """
 
 from __future__ import annotations
@@ -41,9 +41,26 @@ def run(pipe: Ints, stall: Ints, yld: Ints, waitmask: Ints, rsb: Ints, wsb: Ints
         ch_lat: Ints,
         issue_t: Ints, snap: Ints, events: Ints, out: Ints,
         N: int, wpc: int, per_sm: int, G: int, K: int, P: int, n_todo: int,
-        n_total: int, read_latency: int, launch_cycles: int, lrr: int, INF: int,
-        NSB: int, NOSB: int, l2_rate: float, dram_rate: float) -> None:
-    """Time the launch; every array is state or output (see :func:`time_streams`)."""
+        n_total: int, read_latency: int, launch_cycles: int, lrr: int, l2_rate: float,
+        dram_rate: float) -> None:
+    """Time a launch. The parameters, as :func:`time_streams` passes them:
+
+    - the program's tables by PC (:class:`~.tables.Tables`; ``waitmask`` holds the
+      scoreboards waited on as bits, ``interval`` is by pipe);
+    - the streams (:class:`~.streams.Streams`): ``pcs``/``mems`` per recorded
+      warp-instruction, the memory tables by memory instruction, ``starts``/``ends``
+      per [CTA, warp] flattened;
+    - the slots: per warp slot its scheduler (``slot_g``), SM and position in the
+      scheduler's ``groups`` (``G`` rows of ``K``, padded with ``N``);
+    - the CTA queues: ``queue[qhead[q]:qend[q]]`` for queue ``q_of[SM]``, and the slots
+      to fill first (``todo[:n_todo]``);
+    - state, zeroed (``base``, ``gmin``, ``last_pick`` and ``slot_cta_id`` start at
+      their "none"), per warp slot, scheduler, SM or CTA slot, and scratch per scheduler
+      (``ch_*``: the step's picks);
+    - outputs: ``issue_t`` and the six ``snap`` rows per warp-instruction (what
+      :func:`~.engine.reasons` splits), ``events`` (CTA, SM, start, retire) per CTA, and
+      ``out`` (cycles, CTAs started, events, the occupancy integral).
+    """
     n_slots = N // wpc
     when = 0
     t = -1
@@ -82,9 +99,9 @@ def run(pipe: Ints, stall: Ints, yld: Ints, waitmask: Ints, rsb: Ints, wsb: Ints
                 ready[w] = when
                 last_t[w] = when - 1
                 bar_ready[w] = 0
-                for s in range(NSB):
-                    sb[w * NSB + s] = 0
-                    sbl[w * NSB + s] = 0
+                for s in range(NUM_SCOREBOARDS):
+                    sb[w * NUM_SCOREBOARDS + s] = 0
+                    sbl[w * NUM_SCOREBOARDS + s] = 0
                 at_bar[w] = 0
                 age[w] = ages + j
                 dirty[w] = 1
@@ -102,13 +119,14 @@ def run(pipe: Ints, stall: Ints, yld: Ints, waitmask: Ints, rsb: Ints, wsb: Ints
             pc = pcs[cur[w]]
             mask = waitmask[pc]
             s_t = 0
-            for s in range(NSB):
-                if (mask >> s) & 1 and sb[w * NSB + s] > s_t:
-                    s_t = sb[w * NSB + s]
+            for s in range(NUM_SCOREBOARDS):
+                if (mask >> s) & 1 and sb[w * NUM_SCOREBOARDS + s] > s_t:
+                    s_t = sb[w * NUM_SCOREBOARDS + s]
             lg = 0
             if s_t > 0:
-                for s in range(NSB):
-                    if (mask >> s) & 1 and sbl[w * NSB + s] != 0 and sb[w * NSB + s] == s_t:
+                for s in range(NUM_SCOREBOARDS):
+                    b = w * NUM_SCOREBOARDS + s
+                    if (mask >> s) & 1 and sbl[b] != 0 and sb[b] == s_t:
                         lg = 1
             sbt_c[w] = s_t
             long_c[w] = lg
@@ -238,14 +256,14 @@ def run(pipe: Ints, stall: Ints, yld: Ints, waitmask: Ints, rsb: Ints, wsb: Ints
                 if dramb[m] > 0 and dram_done > lat:
                     lat = dram_done
             r = rsb[p]
-            if r != NOSB:
-                sb[w * NSB + r] = t + read_latency
-                sbl[w * NSB + r] = 0
+            if r != NO_BARRIER:
+                sb[w * NUM_SCOREBOARDS + r] = t + read_latency
+                sbl[w * NUM_SCOREBOARDS + r] = 0
             r = wsb[p]
-            if r != NOSB:
-                if lat > sb[w * NSB + r]:
-                    sb[w * NSB + r] = lat
-                sbl[w * NSB + r] = is_long[p]
+            if r != NO_BARRIER:
+                if lat > sb[w * NUM_SCOREBOARDS + r]:
+                    sb[w * NUM_SCOREBOARDS + r] = lat
+                sbl[w * NUM_SCOREBOARDS + r] = is_long[p]
             step_max = max(step_max, lat)
         if step_max > finish:
             finish = step_max
@@ -350,8 +368,7 @@ def time_streams(eng, python: bool = False) -> dict:
         events=zeros(4 * st.cta_ids.size), out=zeros(4),
         N=N, wpc=wpc, per_sm=per_sm, G=G, K=K, P=n_pipes, n_todo=len(order),
         n_total=n_total, read_latency=cfg.read_latency,
-        launch_cycles=cfg.cta_launch_cycles, lrr=int(eng.lrr), INF=INF,
-        NSB=NUM_SCOREBOARDS, NOSB=NO_BARRIER, l2_rate=eng.l2_per_cycle,
+        launch_cycles=cfg.cta_launch_cycles, lrr=int(eng.lrr), l2_rate=eng.l2_per_cycle,
         dram_rate=eng.dram_per_cycle)
     if python:
         run(**args)
