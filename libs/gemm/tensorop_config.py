@@ -49,11 +49,11 @@ SM_THREADS = 2048
 TC_TILES = ((128, 64, 64, 32), (64, 64, 32, 32), (32, 32, 16, 16))
 """The simulator heuristic's (BM, BN, WM, WN), largest first, as measured on the A100
 config (``benchmarks/gemm.py``; two stages, BK=32). At 2048^3, 128x64 tiles of two 64x32
-warps (166 registers: three CTAs an SM) ran 57.5% of the HMMA peak (63.6% at 4096^3),
-64x64 tiles of four 32x32 warps 44.6%, 128x128 of eight 64x32 38.1%: a 64x32 warp tile
+warps (166 registers: three CTAs an SM) ran 57.4% of the HMMA peak (64.1% at 4096^3),
+64x64 tiles of four 32x32 warps 43.8%, 128x128 of eight 64x32 38.7%: a 64x32 warp tile
 reads 1.5 shared-memory wavefronts an HMMA, a 32x32 one 2. At 1024^3, where 128 CTAs of
-128x64 keep too few of the slots busy, 64x64 tiles (94 registers) ran 33.4% (128x64
-31.2%). (Earlier, with the operands row-major and a skewed shared layout: 46.0%, 40.6%
+128x64 keep too few of the slots busy, 64x64 tiles (94 registers) ran 34.2% (128x64
+30.5%). (Earlier, with the operands row-major and a skewed shared layout: 46.0%, 40.6%
 and 30.7%; at 512^3 then, 32x32 tiles 12.9%, 16x16 10.6%, 64x64 9.1%.)"""
 
 

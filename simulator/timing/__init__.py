@@ -32,7 +32,7 @@ from .tables import Tables
 
 SCHEDULERS = ("gto", "lrr")
 """Warp scheduling policies: greedy-then-oldest and loose round robin."""
-TIMING_MODEL_VERSION = 1
+TIMING_MODEL_VERSION = 2
 """Changes whenever the model can give different cycles for the same launch (autotuning
 caches key on it)."""
 
