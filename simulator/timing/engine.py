@@ -377,14 +377,22 @@ def reasons(issue_t: np.ndarray, snap: np.ndarray) -> np.ndarray:
     scoreboards, the pipe, and the rest to other warps being picked; one is the issue."""
     t = issue_t
     last, ready, bar, sbt, pipe, long_ = snap
+    out = np.empty((len(REASONS), t.size), np.int64)
+    issued, wait, barrier, long_sb, short_sb, throttle, other = out
+    issued.fill(1)
     b0 = last + 1
     r0 = np.maximum(ready, b0)
-    c_wait = np.maximum(np.minimum(ready, t) - b0, 0)
+    np.subtract(np.minimum(ready, t), b0, out=wait)
+    np.maximum(wait, 0, out=wait)
     r1 = np.maximum(r0, bar)
-    c_bar = np.maximum(np.minimum(r1, t) - r0, 0)
+    np.subtract(np.minimum(r1, t), r0, out=barrier)
+    np.maximum(barrier, 0, out=barrier)
     s_t = np.minimum(np.maximum(sbt, r1), t)
-    c_sb = s_t - r1
-    p_t = np.minimum(np.maximum(pipe, s_t), t)
     is_long = long_.astype(bool)
-    return np.stack([np.ones_like(t), c_wait, c_bar, np.where(is_long, c_sb, 0),
-                     np.where(is_long, 0, c_sb), p_t - s_t, t - p_t])
+    np.subtract(s_t, r1, out=long_sb)
+    np.multiply(long_sb, ~is_long, out=short_sb)
+    long_sb *= is_long
+    p_t = np.minimum(np.maximum(pipe, s_t), t)
+    np.subtract(p_t, s_t, out=throttle)
+    np.subtract(t, p_t, out=other)
+    return out

@@ -376,8 +376,7 @@ def time_streams(eng, python: bool = False) -> dict:
         compiled(**args)
     out, events, issue_t, snap = args["out"], args["events"], args["issue_t"], args["snap"]
     n_events = int(out[_OUT_EVENTS])
-    eng.cta_events.extend(tuple(int(v) for v in row)
-                          for row in events[:4 * n_events].reshape(-1, 4))
+    eng.cta_events.extend(map(tuple, events[:4 * n_events].reshape(-1, 4).tolist()))
     issue = issue_t[:n_total]
     return {"cycles": int(out[_OUT_CYCLES]), "issue_t": issue,
             "reasons": reasons(issue, snap[:6 * n_total].reshape(6, n_total)),

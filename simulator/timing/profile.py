@@ -154,15 +154,15 @@ def build_timing(program: Program, cfg: ArchConfig, tables, streams, engine, out
     stats["dram_bytes"] = stats["dram_read_bytes"] + stats["dram_write_bytes"]
     profile = Profile(make=lambda: _profile(program, executions, reasons, sectors_pc,
                                             conflicts_pc, scale))
-    warps = []
     issue_t = out["issue_t"]
-    spent = out["reasons"].sum(axis=0)
-    for i, cta in enumerate(streams.cta_ids):
-        for w in range(wpc):
-            a, b = int(streams.warp_start[i, w]), int(streams.warp_end[i, w])
-            if b > a:  # resident from the cycle its first instruction began to wait
-                start = int(issue_t[a] - spent[a] + 1)
-                warps.append((int(cta), w, start, int(issue_t[b - 1])))
+    first, last = streams.warp_start.ravel(), streams.warp_end.ravel()
+    ran = last > first
+    first, last = first[ran], last[ran]
+    # resident from the cycle its first instruction began to wait
+    start = issue_t[first] - out["reasons"][:, first].sum(axis=0) + 1
+    warps = list(zip(np.repeat(streams.cta_ids, wpc)[ran].tolist(),
+                     np.tile(np.arange(wpc), streams.cta_ids.size)[ran].tolist(),
+                     start.tolist(), issue_t[last - 1].tolist(), strict=True))
     events = {"ctas": [(int(streams.cta_ids[c_]), sm, s, e)
                        for c_, sm, s, e in engine.cta_events], "warps": warps}
     return Timing(cycles=cycles, sim_seconds=cycles / cfg.clock_hz,
