@@ -108,9 +108,12 @@ class Engine:
         return {}
 
     def run(self) -> dict:
-        """Run to the last retirement; return ``cycles``, per-instruction ``issue_t`` and
-        ``reasons`` (cycles by reason), the ``occupancy_integral`` (resident warps summed
-        over cycles) and ``ctas`` started, with the engine :data:`ENGINE` names."""
+        """Run to the last retirement, with the engine :data:`ENGINE` names; return
+        ``cycles``, ``pc_reasons`` (cycles by reason, one row per :data:`REASONS`, one
+        column per PC), ``warp_span`` (rows: the cycle each [CTA, warp] of the streams
+        became resident and its last issue, flattened; zeros for warps that ran
+        nothing), the ``occupancy_integral`` (resident warps summed over cycles) and
+        ``ctas`` started."""
         self.cta_events: list[tuple[int, int, int, int]] = []
         """(CTA index, timed SM, start cycle, retire cycle) per CTA."""
         if ENGINE == "arrays":
@@ -313,8 +316,19 @@ class Engine:
                         launch(c, c // per_sm, t + 1 + cfg.cta_launch_cycles)
             refresh(ch)
         finish = max(finish, t + 1, int(np.ceil(dram_free)), int(np.ceil(l2_free)))
-        return {"cycles": finish, "issue_t": issue_t, "reasons": reasons(issue_t, snap),
-                "occupancy_integral": occupancy_integral, "ctas": started}
+        split = reasons(issue_t, snap)
+        pcs = pc_of[:n_total]
+        first, last = st.warp_start.ravel(), st.warp_end.ravel()
+        ran = last > first
+        span = np.zeros((2, first.size), np.int64)
+        # resident from the cycle its first instruction began to wait
+        span[0, ran] = issue_t[first[ran]] - split[:, first[ran]].sum(axis=0) + 1
+        span[1, ran] = issue_t[last[ran] - 1]
+        return {"cycles": finish,
+                "pc_reasons": np.stack([np.bincount(pcs, weights=row, minlength=tb.n)
+                                        for row in split]).astype(np.int64),
+                "warp_span": span, "occupancy_integral": occupancy_integral,
+                "ctas": started}
 
     def _memory(self, slots, mem, t, slot_sm, lsu_free, l2_free, dram_free):
         """Result cycles of memory instructions issued together at ``t`` (sorted by SM),

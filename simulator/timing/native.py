@@ -6,13 +6,13 @@ warp-instruction and reasons (a test holds them to that). Compiled, this is what
 launches; as Python it is a readable reference.
 
 Bookkeeping that makes a step cheap: a warp's earliest issue cycle ignoring its pipe
-(``base``: its stall count and scoreboards) is recomputed only when the warp changes
-(it issued, left a barrier, or its slot got a new CTA): such warps are marked and
-refreshed before the next step looks for a cycle. Each scheduler keeps its earliest
-cycle (``gmin``, the least over its warps of ``max(base, the warp's pipe free)``),
-recomputed only when one of its warps changed or it issued, so a step looks at the
-schedulers, not at every warp, to find the next cycle. CTAs that retire in a step are
-launched, in slot order, at the top of the next one.
+(``base``: its stall count and scoreboards) is recomputed only when the warp changes (it
+issued, left a barrier, or its slot got a new CTA): such warps are listed (``dlist``,
+once each) and refreshed before the next step looks for a cycle. Each scheduler keeps
+its earliest cycle (``gmin``, the least over its warps of ``max(base, the warp's pipe
+free)``), recomputed only when one of its warps changed or it issued, so a step looks at
+the schedulers, not at every warp, to find the next cycle. CTAs that retire in a step
+are launched, in slot order, at the top of the next one.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ import math
 import numpy as np
 
 from ...isa.program import NO_BARRIER, NUM_SCOREBOARDS
-from .engine import INF, reasons
+from .engine import INF, REASONS
 from .jit import Ints, native
 
 _OUT_CYCLES, _OUT_STARTED, _OUT_EVENTS, _OUT_OCCUPANCY = range(4)
+_N_REASONS = len(REASONS)
 
 
 def run(pipe: Ints, stall: Ints, yld: Ints, waitmask: Ints, rsb: Ints, wsb: Ints,
@@ -35,11 +36,11 @@ def run(pipe: Ints, stall: Ints, yld: Ints, waitmask: Ints, rsb: Ints, wsb: Ints
         queue: Ints, qhead: Ints, qend: Ints, q_of: Ints, todo: Ints,
         cur: Ints, end: Ints, ready: Ints, bar_ready: Ints, last_t: Ints, sb: Ints,
         sbl: Ints, at_bar: Ints, age: Ints, base: Ints, sbt_c: Ints, long_c: Ints,
-        pnext: Ints, dirty: Ints, pipe_free: Ints, gmin: Ints, gdirty: Ints,
+        pnext: Ints, dirty: Ints, dlist: Ints, pipe_free: Ints, gmin: Ints, gdirty: Ints,
         last_pick: Ints, last_yield: Ints, lsu_free: Ints, slot_cta_id: Ints,
         cta_start: Ints, flag: Ints, ch_w: Ints, ch_g: Ints, ch_p: Ints, ch_m: Ints,
         ch_lat: Ints,
-        issue_t: Ints, snap: Ints, events: Ints, out: Ints,
+        pc_reasons: Ints, warp_span: Ints, events: Ints, out: Ints,
         N: int, wpc: int, per_sm: int, G: int, K: int, P: int, n_todo: int,
         n_total: int, read_latency: int, launch_cycles: int, lrr: int, l2_rate: float,
         dram_rate: float) -> None:
@@ -57,8 +58,10 @@ def run(pipe: Ints, stall: Ints, yld: Ints, waitmask: Ints, rsb: Ints, wsb: Ints
     - state, zeroed (``base``, ``gmin``, ``last_pick`` and ``slot_cta_id`` start at
       their "none"), per warp slot, scheduler, SM or CTA slot, and scratch per scheduler
       (``ch_*``: the step's picks);
-    - outputs: ``issue_t`` and the six ``snap`` rows per warp-instruction (what
-      :func:`~.engine.reasons` splits), ``events`` (CTA, SM, start, retire) per CTA, and
+    - outputs: ``pc_reasons``, cycles by reason (:data:`~.engine.REASONS`, split as
+      :func:`~.engine.reasons` splits them) summed per PC, PC-major; ``warp_span``, per
+      [CTA, warp] of the streams the cycle it became resident and its last issue;
+      ``events`` (CTA, SM, start, retire) per CTA; and
       ``out`` (cycles, CTAs started, events, the occupancy integral).
     """
     n_slots = N // wpc
@@ -70,6 +73,7 @@ def run(pipe: Ints, stall: Ints, yld: Ints, waitmask: Ints, rsb: Ints, wsb: Ints
     resident = 0
     occupancy = 0
     n_events = 0
+    n_dirty = 0
     l2_free: float = 0
     dram_free: float = 0
     while True:
@@ -93,6 +97,7 @@ def run(pipe: Ints, stall: Ints, yld: Ints, waitmask: Ints, rsb: Ints, wsb: Ints
                     cur[w] = a
                     end[w] = b
                     resident += 1
+                    warp_span[2 * (cta * wpc + j)] = when
                 else:
                     cur[w] = n_total
                     end[w] = n_total
@@ -104,13 +109,15 @@ def run(pipe: Ints, stall: Ints, yld: Ints, waitmask: Ints, rsb: Ints, wsb: Ints
                     sbl[w * NUM_SCOREBOARDS + s] = 0
                 at_bar[w] = 0
                 age[w] = ages + j
-                dirty[w] = 1
+                if dirty[w] == 0:
+                    dirty[w] = 1
+                    dlist[n_dirty] = w
+                    n_dirty += 1
             ages += wpc
         n_todo = 0
         # --- refresh the warps that changed, then their schedulers' earliest cycles ------
-        for w in range(N):
-            if dirty[w] == 0:
-                continue
+        for i in range(n_dirty):
+            w = dlist[i]
             dirty[w] = 0
             gdirty[slot_g[w]] = 1
             if cur[w] >= end[w] or at_bar[w] != 0:
@@ -132,6 +139,7 @@ def run(pipe: Ints, stall: Ints, yld: Ints, waitmask: Ints, rsb: Ints, wsb: Ints
             long_c[w] = lg
             pnext[w] = pipe[pc]
             base[w] = max(ready[w], s_t)
+        n_dirty = 0
         e_min = INF
         for g in range(G):
             if gdirty[g] != 0:
@@ -155,7 +163,10 @@ def run(pipe: Ints, stall: Ints, yld: Ints, waitmask: Ints, rsb: Ints, wsb: Ints
                     alive = 1
                     at_bar[w] = 0
                     bar_ready[w] = t
-                    dirty[w] = 1
+                    if dirty[w] == 0:
+                        dirty[w] = 1
+                        dlist[n_dirty] = w
+                        n_dirty += 1
             if alive == 0:
                 break
             continue
@@ -200,13 +211,19 @@ def run(pipe: Ints, stall: Ints, yld: Ints, waitmask: Ints, rsb: Ints, wsb: Ints
             p = pcs[idx]
             pi = pipe[p]
             ch_p[i] = p
-            issue_t[idx] = t
-            snap[idx] = last_t[w]
-            snap[n_total + idx] = ready[w]
-            snap[2 * n_total + idx] = bar_ready[w]
-            snap[3 * n_total + idx] = sbt_c[w]
-            snap[4 * n_total + idx] = pipe_free[g * P + pi]
-            snap[5 * n_total + idx] = long_c[w]
+            # where the cycles since the warp's previous issue went, as reasons() splits
+            b0 = last_t[w] + 1
+            r0 = max(ready[w], b0)
+            r1 = max(r0, bar_ready[w])
+            s_t = min(max(sbt_c[w], r1), t)
+            p_t = min(max(pipe_free[g * P + pi], s_t), t)
+            row = p * _N_REASONS
+            pc_reasons[row] += 1
+            pc_reasons[row + 1] += max(min(ready[w], t) - b0, 0)
+            pc_reasons[row + 2] += max(min(r1, t) - r0, 0)
+            pc_reasons[row + (3 if long_c[w] != 0 else 4)] += s_t - r1
+            pc_reasons[row + 5] += p_t - s_t
+            pc_reasons[row + 6] += t - p_t
             last_t[w] = t
             bar_ready[w] = 0
             ready[w] = t + stall[p]
@@ -214,7 +231,10 @@ def run(pipe: Ints, stall: Ints, yld: Ints, waitmask: Ints, rsb: Ints, wsb: Ints
             last_pick[g] = w
             last_yield[g] = yld[p]
             gdirty[g] = 1
-            dirty[w] = 1
+            if dirty[w] == 0:
+                dirty[w] = 1
+                dlist[n_dirty] = w
+                n_dirty += 1
             m = mems[idx]
             if is_mem[p] != 0 and m >= 0:
                 # through the SM's L1/shared pipe in turn; L2 and DRAM bytes queue below
@@ -233,6 +253,7 @@ def run(pipe: Ints, stall: Ints, yld: Ints, waitmask: Ints, rsb: Ints, wsb: Ints
                 changed = 1
             cur[w] = idx + 1
             if idx + 1 >= end[w]:
+                warp_span[2 * (slot_cta_id[w // wpc] * wpc + w % wpc) + 1] = t
                 cur[w] = n_total
                 end[w] = n_total
                 resident -= 1
@@ -289,7 +310,10 @@ def run(pipe: Ints, stall: Ints, yld: Ints, waitmask: Ints, rsb: Ints, wsb: Ints
                         if at_bar[w] != 0:
                             at_bar[w] = 0
                             bar_ready[w] = t + 1
-                            dirty[w] = 1
+                            if dirty[w] == 0:
+                                dirty[w] = 1
+                                dlist[n_dirty] = w
+                                n_dirty += 1
                 elif living == 0 and slot_cta_id[c] >= 0:
                     # retired: record it; the slot's next CTA starts after the launch cost
                     events[4 * n_events] = slot_cta_id[c]
@@ -355,7 +379,7 @@ def time_streams(eng, python: bool = False) -> dict:
     args = {name: ints(a) for name, a in arrays.items()}
     args.update(tb.as_ints)  # the program's tables, by PC
     for name in ("cur", "end", "ready", "bar_ready", "last_t", "at_bar", "age", "sbt_c",
-                 "long_c", "pnext", "dirty"):
+                 "long_c", "pnext", "dirty", "dlist"):
         args[name] = zeros(N)
     args.update(
         sb=zeros(N * NUM_SCOREBOARDS), sbl=zeros(N * NUM_SCOREBOARDS),
@@ -364,7 +388,7 @@ def time_streams(eng, python: bool = False) -> dict:
         last_yield=zeros(G), lsu_free=zeros(eng.n_sm), slot_cta_id=np.full(n_slots, -1, i64),
         cta_start=zeros(n_slots), flag=zeros(n_slots), ch_w=zeros(G), ch_g=zeros(G),
         ch_p=zeros(G), ch_m=zeros(G), ch_lat=zeros(G),
-        issue_t=zeros(n_total), snap=zeros(6 * n_total),
+        pc_reasons=zeros(_N_REASONS * tb.n), warp_span=zeros(2 * st.warp_start.size),
         events=zeros(4 * st.cta_ids.size), out=zeros(4),
         N=N, wpc=wpc, per_sm=per_sm, G=G, K=K, P=n_pipes, n_todo=len(order),
         n_total=n_total, read_latency=cfg.read_latency,
@@ -374,11 +398,11 @@ def time_streams(eng, python: bool = False) -> dict:
         run(**args)
     else:
         compiled(**args)
-    out, events, issue_t, snap = args["out"], args["events"], args["issue_t"], args["snap"]
+    out, events = args["out"], args["events"]
     n_events = int(out[_OUT_EVENTS])
     eng.cta_events.extend(map(tuple, events[:4 * n_events].reshape(-1, 4).tolist()))
-    issue = issue_t[:n_total]
-    return {"cycles": int(out[_OUT_CYCLES]), "issue_t": issue,
-            "reasons": reasons(issue, snap[:6 * n_total].reshape(6, n_total)),
+    return {"cycles": int(out[_OUT_CYCLES]),
+            "pc_reasons": args["pc_reasons"].reshape(tb.n, _N_REASONS).T,
+            "warp_span": args["warp_span"][:2 * st.warp_start.size].reshape(2, -1, order="F"),
             "occupancy_integral": float(out[_OUT_OCCUPANCY]),
             "ctas": int(out[_OUT_STARTED])}

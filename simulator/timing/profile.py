@@ -99,15 +99,13 @@ def build_timing(program: Program, cfg: ArchConfig, tables, streams, engine, out
     cycles = int(out["cycles"])
     timed = max(int(streams.cta_ids.size), 1)
     scale = total / timed
-    pcs = streams.pc.astype(np.int64)
     n_pc = tables.n - 1
-    executions = np.bincount(pcs, minlength=n_pc)[:n_pc]
-    reasons = {r: np.bincount(pcs, weights=out["reasons"][i], minlength=n_pc)[:n_pc]
-               for i, r in enumerate(REASONS)}
+    reasons = {r: out["pc_reasons"][i, :n_pc] for i, r in enumerate(REASONS)}
+    executions = reasons["issued"]  # one "issued" cycle per warp-instruction
     c = streams.counters
     has_mem = streams.mem >= 0
     mem_pc = np.zeros(streams.latency.size, np.int64)
-    mem_pc[streams.mem[has_mem]] = pcs[has_mem]
+    mem_pc[streams.mem[has_mem]] = streams.pc[has_mem]
     kind = c["kind"] // 2
     store = (c["kind"] % 2).astype(bool)
     glob = (kind == GLOBAL) | (kind == LOCAL) | (kind == ATOMIC_G)
@@ -154,15 +152,11 @@ def build_timing(program: Program, cfg: ArchConfig, tables, streams, engine, out
     stats["dram_bytes"] = stats["dram_read_bytes"] + stats["dram_write_bytes"]
     profile = Profile(make=lambda: _profile(program, executions, reasons, sectors_pc,
                                             conflicts_pc, scale))
-    issue_t = out["issue_t"]
-    first, last = streams.warp_start.ravel(), streams.warp_end.ravel()
-    ran = last > first
-    first, last = first[ran], last[ran]
-    # resident from the cycle its first instruction began to wait
-    start = issue_t[first] - out["reasons"][:, first].sum(axis=0) + 1
+    span = out["warp_span"]
+    ran = (streams.warp_end > streams.warp_start).ravel()
     warps = list(zip(np.repeat(streams.cta_ids, wpc)[ran].tolist(),
                      np.tile(np.arange(wpc), streams.cta_ids.size)[ran].tolist(),
-                     start.tolist(), issue_t[last - 1].tolist(), strict=True))
+                     span[0, ran].tolist(), span[1, ran].tolist(), strict=True))
     events = {"ctas": [(int(streams.cta_ids[c_]), sm, s, e)
                        for c_, sm, s, e in engine.cta_events], "warps": warps}
     return Timing(cycles=cycles, sim_seconds=cycles / cfg.clock_hz,
