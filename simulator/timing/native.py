@@ -1,8 +1,8 @@
 """The cycle engine's rules as one function of the compiled subset (:mod:`.jit`).
 
 The same rules as the array engine (:mod:`.engine`), followed warp by warp in the order the
-array engine applies them, so both give the same cycles, issue cycle of every
-warp-instruction and reasons (a test holds them to that). Compiled, this is what times
+array engine applies them, so both give the same cycles, cycles by reason per PC and
+warp and CTA spans (a test holds them to that). Compiled, this is what times
 launches; as Python it is a readable reference.
 
 Bookkeeping that makes a step cheap: a warp's earliest issue cycle ignoring its pipe

@@ -1,5 +1,5 @@
 """The compiled engine and the array engine follow the same rules: on every launch they give
-the same cycles, issue cycle of every warp-instruction, and cycles by reason."""
+the same cycles, cycles by reason per instruction, occupancy, and CTA and warp spans."""
 
 from __future__ import annotations
 
