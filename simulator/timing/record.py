@@ -65,9 +65,9 @@ class Recorder:
     def __init__(self, block_threads: int, timed_ctas, sector_bytes: int,
                  l2=None, num_sms: int = 1) -> None:
         self.l2 = l2
+        """An :class:`~.caches.L2Tracker` when a sample is timed: it sees every access."""
         self.num_sms = num_sms
         """CTA c runs on SM c mod ``num_sms`` (the L2 tracker's draw is by SM)."""
-        """An :class:`~.caches.L2Tracker` when a sample is timed: it sees every access."""
         self.waves: list[WaveTrace] = []
         self.cur: WaveTrace | None = None
         self.block_threads = block_threads
