@@ -16,12 +16,17 @@ code, which is what the simulator calls. The subset is what such a loop needs:
   array parameters, ``min``, ``max``, ``abs``, ``int``, ``float`` and ``math.ceil``/
   ``math.floor``.
 
-Integers are 64-bit and wrap where Python's would grow, and a local read on a path where
-it was never assigned reads 0 (Python would raise); everything else behaves as in Python,
-and what Python would raise is raised: an index outside an array (negative ones
-included: there is no wraparound) is an ``IndexError``, a division by zero a
-``ZeroDivisionError``, both naming the source line. Anything outside the subset is a
-:class:`JitError` at its line when the function is compiled.
+Where it differs from Python (each case where Python would grow an integer or raise):
+
+- integers are 64-bit and wrap;
+- a shift by a negative count or by 64 or more, and ``int``/``math.ceil``/``math.floor`` of
+  a NaN, an infinity or a float past int64, give an unspecified integer;
+- a local read on a path where it was never assigned reads 0.
+
+Everything else behaves as in Python, and what Python would raise is raised: an index
+outside an array (negative ones included: there is no wraparound) is an ``IndexError``,
+a division by zero a ``ZeroDivisionError``, both naming the source line. Anything outside
+the subset is a :class:`JitError` at its line when the function is compiled.
 """
 
 from __future__ import annotations
