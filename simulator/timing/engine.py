@@ -38,12 +38,11 @@ from .streams import Streams
 from .tables import Tables
 
 INF = np.iinfo(np.int64).max // 4
-ENGINES = ("native", "python", "arrays")
-"""The engines that follow these rules: :mod:`.native`'s function compiled (what times
-launches), the same function run as Python (a slow, readable reference), and this
-module's numpy arrays (an independent implementation the tests compare against)."""
 ENGINE = "native"
-"""The engine :meth:`Engine.run` uses."""
+"""The engine :meth:`Engine.run` uses, of three that follow these rules: ``"native"``
+(:mod:`.native`'s function compiled: what times launches), ``"python"`` (the same
+function run as Python: a slow, readable reference) and ``"arrays"`` (this module's numpy
+arrays: an independent implementation the tests compare against)."""
 REASONS = ("issued", "wait", "barrier", "long_scoreboard", "short_scoreboard",
            "pipe_throttle", "not_selected")
 """Where a warp's cycles go, per instruction (Nsight Compute's warp states, simplified)."""
